@@ -1,0 +1,96 @@
+import type { RateGroupName } from '../budget/groups.js';
+
+/**
+ * Every Braze endpoint the gateway calls, one typed row each (facts §2–§3). The upstream
+ * client reads this table and nothing else: method, path, rate group, per-request maxima.
+ */
+export interface EndpointSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  /** The rate-limit group a request counts in. */
+  group: RateGroupName;
+  /** For messaging: the group a broadcast request (segment, filters, audience) counts in. */
+  broadcastGroup?: RateGroupName;
+  /** Most identifiers (or objects) one request may carry; /users/track's depends on the contract. */
+  maxItems?: number;
+  /** The Braze API key permission the endpoint needs (facts §1.2). */
+  permission: string;
+}
+
+function row(
+  method: EndpointSpec['method'],
+  path: string,
+  group: RateGroupName,
+  extra: Partial<Omit<EndpointSpec, 'method' | 'path' | 'group'>> = {},
+): EndpointSpec {
+  return { method, path, group, permission: path.slice(1).replace(/\//g, '.'), ...extra };
+}
+
+export const ENDPOINTS = {
+  'users.track': row('POST', '/users/track', 'users.track'),
+  'users.export.ids': row('POST', '/users/export/ids', 'users.export.ids', { maxItems: 50 }),
+  'users.delete': row('POST', '/users/delete', 'users.identity', { maxItems: 50 }),
+  'users.alias.new': row('POST', '/users/alias/new', 'users.identity', { maxItems: 50 }),
+  'users.alias.update': row('POST', '/users/alias/update', 'users.identity', { maxItems: 50 }),
+  'users.identify': row('POST', '/users/identify', 'users.identity', { maxItems: 50 }),
+  'users.merge': row('POST', '/users/merge', 'users.identity', { maxItems: 50 }),
+  'users.external_ids.rename': row('POST', '/users/external_ids/rename', 'users.external_ids.rename', {
+    maxItems: 50,
+  }),
+  'users.external_ids.remove': row('POST', '/users/external_ids/remove', 'users.external_ids.remove', {
+    maxItems: 50,
+  }),
+  'events.list': row('GET', '/events/list', 'catalog.lists'),
+  'purchases.product_list': row('GET', '/purchases/product_list', 'catalog.lists'),
+  'messages.send': row('POST', '/messages/send', 'default', {
+    broadcastGroup: 'messaging.broadcast',
+    maxItems: 50,
+  }),
+  'campaigns.trigger.send': row('POST', '/campaigns/trigger/send', 'default', {
+    broadcastGroup: 'messaging.broadcast',
+    maxItems: 50,
+  }),
+  'canvas.trigger.send': row('POST', '/canvas/trigger/send', 'default', {
+    broadcastGroup: 'messaging.broadcast',
+    maxItems: 50,
+  }),
+  'sends.id.create': row('POST', '/sends/id/create', 'sends.id.create'),
+  'subscription.status.set': row('POST', '/subscription/status/set', 'subscription.status.set', {
+    maxItems: 50,
+  }),
+  'subscription.status.set.v2': row('POST', '/v2/subscription/status/set', 'subscription.status.set', {
+    maxItems: 50,
+    permission: 'subscription.status.set',
+  }),
+  'subscription.user.status': row('GET', '/subscription/user/status', 'default', {
+    maxItems: 50,
+    permission: 'subscription.groups.get',
+  }),
+  'campaigns.list': row('GET', '/campaigns/list', 'default'),
+  'campaigns.details': row('GET', '/campaigns/details', 'default'),
+  'canvas.list': row('GET', '/canvas/list', 'default'),
+  'canvas.details': row('GET', '/canvas/details', 'default'),
+  'segments.list': row('GET', '/segments/list', 'default'),
+  'segments.details': row('GET', '/segments/details', 'default'),
+} as const satisfies Record<string, EndpointSpec>;
+
+export type EndpointName = keyof typeof ENDPOINTS;
+
+const BY_PATH = new Map<string, EndpointName>(
+  (Object.keys(ENDPOINTS) as EndpointName[]).map((name) => [ENDPOINTS[name].path, name]),
+);
+
+/** The endpoint row for a request path, or undefined for a path the gateway does not know. */
+export function endpointForPath(path: string): EndpointName | undefined {
+  return BY_PATH.get(path);
+}
+
+/**
+ * Whether a messaging body targets a segment, filters or a connected audience rather than named
+ * users (facts §2 row 6): such calls count in `messaging.broadcast`.
+ */
+export function isBroadcastBody(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const b = body as Record<string, unknown>;
+  return b.broadcast === true || b.segment_id !== undefined || b.audience !== undefined;
+}

@@ -1,0 +1,256 @@
+import { createHash } from 'node:crypto';
+import {
+  DEFAULT_RATE_LIMITS,
+  RATE_GROUP_NAMES,
+  rateLimitEnvName,
+  type RateGroupName,
+  type RateLimit,
+} from './budget/groups.js';
+import { CONTRACTS, CONTRACT_NAMES, isContractName, type ContractName } from './braze/contracts.js';
+import { BRAZE_INSTANCES, normaliseInstanceName } from './braze/instances.js';
+
+/**
+ * Configuration: the environment, read once at start-up into a typed, validated object.
+ * Every bad value produces one message that names the variable, the value and what was expected;
+ * all messages are reported together so a user fixes them in one go.
+ */
+
+export interface UpstreamConfig {
+  /** Braze REST endpoint, e.g. https://rest.iad-03.braze.com (or the simulator's URL). */
+  restEndpoint: string;
+  /** The REST API key. Never logged, never echoed. */
+  apiKey: string;
+  /** TCP connect timeout. */
+  connectTimeoutMs: number;
+  /** Time to wait for the response headers once the request is sent. */
+  headersTimeoutMs: number;
+  /** Time allowed between body chunks of the response. */
+  bodyTimeoutMs: number;
+  /** Most keep-alive connections per Braze host. */
+  connections: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** `simulator` when no BRAZE_API_KEY is set: an embedded Braze stands in. */
+  mode: 'braze' | 'simulator';
+  /** Instance name when one was configured (US-03…), for the log. */
+  instance: string | undefined;
+  /** Upstream settings; in simulator mode the endpoint and key are filled in at start-up. */
+  upstream: Omit<UpstreamConfig, 'restEndpoint' | 'apiKey'> & { restEndpoint?: string; apiKey?: string };
+  contract: ContractName;
+  /** Identifies the Braze workspace in budget keys; never the key itself. */
+  workspaceId: string;
+  redisUrl: string | undefined;
+  /** How long the cross-request write batcher waits for more items before it sends. */
+  batchWindowMs: number;
+  /** Default deadline for one GraphQL request: the longest it waits for a rate budget or Braze. */
+  requestDeadlineMs: number;
+  /** Effective limit per rate group: seed default < contract profile < RATE_LIMIT_<GROUP>. */
+  rateLimits: Record<RateGroupName, RateLimit>;
+  /** Largest /users/track body the packer builds (Braze's cap is 4 MB). */
+  maxUpstreamBodyBytes: number;
+  /** Largest GraphQL request body accepted. */
+  maxRequestBodyBytes: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Simulator-only: latency added to each simulated Braze answer. */
+  simulatorLatencyMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const WINDOW_UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Parse `<count>/<window>`, e.g. `50000/1m`, `3000/3s`, `100/d`. */
+export function parseRateLimit(raw: string): RateLimit | undefined {
+  const m = /^\s*(\d+)\s*\/\s*(\d*)\s*([smhd])\s*$/.exec(raw);
+  if (!m) return undefined;
+  const limit = Number(m[1]);
+  const windowSec = Number(m[2] === '' ? 1 : m[2]) * WINDOW_UNITS[m[3]!]!;
+  if (!Number.isSafeInteger(limit) || limit < 1 || windowSec < 1) return undefined;
+  return { limit, windowSec };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+
+  /** A whole number in [min, max], or the default when unset. */
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return def;
+    const n = Number(raw.trim());
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(
+        `${name}=${JSON.stringify(raw)} is not valid: expected a whole number from ${min} to ${max}.`,
+      );
+      return def;
+    }
+    return n;
+  };
+  const str = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    return raw === undefined || raw === '' ? undefined : raw;
+  };
+
+  const port = int('PORT', 4000, 0, 65_535);
+  const host = str('HOST') ?? '0.0.0.0';
+
+  // Contract profile.
+  const contractRaw = str('BRAZE_CONTRACT') ?? 'legacy';
+  let contract: ContractName = 'legacy';
+  if (isContractName(contractRaw.toLowerCase())) contract = contractRaw.toLowerCase() as ContractName;
+  else
+    problems.push(
+      `BRAZE_CONTRACT=${JSON.stringify(contractRaw)} is not a known contract: expected one of ${CONTRACT_NAMES.join(', ')}.`,
+    );
+
+  // Upstream: instance or URL, and the key.
+  const apiKey = str('BRAZE_API_KEY');
+  const instanceRaw = str('BRAZE_INSTANCE');
+  const endpointRaw = str('BRAZE_REST_ENDPOINT');
+  let instance: string | undefined;
+  let restEndpoint: string | undefined;
+  if (instanceRaw !== undefined && endpointRaw !== undefined) {
+    problems.push('BRAZE_INSTANCE and BRAZE_REST_ENDPOINT are both set: set one of them.');
+  } else if (instanceRaw !== undefined) {
+    instance = normaliseInstanceName(instanceRaw);
+    restEndpoint = BRAZE_INSTANCES[instance];
+    if (restEndpoint === undefined) {
+      problems.push(
+        `BRAZE_INSTANCE=${JSON.stringify(instanceRaw)} is not a known Braze instance: expected one of ${Object.keys(BRAZE_INSTANCES).join(', ')}, or set BRAZE_REST_ENDPOINT to the full REST URL.`,
+      );
+    }
+  } else if (endpointRaw !== undefined) {
+    restEndpoint = parseEndpointUrl(endpointRaw, problems);
+  }
+  if (apiKey === undefined && restEndpoint !== undefined) {
+    problems.push(
+      `${instanceRaw !== undefined ? 'BRAZE_INSTANCE' : 'BRAZE_REST_ENDPOINT'} is set but BRAZE_API_KEY is not: set the key, or unset it to run on the embedded simulator.`,
+    );
+  }
+  if (
+    apiKey !== undefined &&
+    restEndpoint === undefined &&
+    instanceRaw === undefined &&
+    endpointRaw === undefined
+  ) {
+    problems.push(
+      'BRAZE_API_KEY is set but neither BRAZE_INSTANCE (e.g. US-03) nor BRAZE_REST_ENDPOINT is: a key only works on its own instance.',
+    );
+  }
+  if (apiKey !== undefined && /\s/.test(apiKey)) {
+    problems.push('BRAZE_API_KEY contains white space or quotes around it: give the bare key.');
+  } else if (apiKey !== undefined && /^["']|["']$/.test(apiKey)) {
+    problems.push('BRAZE_API_KEY contains white space or quotes around it: give the bare key.');
+  }
+
+  // Rate limits: defaults, then the contract, then RATE_LIMIT_<GROUP>.
+  const rateLimits = { ...DEFAULT_RATE_LIMITS, ...CONTRACTS[contract].rateLimits } as Record<
+    RateGroupName,
+    RateLimit
+  >;
+  const knownEnv = new Map(RATE_GROUP_NAMES.map((g) => [rateLimitEnvName(g), g] as const));
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('RATE_LIMIT_') || raw === undefined) continue;
+    const group = knownEnv.get(name);
+    if (group === undefined) {
+      problems.push(`${name} names no rate group: expected one of ${[...knownEnv.keys()].join(', ')}.`);
+      continue;
+    }
+    const parsed = parseRateLimit(raw);
+    if (parsed === undefined) {
+      problems.push(
+        `${name}=${JSON.stringify(raw)} is not valid: expected <count>/<window> with the window in s, m, h or d, e.g. ${name}=50000/1m or ${name}=3000/3s.`,
+      );
+      continue;
+    }
+    rateLimits[group] = parsed;
+  }
+
+  const redisUrl = str('REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    problems.push(`REDIS_URL is not valid: expected redis://host:port[/db] or rediss://… .`);
+  }
+
+  const logLevelRaw = (str('LOG_LEVEL') ?? 'info').toLowerCase();
+  const logLevel = (LOG_LEVELS as readonly string[]).includes(logLevelRaw)
+    ? (logLevelRaw as Config['logLevel'])
+    : (problems.push(
+        `LOG_LEVEL=${JSON.stringify(logLevelRaw)} is not valid: expected one of ${LOG_LEVELS.join(', ')}.`,
+      ),
+      'info');
+
+  const config: Config = {
+    port,
+    host,
+    mode: apiKey === undefined ? 'simulator' : 'braze',
+    instance,
+    upstream: {
+      restEndpoint,
+      apiKey,
+      connectTimeoutMs: int('UPSTREAM_CONNECT_TIMEOUT_MS', 5_000, 1, 600_000),
+      headersTimeoutMs: int('UPSTREAM_HEADERS_TIMEOUT_MS', 30_000, 1, 600_000),
+      bodyTimeoutMs: int('UPSTREAM_BODY_TIMEOUT_MS', 30_000, 1, 600_000),
+      connections: int('UPSTREAM_CONNECTIONS', 32, 1, 1_024),
+    },
+    contract,
+    workspaceId: str('BRAZE_WORKSPACE') ?? defaultWorkspaceId(restEndpoint, apiKey),
+    redisUrl,
+    batchWindowMs: int('BATCH_WINDOW_MS', 20, 0, 10_000),
+    requestDeadlineMs: int('REQUEST_DEADLINE_MS', 10_000, 100, 600_000),
+    rateLimits,
+    maxUpstreamBodyBytes: int('MAX_UPSTREAM_BODY_BYTES', 4_000_000, 10_000, 4_000_000),
+    maxRequestBodyBytes: int('MAX_REQUEST_BODY_BYTES', 5_000_000, 1_000, 100_000_000),
+    logLevel,
+    simulatorLatencyMs: int('SIMULATOR_LATENCY_MS', 0, 0, 60_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function parseEndpointUrl(raw: string, problems: string[]): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(
+      `BRAZE_REST_ENDPOINT=${JSON.stringify(raw)} is not a URL: expected e.g. https://rest.iad-03.braze.com.`,
+    );
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(
+      `BRAZE_REST_ENDPOINT=${JSON.stringify(raw)} must use https:// (or http:// for a local stand-in).`,
+    );
+    return undefined;
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '') {
+    problems.push(
+      `BRAZE_REST_ENDPOINT=${JSON.stringify(raw)} must be the bare origin, e.g. ${url.origin}, without a path.`,
+    );
+    return undefined;
+  }
+  return url.origin;
+}
+
+/**
+ * Budgets are per Braze workspace. Without BRAZE_WORKSPACE, a workspace is told apart by a short
+ * hash of its endpoint and key: replicas sharing a key share a budget, and the key itself never
+ * reaches Redis.
+ */
+function defaultWorkspaceId(restEndpoint: string | undefined, apiKey: string | undefined): string {
+  if (apiKey === undefined) return 'simulator';
+  return createHash('sha256')
+    .update(`${restEndpoint ?? ''}\n${apiKey}`)
+    .digest('hex')
+    .slice(0, 16);
+}
