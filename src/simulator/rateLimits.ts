@@ -1,0 +1,147 @@
+import { RATE_GROUP_NAMES, windowBounds, type RateGroupName, type RateLimit } from '../budget/groups.js';
+
+/**
+ * Braze's rate limiting as the simulator enforces it: one fixed, clock-aligned window per group
+ * (facts §2, §4.2), counting every authenticated request routed to the group.
+ */
+
+export interface WindowStats {
+  /** Most requests this simulator admitted in any single window (usage via `consume` excluded). */
+  maxInAnyWindow: number;
+  limit: number;
+  /** Requests answered 429. */
+  rejected429: number;
+  windowSec: number;
+}
+
+export interface RateDecision {
+  admitted: boolean;
+  limit: number;
+  remaining: number;
+  /** End of the current window, epoch ms. */
+  resetMs: number;
+}
+
+interface GroupState {
+  limit: RateLimit;
+  windowStartMs: number;
+  /** Requests counted in the current window, including usage by "other systems". */
+  used: number;
+  /** Requests admitted over HTTP in the current window. */
+  admitted: number;
+  maxInAnyWindow: number;
+  rejected429: number;
+}
+
+export class RateLimiter {
+  private readonly groups = new Map<RateGroupName, GroupState>();
+
+  constructor(
+    limits: Readonly<Record<RateGroupName, RateLimit>>,
+    private readonly now: () => number,
+  ) {
+    for (const g of RATE_GROUP_NAMES) {
+      this.groups.set(g, {
+        limit: { ...limits[g] },
+        windowStartMs: Number.NEGATIVE_INFINITY,
+        used: 0,
+        admitted: 0,
+        maxInAnyWindow: 0,
+        rejected429: 0,
+      });
+    }
+  }
+
+  /** Counts one request against `group`; refused when the window is already full. */
+  take(group: RateGroupName): RateDecision {
+    const s = this.current(group);
+    const admitted = s.used < s.limit.limit;
+    if (admitted) {
+      s.used += 1;
+      s.admitted += 1;
+      s.maxInAnyWindow = Math.max(s.maxInAnyWindow, s.admitted);
+    } else {
+      s.rejected429 += 1;
+    }
+    return this.decision(s, admitted);
+  }
+
+  /** Adds usage in the current window as another system sharing the workspace would. */
+  consume(group: RateGroupName, n: number): void {
+    if (!Number.isFinite(n) || n < 0)
+      throw new RangeError(`consume: n must be a non-negative number, got ${n}`);
+    this.current(group).used += n;
+  }
+
+  /** Changes a group's limit. A new window length starts a new window; the statistics stay. */
+  setLimit(group: RateGroupName, limit: RateLimit): void {
+    if (!(Number.isInteger(limit.limit) && limit.limit >= 0)) {
+      throw new RangeError(`rate limit for ${group} must be a non-negative integer, got ${limit.limit}`);
+    }
+    if (!(Number.isFinite(limit.windowSec) && limit.windowSec > 0)) {
+      throw new RangeError(
+        `window for ${group} must be a positive number of seconds, got ${limit.windowSec}`,
+      );
+    }
+    const s = this.state(group);
+    if (s.limit.windowSec !== limit.windowSec) {
+      s.windowStartMs = Number.NEGATIVE_INFINITY;
+      s.used = 0;
+      s.admitted = 0;
+    }
+    s.limit = { ...limit };
+  }
+
+  limitOf(group: RateGroupName): RateLimit {
+    return { ...this.state(group).limit };
+  }
+
+  stats(group: RateGroupName): WindowStats {
+    const s = this.state(group);
+    return {
+      maxInAnyWindow: s.maxInAnyWindow,
+      limit: s.limit.limit,
+      rejected429: s.rejected429,
+      windowSec: s.limit.windowSec,
+    };
+  }
+
+  /** Forgets usage and statistics; limits stay as configured. */
+  reset(): void {
+    for (const s of this.groups.values()) {
+      s.windowStartMs = Number.NEGATIVE_INFINITY;
+      s.used = 0;
+      s.admitted = 0;
+      s.maxInAnyWindow = 0;
+      s.rejected429 = 0;
+    }
+  }
+
+  private state(group: RateGroupName): GroupState {
+    const s = this.groups.get(group);
+    if (s === undefined) throw new RangeError(`unknown rate group: ${String(group)}`);
+    return s;
+  }
+
+  /** The group's state, rolled over to a fresh window when the clock has left the old one. */
+  private current(group: RateGroupName): GroupState {
+    const s = this.state(group);
+    const { startMs } = windowBounds(this.now(), s.limit.windowSec);
+    if (startMs !== s.windowStartMs) {
+      s.windowStartMs = startMs;
+      s.used = 0;
+      s.admitted = 0;
+    }
+    return s;
+  }
+
+  private decision(s: GroupState, admitted: boolean): RateDecision {
+    const { resetMs } = windowBounds(s.windowStartMs, s.limit.windowSec);
+    return {
+      admitted,
+      limit: s.limit.limit,
+      remaining: Math.max(0, s.limit.limit - s.used),
+      resetMs,
+    };
+  }
+}

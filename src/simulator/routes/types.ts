@@ -1,0 +1,27 @@
+import type { TrackCapacity } from '../../braze/contracts.js';
+import type { SimulatorStore } from '../store.js';
+
+/** What a simulated endpoint handler receives and returns. */
+
+export interface RouteContext {
+  /** The parsed JSON body (undefined for an empty body or a GET). */
+  body: unknown;
+  /** Query parameters, for GET endpoints. */
+  query: URLSearchParams;
+  store: SimulatorStore;
+  /** Per-request /users/track maxima of the simulated contract. */
+  track: TrackCapacity;
+  now: () => number;
+}
+
+export interface RouteResult {
+  status: number;
+  body: unknown;
+}
+
+export type RouteHandler = (ctx: RouteContext) => RouteResult;
+
+/** A 400 with Braze's usual `{message}` body. */
+export function badRequest(message: string, extra: Record<string, unknown> = {}): RouteResult {
+  return { status: 400, body: { message, ...extra } };
+}

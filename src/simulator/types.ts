@@ -1,0 +1,65 @@
+import type { RateGroupName, RateLimit } from '../budget/groups.js';
+import type { ContractName } from '../braze/contracts.js';
+import type { Fault } from './faults.js';
+import type { WindowStats } from './rateLimits.js';
+import type { SimulatorStore } from './store.js';
+
+export interface SimulatorOptions {
+  /** The only accepted key, sent as `Authorization: Bearer <apiKey>`. */
+  apiKey: string;
+  /** Contract profile; sets the /users/track per-request maxima and its rate limit. Default `legacy`. */
+  contract?: ContractName;
+  /** Limits per group, over `DEFAULT_RATE_LIMITS` and the contract's own limits. */
+  rateLimits?: Partial<Record<RateGroupName, RateLimit>>;
+  /** Delay added before answering each Braze request. Default 0. */
+  latencyMs?: number;
+  /** Interface to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** Port to listen on. Default 0 (an ephemeral port; read it back from `Simulator.port`). */
+  port?: number;
+  /** Clock in epoch ms, for rate windows and timestamps. Default `Date.now`. */
+  now?: () => number;
+  /** Where the simulator reports start-up, shutdown and unexpected errors. Silent when absent. */
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /**
+   * How many requests `Simulator.requests` keeps (the oldest are dropped). Default 10,000. The
+   * counters behind `count()` and `/_simulator/stats` are exact whatever this is.
+   */
+  maxRecordedRequests?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  /** The status answered; 0 when a fault reset the connection or left the request hanging. */
+  status: number;
+  /** The parsed JSON body; the raw text (first 1,000 characters) when it was not valid JSON. */
+  body: unknown;
+  /** The rate group the path belongs to (the broadcast group for broadcast bodies). */
+  group?: RateGroupName;
+  /** Arrival time, from the simulator's clock. */
+  at: number;
+}
+
+export interface Simulator {
+  /** Base URL, e.g. `http://127.0.0.1:40123`: the REST endpoint to give the gateway. */
+  url: string;
+  port: number;
+  /** Braze requests in arrival order, including rejected ones (admin routes excluded). */
+  requests: RecordedRequest[];
+  /** Braze requests answered so far, optionally only those to `path` and/or with `status`. */
+  count(path?: string, status?: number): number;
+  injectFault(f: Fault): void;
+  clearFaults(): void;
+  setLatency(ms: number): void;
+  setRateLimit(group: RateGroupName, limit: RateLimit): void;
+  /** Usage by "another system" sharing the workspace, in the current window of `group`. */
+  consume(group: RateGroupName, n: number): void;
+  windowStats(group: RateGroupName): WindowStats;
+  /** The in-memory users. */
+  store: SimulatorStore;
+  /** Forgets requests, faults, usage and users. Limits and latency stay as set. */
+  reset(): void;
+  /** Stops listening and ends every open connection, hanging requests included. */
+  close(): Promise<void>;
+}
