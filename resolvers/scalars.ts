@@ -1,0 +1,7 @@
+import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import type { Resolvers } from '../src/generated/graphql.js';
+
+export const scalarResolvers: Resolvers = {
+  DateTime: DateTimeResolver,
+  JSONObject: JSONObjectResolver,
+};

@@ -1,0 +1,225 @@
+import DataLoader from 'dataloader';
+import type { BrazeClient } from '../braze/client.js';
+import type { TrackCapacity } from '../braze/contracts.js';
+import {
+  TRACK_ARRAYS,
+  type TrackArray,
+  type WireErrorEntry,
+  type WireTrackBody,
+  type WireTrackResponse,
+} from '../braze/wire.js';
+import { BadInputError, UpstreamError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { packTrackObjects, type TrackObject } from './trackPacker.js';
+
+/**
+ * The process-wide /users/track write batcher.
+ *
+ * Promise: `track(object, deadlineMs)` resolves once Braze has accepted that object, or rejects
+ * with that object's own error. Objects from concurrent GraphQL requests share upstream
+ * requests: a batch opens with the first object, and is sent when it is full (the next object
+ * would need a new request anyway) or `windowMs` after it opened, whichever comes first. One
+ * object's failure never fails its batch-mates:
+ *  - Braze's non-fatal `errors[]` (`input_array`, `index`) fail exactly the objects they name;
+ *  - a whole-request 4xx (`Max Input Length Exceeded`, or a fatal 400 caused by one bad object)
+ *    is split in halves and each half sent again, until the bad objects stand alone;
+ *  - failures that concern the request, not its content (401, 403, 429, 5xx, network) fail every
+ *    object of that request with the same error, and are never split.
+ */
+
+export interface TrackBatcherOptions {
+  client: BrazeClient;
+  capacity: TrackCapacity;
+  windowMs: number;
+  maxBodyBytes: number;
+  log: Logger;
+}
+
+interface Pending {
+  object: TrackObject;
+  deadlineMs: number;
+}
+
+/** What DataLoader gets back per key: nothing on success, the item's Error otherwise. */
+type Outcome = undefined | Error;
+
+/** Per open batch: counts by array, and the function that sends it now. */
+interface OpenBatch {
+  counts: Record<TrackArray, number>;
+  total: number;
+  dispatch: () => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class TrackBatcher {
+  readonly #opts: TrackBatcherOptions;
+  readonly #loader: DataLoader<Pending, Outcome>;
+  #open: OpenBatch | undefined;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Counters for tests, logs and benchmarks. */
+  readonly stats = { batches: 0, objects: 0, requests: 0, splits: 0 };
+
+  constructor(opts: TrackBatcherOptions) {
+    this.#opts = opts;
+    this.#loader = new DataLoader<Pending, Outcome>((batch) => this.#dispatch(batch), {
+      cache: false,
+      maxBatchSize: opts.capacity.total,
+      batchScheduleFn: (dispatch) => this.#openBatch(dispatch),
+    });
+  }
+
+  /** Queue one object; resolves when Braze accepted it, rejects with its own error. */
+  async track(object: TrackObject, deadlineMs: number): Promise<void> {
+    const result = this.#loader.load({ object, deadlineMs });
+    // `load` opened a batch (via batchScheduleFn) if none was open: count the object in it.
+    const open = this.#open;
+    if (open !== undefined) {
+      open.counts[object.array] += 1;
+      open.total += 1;
+      const { perArray, total } = this.#opts.capacity;
+      if (open.counts[object.array] >= perArray || open.total >= total) this.#fire(open);
+    }
+    const outcome = await result;
+    if (outcome instanceof Error) throw outcome;
+  }
+
+  /** Send whatever is waiting now and wait for every request in flight (shutdown, tests). */
+  async flush(): Promise<void> {
+    if (this.#open !== undefined) this.#fire(this.#open);
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #openBatch(dispatch: () => void): void {
+    const batch: OpenBatch = {
+      counts: { attributes: 0, events: 0, purchases: 0 },
+      total: 0,
+      dispatch,
+      timer: undefined,
+    };
+    batch.timer = setTimeout(() => this.#fire(batch), this.#opts.windowMs);
+    this.#open = batch;
+  }
+
+  #fire(batch: OpenBatch): void {
+    clearTimeout(batch.timer);
+    if (this.#open === batch) this.#open = undefined;
+    batch.dispatch();
+  }
+
+  /** DataLoader's batch function: pack, send every request at once, answer per item. */
+  async #dispatch(batch: readonly Pending[]): Promise<Outcome[]> {
+    const outcomes = new Map<Pending, Outcome>();
+    this.stats.batches += 1;
+    this.stats.objects += batch.length;
+    const plans = packTrackObjects(batch, (p) => p.object, this.#opts.capacity, this.#opts.maxBodyBytes);
+    const work = Promise.all(
+      plans.map((plan) =>
+        this.#deliver(
+          TRACK_ARRAYS.flatMap((a) => plan.slots[a]),
+          outcomes,
+        ),
+      ),
+    );
+    this.#inFlight.add(work);
+    try {
+      await work;
+    } finally {
+      this.#inFlight.delete(work);
+    }
+    return batch.map((p) => outcomes.get(p));
+  }
+
+  /**
+   * Send `items` as one request and record each item's outcome. Items were packed to fit one
+   * request, so any subset of them fits too: splitting never needs repacking.
+   */
+  async #deliver(items: Pending[], outcomes: Map<Pending, Outcome>): Promise<void> {
+    const { body, slots } = buildBody(items);
+    const deadlineMs = Math.min(...items.map((p) => p.deadlineMs));
+    this.stats.requests += 1;
+    let response: WireTrackResponse;
+    try {
+      response = (await this.#opts.client.send<WireTrackResponse>('users.track', body, { deadlineMs })).body;
+    } catch (err) {
+      await this.#handleFailure(err, items, slots, outcomes);
+      return;
+    }
+    const failed = itemErrors(response.errors, slots);
+    for (const item of items) outcomes.set(item, failed.get(item));
+  }
+
+  async #handleFailure(
+    err: unknown,
+    items: Pending[],
+    slots: Record<TrackArray, Pending[]>,
+    outcomes: Map<Pending, Outcome>,
+  ): Promise<void> {
+    const rejected = err instanceof UpstreamError && err.kind === 'rejected';
+    if (!rejected) {
+      // Not about the content: every item of the request shares the failure.
+      const shared = err instanceof Error ? err : new UpstreamError('network', 'Braze request failed.');
+      for (const item of items) outcomes.set(item, shared);
+      return;
+    }
+    if (items.length === 1) {
+      const message = err.brazeMessage ?? `Braze rejected the object (${err.status ?? 'no status'}).`;
+      const named = itemErrors(err.brazeErrors as WireErrorEntry[] | undefined, slots).get(items[0]!);
+      outcomes.set(items[0]!, named ?? new BadInputError(`Braze rejected this object: ${message}`));
+      return;
+    }
+    // A fatal answer that names its bad objects: fail those, send the rest again.
+    const named = itemErrors(err.brazeErrors as WireErrorEntry[] | undefined, slots);
+    if (named.size > 0) {
+      for (const [item, error] of named) outcomes.set(item, error);
+      const rest = items.filter((p) => !named.has(p));
+      if (rest.length > 0) await this.#deliver(rest, outcomes);
+      return;
+    }
+    if (err.brazeMessage === 'Max Input Length Exceeded') {
+      this.#opts.log.warn(
+        { objects: items.length },
+        'Braze says /users/track requests are too large for this workspace: check BRAZE_CONTRACT',
+      );
+    }
+    // Split in halves until the bad objects stand alone; every good object is still delivered.
+    this.stats.splits += 1;
+    const mid = Math.ceil(items.length / 2);
+    await Promise.all([
+      this.#deliver(items.slice(0, mid), outcomes),
+      this.#deliver(items.slice(mid), outcomes),
+    ]);
+  }
+}
+
+function buildBody(items: readonly Pending[]): { body: WireTrackBody; slots: Record<TrackArray, Pending[]> } {
+  const body: WireTrackBody = {};
+  const slots: Record<TrackArray, Pending[]> = { attributes: [], events: [], purchases: [] };
+  for (const item of items) {
+    ((body[item.object.array] ??= []) as unknown[]).push(item.object.object);
+    slots[item.object.array].push(item);
+  }
+  return { body, slots };
+}
+
+/** Map Braze's `errors[]` entries with `input_array` and `index` to the items they name. */
+function itemErrors(
+  errors: readonly WireErrorEntry[] | undefined,
+  slots: Record<TrackArray, Pending[]>,
+): Map<Pending, Error> {
+  const out = new Map<Pending, Error>();
+  for (const entry of errors ?? []) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { input_array: array, index, type } = entry;
+    if (
+      array === undefined ||
+      typeof index !== 'number' ||
+      !(TRACK_ARRAYS as readonly string[]).includes(array)
+    )
+      continue;
+    const item = slots[array][index];
+    if (item !== undefined && !out.has(item)) {
+      out.set(item, new BadInputError(`Braze rejected this object: ${String(type)}`));
+    }
+  }
+  return out;
+}

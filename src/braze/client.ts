@@ -1,0 +1,265 @@
+import { Pool, errors as undiciErrors } from 'undici';
+import type { RateBudget, RateHeaders } from '../budget/budget.js';
+import type { RateGroupName } from '../budget/groups.js';
+import { RateLimitedError, UpstreamError, scrub } from '../errors.js';
+import type { Logger } from '../log.js';
+import { ENDPOINTS, isBroadcastBody, type EndpointName, type EndpointSpec } from './endpoints.js';
+import type { WireResponse } from './wire.js';
+
+/**
+ * The one upstream path. Every Braze request goes through `BrazeClient.send`, whose steps are:
+ *
+ *   lookup(endpoint) → acquire(budget) → request(undici) → reconcile(headers) → classify(answer)
+ *
+ * Nothing else in the gateway speaks HTTP to Braze, so nothing can bypass the budget, leak the
+ * key or skip error classification.
+ */
+
+export interface BrazeClientOptions {
+  restEndpoint: string;
+  /** Sent as `Authorization: Bearer <key>`; kept in a private field, never logged. */
+  apiKey: string;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  connections: number;
+  budget: RateBudget;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface SendOptions {
+  /** Epoch ms after which the caller no longer wants an answer (budget wait included). */
+  deadlineMs: number;
+  /** Query-string parameters for GET endpoints; arrays repeat the key. */
+  query?: Record<string, string | number | boolean | readonly string[] | undefined>;
+}
+
+export interface BrazeAnswer<T extends WireResponse = WireResponse> {
+  status: number;
+  body: T;
+  rate: RateHeaders;
+  group: RateGroupName;
+}
+
+/** What `request` returns before classification. */
+interface RawAnswer {
+  status: number;
+  text: string;
+  rate: RateHeaders;
+}
+
+export class BrazeClient {
+  readonly #apiKey: string;
+  readonly #pool: Pool;
+  readonly #budget: RateBudget;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  /** Requests sent per endpoint, for tests and metrics. */
+  readonly sent = new Map<EndpointName, number>();
+
+  constructor(opts: BrazeClientOptions) {
+    this.#apiKey = opts.apiKey;
+    this.#budget = opts.budget;
+    this.#log = opts.log;
+    this.#now = opts.now ?? Date.now;
+    // One keep-alive pool per Braze host; HTTP/1.1 pipelining off (Braze is a plain REST API).
+    this.#pool = new Pool(opts.restEndpoint, {
+      connections: opts.connections,
+      pipelining: 1,
+      connect: { timeout: opts.connectTimeoutMs },
+      headersTimeout: opts.headersTimeoutMs,
+      bodyTimeout: opts.bodyTimeoutMs,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  /** Send one request to Braze. Resolves on 2xx; throws UpstreamError or RateLimitedError otherwise. */
+  async send<T extends WireResponse = WireResponse>(
+    endpoint: EndpointName,
+    body: unknown,
+    opts: SendOptions,
+  ): Promise<BrazeAnswer<T>> {
+    // 1. lookup: method, path and rate group come from the endpoint table only.
+    const spec: EndpointSpec = ENDPOINTS[endpoint];
+    const group =
+      spec.broadcastGroup !== undefined && isBroadcastBody(body) ? spec.broadcastGroup : spec.group;
+
+    // 2. acquire: one unit of the group's budget, waiting no later than the caller's deadline.
+    const grant = await this.#budget.acquire(group, opts.deadlineMs);
+    if (!grant.ok) throw new RateLimitedError(grant.retryAfterMs);
+
+    // 3. request.
+    this.sent.set(endpoint, (this.sent.get(endpoint) ?? 0) + 1);
+    const raw = await this.#request(spec, body, opts);
+
+    // 4. reconcile the budget with what Braze says is left.
+    this.#budget.observe(group, raw.rate, raw.status);
+
+    // 5. classify.
+    return this.#classify<T>(endpoint, group, raw);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  async #request(spec: EndpointSpec, body: unknown, opts: SendOptions): Promise<RawAnswer> {
+    const remainingMs = opts.deadlineMs - this.#now();
+    if (remainingMs <= 0) {
+      throw new UpstreamError(
+        'timeout',
+        'The request deadline passed before Braze was called.',
+        undefined,
+        undefined,
+        undefined,
+        false,
+      );
+    }
+    const path = spec.method === 'GET' ? spec.path + queryString(opts.query) : spec.path;
+    try {
+      const res = await this.#pool.request({
+        method: spec.method,
+        path,
+        headers: {
+          authorization: `Bearer ${this.#apiKey}`,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
+        body: spec.method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
+        signal: AbortSignal.timeout(remainingMs),
+      });
+      const text = await res.body.text();
+      return { status: res.statusCode, text, rate: readRateHeaders(res.headers) };
+    } catch (err) {
+      throw this.#networkError(spec, err);
+    }
+  }
+
+  #classify<T extends WireResponse>(
+    endpoint: EndpointName,
+    group: RateGroupName,
+    raw: RawAnswer,
+  ): BrazeAnswer<T> {
+    const body = parseBody(raw.text);
+    const brazeMessage = typeof body.message === 'string' ? scrub(body.message, this.#apiKey) : undefined;
+    if (raw.status >= 200 && raw.status < 300) {
+      return { status: raw.status, body: body as T, rate: raw.rate, group };
+    }
+    const path = ENDPOINTS[endpoint].path;
+    const errors = Array.isArray(body.errors) ? body.errors : undefined;
+    this.#log.warn({ endpoint: path, status: raw.status, brazeMessage }, 'Braze refused a request');
+    switch (true) {
+      case raw.status === 401:
+        throw new UpstreamError(
+          'unauthorized',
+          "Braze rejected the gateway's API key (401): check BRAZE_API_KEY and that it belongs to the configured instance.",
+          401,
+          brazeMessage,
+        );
+      case raw.status === 403:
+        throw new UpstreamError(
+          'forbidden',
+          `The gateway's Braze API key lacks the permission ${ENDPOINTS[endpoint].permission} (403).`,
+          403,
+          brazeMessage,
+        );
+      case raw.status === 429: {
+        const retryAfterMs =
+          raw.rate.resetAtMs !== undefined ? Math.max(0, raw.rate.resetAtMs - this.#now()) : 1_000;
+        throw new RateLimitedError(
+          retryAfterMs,
+          `Braze answered 429 for ${path}: retry in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s.`,
+        );
+      }
+      case raw.status >= 500:
+        throw new UpstreamError(
+          'server',
+          `Braze failed with ${raw.status} on ${path}.`,
+          raw.status,
+          brazeMessage,
+        );
+      default:
+        throw new UpstreamError(
+          'rejected',
+          `Braze rejected the request to ${path} (${raw.status})${brazeMessage === undefined ? '' : `: ${brazeMessage}`}`,
+          raw.status,
+          brazeMessage,
+          errors,
+        );
+    }
+  }
+
+  /** Map an undici failure to an UpstreamError, noting whether Braze can have seen the request. */
+  #networkError(spec: EndpointSpec, err: unknown): UpstreamError {
+    const e = err as { code?: string; name?: string };
+    const code = e.code ?? e.name ?? 'unknown';
+    this.#log.warn({ endpoint: spec.path, code }, 'Braze request failed without an answer');
+    if (
+      err instanceof undiciErrors.ConnectTimeoutError ||
+      code === 'ECONNREFUSED' ||
+      code === 'ENOTFOUND' ||
+      code === 'EAI_AGAIN'
+    ) {
+      return new UpstreamError(
+        'network',
+        `Could not connect to Braze for ${spec.path} (${code}).`,
+        undefined,
+        undefined,
+        undefined,
+        false,
+      );
+    }
+    if (
+      err instanceof undiciErrors.HeadersTimeoutError ||
+      err instanceof undiciErrors.BodyTimeoutError ||
+      code === 'TimeoutError' ||
+      code === 'AbortError'
+    ) {
+      return new UpstreamError('timeout', `Braze did not answer ${spec.path} in time.`);
+    }
+    return new UpstreamError('network', `The connection to Braze failed during ${spec.path} (${code}).`);
+  }
+}
+
+function queryString(query: SendOptions['query']): string {
+  if (query === undefined) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) params.append(key, v);
+    else params.append(key, String(value));
+  }
+  const s = params.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+/** Braze bodies are JSON objects; anything else (an HTML error page) becomes an empty object. */
+function parseBody(text: string): WireResponse {
+  if (text === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as WireResponse)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Read `X-RateLimit-*` case-insensitively; empty strings (as on a 401) mean absent. */
+export function readRateHeaders(headers: Record<string, string | string[] | undefined>): RateHeaders {
+  const num = (name: string): number | undefined => {
+    const v = headers[name];
+    const s = Array.isArray(v) ? v[0] : v;
+    if (s === undefined || s.trim() === '') return undefined;
+    const n = Number(s);
+    return Number.isFinite(n) ? n : undefined;
+  };
+  const reset = num('x-ratelimit-reset');
+  return {
+    limit: num('x-ratelimit-limit'),
+    remaining: num('x-ratelimit-remaining'),
+    resetAtMs: reset === undefined ? undefined : reset * 1000,
+  };
+}

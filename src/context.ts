@@ -1,0 +1,9 @@
+import type { UsersService } from './users/service.js';
+
+/** What every resolver receives: per-request services and the request's deadline. */
+export interface GatewayContext {
+  requestId: string;
+  /** Epoch ms: budget waits and Braze calls for this request end by then. */
+  deadlineMs: number;
+  users: UsersService;
+}

@@ -1,0 +1,157 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/**
+ * Every error the gateway reports, in one file. Each class carries a stable code that becomes
+ * `extensions.code` (or `ItemError.code` for a per-item failure). Unknown errors are masked:
+ * nothing from an upstream body or header reaches a client unless it was chosen to.
+ */
+
+export const ERROR_CODES = [
+  'BAD_USER_INPUT',
+  'RATE_LIMITED',
+  'UPSTREAM_ERROR',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'INTERNAL_SERVER_ERROR',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export abstract class GatewayError extends Error {
+  abstract readonly code: ErrorCode;
+  /** Extra fields for `extensions` (never upstream bodies or headers). */
+  extensions(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** The caller's input is wrong; resending it unchanged will fail again. */
+export class BadInputError extends GatewayError {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(
+    message: string,
+    /** Where in the input, e.g. `events[3].properties`. */
+    readonly path?: string,
+  ) {
+    super(path === undefined ? message : `${path}: ${message}`);
+    this.name = 'BadInputError';
+  }
+}
+
+/** The Braze rate budget has no room before the caller's deadline. */
+export class RateLimitedError extends GatewayError {
+  readonly code = 'RATE_LIMITED';
+  constructor(
+    readonly retryAfterMs: number,
+    message = `Braze rate limit reached: retry in ${Math.ceil(retryAfterMs / 1000)} s.`,
+  ) {
+    super(message);
+    this.name = 'RateLimitedError';
+  }
+  /** Whole seconds, rounded up, never 0: a client that waits this long may retry. */
+  get retryAfterSec(): number {
+    return Math.max(1, Math.ceil(this.retryAfterMs / 1000));
+  }
+  override extensions(): Record<string, unknown> {
+    return { retryAfter: this.retryAfterSec };
+  }
+}
+
+/** Kinds of upstream failure, from the classified Braze answer (or its absence). */
+export type UpstreamFailureKind =
+  | 'rejected' // 4xx that is neither auth nor rate limit: the request itself was refused
+  | 'unauthorized' // 401: the gateway's Braze key is wrong, or for another instance
+  | 'forbidden' // 403: the key lacks the endpoint's permission
+  | 'rate_limited' // 429 from Braze itself
+  | 'server' // 5xx
+  | 'network' // no answer: refused, reset, DNS
+  | 'timeout'; // connect, headers or body timeout, or the caller's deadline
+
+/** Braze failed or refused a request, as seen by the gateway. */
+export class UpstreamError extends GatewayError {
+  readonly code = 'UPSTREAM_ERROR';
+  constructor(
+    readonly kind: UpstreamFailureKind,
+    message: string,
+    readonly status?: number,
+    /** Braze's own message, already scrubbed of the API key; for item errors and logs. */
+    readonly brazeMessage?: string,
+    /** Braze's `errors[]` from a fatal answer, for per-item mapping. */
+    readonly brazeErrors?: readonly unknown[],
+    /** False only when Braze provably never received the request (safe to retry). */
+    readonly mayHaveBeenProcessed = true,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+  override extensions(): Record<string, unknown> {
+    return this.status === undefined
+      ? { reason: this.kind }
+      : { reason: this.kind, upstreamStatus: this.status };
+  }
+}
+
+export class UnauthenticatedError extends GatewayError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+export class ForbiddenError extends GatewayError {
+  readonly code = 'FORBIDDEN';
+}
+
+/** A per-item failure as the schema's `ItemError` shows it. */
+export interface ItemErrorShape {
+  code: string;
+  message: string;
+  retryAfter: number | null;
+}
+
+export function toItemError(err: unknown): ItemErrorShape {
+  if (err instanceof GatewayError) {
+    const retryAfter = err instanceof RateLimitedError ? err.retryAfterSec : null;
+    return { code: err.code, message: err.message, retryAfter };
+  }
+  return { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', retryAfter: null };
+}
+
+/** Wrap a GatewayError for the top-level `errors` of a GraphQL response. */
+export function toGraphQLError(err: GatewayError): GraphQLError {
+  return new GraphQLError(err.message, { extensions: { code: err.code, ...err.extensions() } });
+}
+
+/**
+ * Apollo's `formatError`: a GatewayError keeps its message and code; GraphQL's own validation
+ * and parse errors keep theirs; anything else (a bug, a library error) is masked so that no
+ * stack, upstream body or secret leaks to a client.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  if (original instanceof GatewayError) {
+    return {
+      ...formatted,
+      message: original.message,
+      extensions: { code: original.code, ...original.extensions() },
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (original instanceof GraphQLError && typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
+    const { stacktrace: _ignored, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  if (error instanceof GraphQLError && error.originalError === undefined && code === undefined) {
+    // A GraphQLError raised by graphql-js itself (e.g. a scalar that failed to parse).
+    return { ...formatted, extensions: { code: 'BAD_USER_INPUT' } };
+  }
+  return {
+    message: 'Internal server error',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}
+
+/** Remove a secret from a text that may echo it (Braze's 401 body repeats the key it got). */
+export function scrub(text: string, secret: string | undefined, maxLength = 300): string {
+  let out = secret !== undefined && secret.length > 0 ? text.split(secret).join('[redacted]') : text;
+  if (out.length > maxLength) out = `${out.slice(0, maxLength)}…`;
+  return out;
+}

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { startGateway, type RunningGateway } from './server.js';
+import { startSimulator, type Simulator } from './simulator/index.js';
+
+/**
+ * Entry point: config → (simulator) → gateway → listen. SIGTERM/SIGINT stop accepting, flush
+ * every pending batch and close connections before exiting.
+ */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+
+  let simulator: Simulator | undefined;
+  let upstream: { restEndpoint: string; apiKey: string };
+  if (config.mode === 'simulator') {
+    // A throw-away key: the embedded simulator checks it like Braze would.
+    const apiKey = randomBytes(16).toString('hex');
+    simulator = await startSimulator({
+      apiKey,
+      contract: config.contract,
+      rateLimits: config.rateLimits,
+      latencyMs: config.simulatorLatencyMs,
+      log: (msg, fields) => log.debug({ simulator: true, ...fields }, msg),
+    });
+    upstream = { restEndpoint: simulator.url, apiKey };
+    log.warn(
+      { simulator: simulator.url },
+      'SIMULATOR MODE: no BRAZE_API_KEY is set, so the gateway talks to an embedded Braze simulator with in-memory users. Nothing reaches Braze.',
+    );
+  } else {
+    upstream = { restEndpoint: config.upstream.restEndpoint!, apiKey: config.upstream.apiKey! };
+  }
+
+  const gateway = await startGateway({
+    config: { ...config, upstream: { ...config.upstream, ...upstream } },
+    log,
+  });
+  log.info(
+    {
+      url: gateway.url,
+      mode: config.mode,
+      instance: config.instance,
+      braze: config.mode === 'braze' ? upstream.restEndpoint : undefined,
+      contract: config.contract,
+      batchWindowMs: config.batchWindowMs,
+    },
+    `braze-graphql-gateway listening on ${gateway.url}`,
+  );
+  installShutdown(gateway, simulator, log);
+}
+
+function installShutdown(gateway: RunningGateway, simulator: Simulator | undefined, log: Logger): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: flushing pending batches');
+    const forced = setTimeout(() => {
+      log.error('shutdown took longer than 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    forced.unref();
+    gateway
+      .close()
+      .then(() => simulator?.close())
+      .then(() => {
+        log.info('shutdown complete');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `braze-graphql-gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,164 @@
+import type { TrackObject } from '../batching/trackPacker.js';
+import type { WireAttributes, WireEvent, WirePurchase } from '../braze/wire.js';
+import { BadInputError } from '../errors.js';
+import type { TrackEventInput, TrackPurchaseInput, UserAttributesInput } from '../generated/graphql.js';
+import { toWireIdentifier } from './identifiers.js';
+
+/**
+ * GraphQL inputs → /users/track objects, validated against Braze's documented rules (facts
+ * §3.1) before they are batched, so that a malformed item fails alone and never costs its
+ * batch-mates a rejected request.
+ */
+
+const MAX_NAME_CHARS = 255;
+const MAX_STRING_PROPERTY_CHARS = 255;
+/** Event properties may total 100 KB, purchase properties 50 KB (facts C-7: two doc revisions). */
+const MAX_EVENT_PROPERTIES_BYTES = 100_000;
+const MAX_PURCHASE_PROPERTIES_BYTES = 50_000;
+const MAX_ATTRIBUTES_BYTES = 100_000;
+const RESERVED_PROPERTY_NAMES = new Set(['time', 'event_name']);
+/** Keys the gateway sets itself from `user` and `updateExistingOnly`. */
+const IDENTIFIER_ATTRIBUTE_KEYS = new Set([
+  'external_id',
+  'braze_id',
+  'user_alias',
+  '_update_existing_only',
+  'push_token_import',
+]);
+
+export function eventObject(input: TrackEventInput, path: string): TrackObject {
+  const object: WireEvent = {
+    ...toWireIdentifier(input.user, `${path}.user`),
+    name: checkName(input.name, `${path}.name`),
+    time: isoTime(input.time, `${path}.time`),
+  };
+  if (input.appId != null) object.app_id = input.appId;
+  if (input.properties != null) {
+    object.properties = checkProperties(input.properties, MAX_EVENT_PROPERTIES_BYTES, `${path}.properties`);
+  }
+  setUpdateExistingOnly(object, input.updateExistingOnly, path, true);
+  return { array: 'events', object };
+}
+
+export function purchaseObject(input: TrackPurchaseInput, path: string): TrackObject {
+  const currency = input.currency.toUpperCase();
+  if (!/^[A-Z]{3}$/.test(currency)) {
+    throw new BadInputError(
+      `currency must be a three-letter ISO-4217 code such as EUR (got ${JSON.stringify(input.currency)}).`,
+      `${path}.currency`,
+    );
+  }
+  if (!Number.isFinite(input.price))
+    throw new BadInputError('price must be a finite number.', `${path}.price`);
+  const object: WirePurchase = {
+    ...toWireIdentifier(input.user, `${path}.user`),
+    product_id: checkName(input.productId, `${path}.productId`),
+    currency,
+    price: input.price,
+    time: isoTime(input.time, `${path}.time`),
+  };
+  if (input.quantity != null) {
+    if (input.quantity < 1 || input.quantity > 100) {
+      throw new BadInputError(`quantity must be from 1 to 100 (got ${input.quantity}).`, `${path}.quantity`);
+    }
+    object.quantity = input.quantity;
+  }
+  if (input.appId != null) object.app_id = input.appId;
+  if (input.properties != null) {
+    object.properties = checkProperties(
+      input.properties,
+      MAX_PURCHASE_PROPERTIES_BYTES,
+      `${path}.properties`,
+    );
+  }
+  setUpdateExistingOnly(object, input.updateExistingOnly, path, true);
+  return { array: 'purchases', object };
+}
+
+export function attributesObject(input: UserAttributesInput, path: string): TrackObject {
+  const attributes = input.attributes;
+  const keys = Object.keys(attributes);
+  if (keys.length === 0)
+    throw new BadInputError('attributes must name at least one attribute.', `${path}.attributes`);
+  for (const key of keys) {
+    if (key.length === 0) throw new BadInputError('attribute names must not be empty.', `${path}.attributes`);
+    if (IDENTIFIER_ATTRIBUTE_KEYS.has(key)) {
+      throw new BadInputError(
+        `${key} cannot be set as an attribute: name the user in "user" and use "updateExistingOnly".`,
+        `${path}.attributes`,
+      );
+    }
+  }
+  if (Buffer.byteLength(JSON.stringify(attributes)) > MAX_ATTRIBUTES_BYTES) {
+    throw new BadInputError(
+      `attributes are larger than ${MAX_ATTRIBUTES_BYTES / 1000} KB.`,
+      `${path}.attributes`,
+    );
+  }
+  const object: WireAttributes = { ...attributes, ...toWireIdentifier(input.user, `${path}.user`) };
+  setUpdateExistingOnly(object, input.updateExistingOnly, path, false);
+  return { array: 'attributes', object };
+}
+
+function checkName(name: string, path: string): string {
+  if (name.trim().length === 0) throw new BadInputError('must not be empty.', path);
+  if (name.length > MAX_NAME_CHARS)
+    throw new BadInputError(`is longer than ${MAX_NAME_CHARS} characters.`, path);
+  return name;
+}
+
+function isoTime(time: Date, path: string): string {
+  if (Number.isNaN(time.getTime())) throw new BadInputError('is not a valid date-time.', path);
+  return time.toISOString();
+}
+
+function checkProperties(
+  properties: Record<string, unknown>,
+  maxBytes: number,
+  path: string,
+): Record<string, unknown> {
+  for (const [name, value] of Object.entries(properties)) {
+    if (name.length === 0) throw new BadInputError('property names must not be empty.', path);
+    if (name.length > MAX_NAME_CHARS) {
+      throw new BadInputError(
+        `property name ${JSON.stringify(name.slice(0, 40))}… is longer than ${MAX_NAME_CHARS} characters.`,
+        path,
+      );
+    }
+    if (name.startsWith('$'))
+      throw new BadInputError(`property name ${JSON.stringify(name)} must not start with $.`, path);
+    if (RESERVED_PROPERTY_NAMES.has(name)) {
+      throw new BadInputError(`property name ${JSON.stringify(name)} is reserved by Braze.`, path);
+    }
+    if (typeof value === 'string' && value.length > MAX_STRING_PROPERTY_CHARS) {
+      throw new BadInputError(
+        `property ${JSON.stringify(name)} is a string longer than ${MAX_STRING_PROPERTY_CHARS} characters.`,
+        path,
+      );
+    }
+  }
+  if (Buffer.byteLength(JSON.stringify(properties)) > maxBytes) {
+    throw new BadInputError(`properties are larger than ${maxBytes / 1000} KB.`, path);
+  }
+  return properties;
+}
+
+/**
+ * Events and purchases named by alias are always update-only at Braze; asking otherwise is a
+ * mistake worth reporting rather than silently ignoring.
+ */
+function setUpdateExistingOnly(
+  object: WireEvent | WirePurchase | WireAttributes,
+  value: boolean | null | undefined,
+  path: string,
+  aliasForcesTrue: boolean,
+): void {
+  if (value == null) return;
+  if (aliasForcesTrue && value === false && object.user_alias !== undefined) {
+    throw new BadInputError(
+      'updateExistingOnly cannot be false for a user named by alias: Braze only records events and purchases on existing alias users.',
+      `${path}.updateExistingOnly`,
+    );
+  }
+  object._update_existing_only = value;
+}
