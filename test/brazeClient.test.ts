@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BrazeClient } from '../src/braze/client.js';
+import {
+  UnlimitedBudget,
+  type AcquireResult,
+  type RateBudget,
+  type RateHeaders,
+} from '../src/budget/budget.js';
+import type { RateGroupName } from '../src/budget/groups.js';
+import { RateLimitedError, UpstreamError } from '../src/errors.js';
+import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { TEST_API_KEY, memoryLogger } from './helpers.js';
+
+/** The one upstream path against the simulator: classification of every kind of answer. */
+
+let sim: Simulator | undefined;
+let client: BrazeClient | undefined;
+afterEach(async () => {
+  await client?.close();
+  await sim?.close();
+  sim = client = undefined;
+});
+
+function clientFor(
+  url: string,
+  opts: { budget?: RateBudget; headersTimeoutMs?: number; apiKey?: string } = {},
+) {
+  const { log, lines } = memoryLogger();
+  client = new BrazeClient({
+    restEndpoint: url,
+    apiKey: opts.apiKey ?? TEST_API_KEY,
+    connectTimeoutMs: 1_000,
+    headersTimeoutMs: opts.headersTimeoutMs ?? 5_000,
+    bodyTimeoutMs: 5_000,
+    connections: 4,
+    budget: opts.budget ?? new UnlimitedBudget(),
+    log,
+  });
+  return { client, lines };
+}
+
+const soon = () => Date.now() + 5_000;
+const trackBody = { events: [{ external_id: 'u', name: 'e', time: '2026-01-01T00:00:00Z' }] };
+
+async function failure(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the request to fail');
+}
+
+describe('BrazeClient.send', () => {
+  it('sends Bearer auth and JSON, and returns the 2xx body with the rate headers', async () => {
+    sim = await startSimulator({
+      apiKey: TEST_API_KEY,
+      rateLimits: { 'users.track': { limit: 10, windowSec: 60 } },
+    });
+    const { client } = clientFor(sim.url);
+    const answer = await client.send('users.track', trackBody, { deadlineMs: soon() });
+    expect(answer.status).toBe(201);
+    expect(answer.body).toMatchObject({ events_processed: 1, message: 'success' });
+    expect(answer.group).toBe('users.track');
+    expect(answer.rate.limit).toBe(10);
+    expect(answer.rate.remaining).toBe(9);
+    expect(answer.rate.resetAtMs! % 60_000).toBe(0);
+  });
+
+  it('classifies 401, 403, 400, 429 and 5xx, and never echoes the key', async () => {
+    sim = await startSimulator({ apiKey: TEST_API_KEY });
+    const bad = clientFor(sim.url, { apiKey: 'not-the-key-77' });
+    const e401 = (await failure(
+      bad.client.send('users.track', trackBody, { deadlineMs: soon() }),
+    )) as UpstreamError;
+    expect(e401).toBeInstanceOf(UpstreamError);
+    expect([e401.kind, e401.status, e401.mayHaveBeenProcessed]).toEqual(['unauthorized', 401, true]);
+    expect(e401.message + bad.lines.join('')).not.toContain('not-the-key-77');
+    await bad.client.close();
+
+    const { client, lines } = clientFor(sim.url);
+    const cases: Array<[number, UpstreamError['kind'] | 'rate_limited']> = [
+      [403, 'forbidden'],
+      [400, 'rejected'],
+      [413, 'rejected'],
+      [429, 'rate_limited'],
+      [500, 'server'],
+      [503, 'server'],
+    ];
+    for (const [status, kind] of cases) {
+      sim.injectFault({ status, body: { message: `simulated ${status} ${TEST_API_KEY}` } });
+      const err = await failure(client.send('users.track', trackBody, { deadlineMs: soon() }));
+      if (kind === 'rate_limited') {
+        expect(err).toBeInstanceOf(RateLimitedError);
+      } else {
+        expect(err).toBeInstanceOf(UpstreamError);
+        expect((err as UpstreamError).kind).toBe(kind);
+        expect((err as UpstreamError).status).toBe(status);
+        expect((err as UpstreamError).brazeMessage ?? '').not.toContain(TEST_API_KEY);
+      }
+    }
+    expect(lines.join('')).not.toContain(TEST_API_KEY);
+  });
+
+  it('keeps a fatal answer’s errors[] for per-item mapping', async () => {
+    sim = await startSimulator({ apiKey: TEST_API_KEY });
+    const { client } = clientFor(sim.url);
+    const err = (await failure(
+      client.send(
+        'users.track',
+        { events: [{ name: 'no identifier', time: '2026-01-01T00:00:00Z' }] },
+        { deadlineMs: soon() },
+      ),
+    )) as UpstreamError;
+    expect(err.kind).toBe('rejected');
+    expect(err.brazeErrors).toEqual([expect.objectContaining({ input_array: 'events', index: 0 })]);
+  });
+
+  it('tells a refused connection (never processed) from a reset or a timeout (maybe processed)', async () => {
+    sim = await startSimulator({ apiKey: TEST_API_KEY });
+    const url = sim.url;
+    const { client } = clientFor(url, { headersTimeoutMs: 300 });
+    sim.injectFault({ kind: 'reset' });
+    const reset = (await failure(
+      client.send('users.track', trackBody, { deadlineMs: soon() }),
+    )) as UpstreamError;
+    expect([reset.kind, reset.mayHaveBeenProcessed]).toEqual(['network', true]);
+    sim.injectFault({ kind: 'hang' });
+    const hung = (await failure(
+      client.send('users.track', trackBody, { deadlineMs: soon() }),
+    )) as UpstreamError;
+    expect([hung.kind, hung.mayHaveBeenProcessed]).toEqual(['timeout', true]);
+    await sim.close();
+    sim = undefined;
+    const refused = (await failure(
+      client.send('users.track', trackBody, { deadlineMs: soon() }),
+    )) as UpstreamError;
+    expect([refused.kind, refused.mayHaveBeenProcessed]).toEqual(['network', false]);
+  });
+
+  it('takes a budget unit before every request, reconciles after, and sends nothing when refused', async () => {
+    sim = await startSimulator({ apiKey: TEST_API_KEY });
+    const calls: string[] = [];
+    const budget: RateBudget = {
+      async acquire(group: RateGroupName): Promise<AcquireResult> {
+        calls.push(`acquire ${group}`);
+        return calls.length > 2 ? { ok: false, retryAfterMs: 4_000 } : { ok: true };
+      },
+      observe(group: RateGroupName, headers: RateHeaders, status: number) {
+        calls.push(`observe ${group} ${status} ${headers.remaining}`);
+      },
+      async close() {},
+    };
+    const { client } = clientFor(sim.url, { budget });
+    await client.send('users.track', trackBody, { deadlineMs: soon() });
+    const refused = await failure(
+      client.send('users.export.ids', { external_ids: ['u'] }, { deadlineMs: soon() }),
+    );
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect((refused as RateLimitedError).retryAfterSec).toBe(4);
+    expect(calls).toEqual([
+      'acquire users.track',
+      'observe users.track 201 49999',
+      'acquire users.export.ids',
+    ]);
+    expect(sim.count()).toBe(1);
+  });
+
+  it('refuses to call Braze once the deadline has passed', async () => {
+    sim = await startSimulator({ apiKey: TEST_API_KEY });
+    const { client } = clientFor(sim.url);
+    const err = (await failure(
+      client.send('users.track', trackBody, { deadlineMs: Date.now() - 1 }),
+    )) as UpstreamError;
+    expect([err.kind, err.mayHaveBeenProcessed]).toEqual(['timeout', false]);
+    expect(sim.count()).toBe(0);
+  });
+});
