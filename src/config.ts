@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  DEFAULT_RATE_LIMITS,
-  RATE_GROUP_NAMES,
-  rateLimitEnvName,
-  type RateGroupName,
-  type RateLimit,
-} from './budget/groups.js';
-import { CONTRACTS, CONTRACT_NAMES, isContractName, type ContractName } from './braze/contracts.js';
+import { RATE_GROUP_NAMES, rateLimitEnvName, type RateGroupName, type RateLimit } from './budget/groups.js';
+import { CONTRACT_NAMES, effectiveRateLimits, isContractName, type ContractName } from './braze/contracts.js';
 import { BRAZE_INSTANCES, normaliseInstanceName } from './braze/instances.js';
 
 /**
@@ -154,10 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   // Rate limits: defaults, then the contract, then RATE_LIMIT_<GROUP>.
-  const rateLimits = { ...DEFAULT_RATE_LIMITS, ...CONTRACTS[contract].rateLimits } as Record<
-    RateGroupName,
-    RateLimit
-  >;
+  const overrides: Partial<Record<RateGroupName, RateLimit>> = {};
   const knownEnv = new Map(RATE_GROUP_NAMES.map((g) => [rateLimitEnvName(g), g] as const));
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('RATE_LIMIT_') || raw === undefined) continue;
@@ -173,7 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
       );
       continue;
     }
-    rateLimits[group] = parsed;
+    overrides[group] = parsed;
   }
 
   const redisUrl = str('REDIS_URL');
@@ -207,7 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     batchWindowMs: int('BATCH_WINDOW_MS', 20, 0, 10_000),
     requestDeadlineMs: int('REQUEST_DEADLINE_MS', 10_000, 100, 600_000),
-    rateLimits,
+    rateLimits: effectiveRateLimits(contract, overrides),
     maxUpstreamBodyBytes: int('MAX_UPSTREAM_BODY_BYTES', 4_000_000, 10_000, 4_000_000),
     maxRequestBodyBytes: int('MAX_REQUEST_BODY_BYTES', 5_000_000, 1_000, 100_000_000),
     logLevel,

@@ -1,6 +1,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import type { RateBudget, RateHeaders } from '../budget/budget.js';
 import type { RateGroupName } from '../budget/groups.js';
+import type { UpstreamConfig } from '../config.js';
 import { RateLimitedError, UpstreamError, scrub } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ENDPOINTS, isBroadcastBody, type EndpointName, type EndpointSpec } from './endpoints.js';
@@ -15,14 +16,7 @@ import type { WireResponse } from './wire.js';
  * key or skip error classification.
  */
 
-export interface BrazeClientOptions {
-  restEndpoint: string;
-  /** Sent as `Authorization: Bearer <key>`; kept in a private field, never logged. */
-  apiKey: string;
-  connectTimeoutMs: number;
-  headersTimeoutMs: number;
-  bodyTimeoutMs: number;
-  connections: number;
+export interface BrazeClientOptions extends UpstreamConfig {
   budget: RateBudget;
   log: Logger;
   now?: () => number;

@@ -1,4 +1,4 @@
-import type { RateGroupName, RateLimit } from '../budget/groups.js';
+import { DEFAULT_RATE_LIMITS, type RateGroupName, type RateLimit } from '../budget/groups.js';
 
 /**
  * Braze contract profiles (`BRAZE_CONTRACT`). They differ in how many objects one
@@ -37,4 +37,19 @@ export const CONTRACTS: Readonly<Record<ContractName, ContractProfile>> = {
 
 export function isContractName(name: string): name is ContractName {
   return (CONTRACT_NAMES as readonly string[]).includes(name);
+}
+
+/** Each group's limit: the seed's default, then the contract's, then explicit overrides. */
+export function effectiveRateLimits(
+  contract: ContractName,
+  overrides: Partial<Record<RateGroupName, RateLimit>> = {},
+): Record<RateGroupName, RateLimit> {
+  const limits: Record<RateGroupName, RateLimit> = {
+    ...DEFAULT_RATE_LIMITS,
+    ...CONTRACTS[contract].rateLimits,
+  };
+  for (const [group, limit] of Object.entries(overrides) as Array<[RateGroupName, RateLimit | undefined]>) {
+    if (limit !== undefined) limits[group] = limit;
+  }
+  return limits;
 }

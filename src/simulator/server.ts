@@ -1,13 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  DEFAULT_RATE_LIMITS,
-  RATE_GROUP_NAMES,
-  isRateGroupName,
-  type RateGroupName,
-  type RateLimit,
-} from '../budget/groups.js';
-import { CONTRACTS, isContractName, type ContractProfile } from '../braze/contracts.js';
+import { RATE_GROUP_NAMES, isRateGroupName, type RateGroupName, type RateLimit } from '../budget/groups.js';
+import { CONTRACTS, effectiveRateLimits, isContractName, type ContractProfile } from '../braze/contracts.js';
 import { ENDPOINTS, endpointForPath, isBroadcastBody } from '../braze/endpoints.js';
 import { DEFAULT_FAULT_BODY, FaultList, faultProblem, type Fault } from './faults.js';
 import { RateLimiter, type RateDecision, type WindowStats } from './rateLimits.js';
@@ -70,17 +64,6 @@ function isJsonContentType(header: string | undefined): boolean {
   return media === 'application/json';
 }
 
-function mergedLimits(opts: SimulatorOptions, contract: ContractProfile): Record<RateGroupName, RateLimit> {
-  const limits = { ...DEFAULT_RATE_LIMITS };
-  for (const source of [contract.rateLimits, opts.rateLimits ?? {}]) {
-    for (const g of RATE_GROUP_NAMES) {
-      const l = source[g];
-      if (l !== undefined) limits[g] = l;
-    }
-  }
-  return limits;
-}
-
 class BrazeSimulator implements Simulator {
   url = '';
   port = 0;
@@ -117,7 +100,7 @@ class BrazeSimulator implements Simulator {
     this.latencyMs = 0;
     this.setLatency(opts.latencyMs ?? 0);
     this.store = new SimulatorStore(this.now);
-    this.limiter = new RateLimiter(mergedLimits(opts, this.contract), this.now);
+    this.limiter = new RateLimiter(effectiveRateLimits(contractName, opts.rateLimits), this.now);
     this.server = createServer((req, res) => {
       this.dispatch(req, res).catch((err: unknown) => {
         this.log('Braze simulator: request handler failed', { error: String(err) });
