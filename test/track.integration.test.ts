@@ -49,8 +49,11 @@ describe('trackEvents', () => {
   });
 
   it('shares Braze requests between 600 concurrent single-event operations', async () => {
-    stack = await startStack({ env: { BATCH_WINDOW_MS: '50' } });
+    stack = await startStack();
     const s = stack;
+    // Warm up first, as a long-running client would be: 600 keep-alive connections open and
+    // the JIT warm. Otherwise the figure mostly measures TCP handshakes in this one process.
+    await Promise.all(Array.from({ length: 600 }, () => s.gql('{ __typename }')));
     const started = Date.now();
     const responses = await Promise.all(
       Array.from({ length: 600 }, (_, i) =>
@@ -67,7 +70,7 @@ describe('trackEvents', () => {
     // Batching across requests must work: far fewer requests than operations. The exact figure
     // depends on how fast this machine parses 600 requests; the bound allows a slow machine.
     expect(upstream).toBeGreaterThanOrEqual(lowerBound);
-    expect(upstream).toBeLessThanOrEqual(lowerBound * 4);
+    expect(upstream).toBeLessThanOrEqual(lowerBound * 3);
   });
 
   it('fails only the invalid item among 75, whether the gateway or Braze spots it', async () => {
