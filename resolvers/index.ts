@@ -1,5 +1,6 @@
 import { isScalarType } from 'graphql';
 import type { Resolvers } from '../src/generated/graphql.js';
+import { budgetResolvers } from './budget.js';
 import { scalarResolvers } from './scalars.js';
 import { usersResolvers } from './users.js';
 
@@ -27,4 +28,4 @@ export function mergeResolvers(maps: readonly Resolvers[]): Resolvers {
   return merged as Resolvers;
 }
 
-export const resolvers: Resolvers = mergeResolvers([scalarResolvers, usersResolvers]);
+export const resolvers: Resolvers = mergeResolvers([scalarResolvers, usersResolvers, budgetResolvers]);

@@ -43,6 +43,18 @@ export interface Config {
   requestDeadlineMs: number;
   /** Effective limit per rate group: seed default < contract profile < RATE_LIMIT_<GROUP>. */
   rateLimits: Record<RateGroupName, RateLimit>;
+  /** Broadcasts: limit per unique audience, on top of messaging.broadcast (10/min). */
+  perAudienceLimit: RateLimit;
+  budget: {
+    /** Share of every limit (0–0.9) left to other systems using the same workspace. */
+    headroom: number;
+    /** Replicas to assume while Redis is down (each then uses limit ÷ replicas). */
+    replicas: number;
+    /** No unit is granted this close to a window's end. */
+    guardMs: number;
+  };
+  /** Most a client may ask for with the `x-request-deadline-ms` header. */
+  maxRequestDeadlineMs: number;
   /** Largest /users/track body the packer builds (Braze's cap is 4 MB). */
   maxUpstreamBodyBytes: number;
   /** Largest GraphQL request body accepted. */
@@ -63,6 +75,14 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const WINDOW_UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Broadcasts also have a limit per unique audience (facts §2 row 6). */
+const PER_AUDIENCE_ENV = 'RATE_LIMIT_MESSAGING_BROADCAST_AUDIENCE';
+const PER_AUDIENCE_DEFAULT: RateLimit = { limit: 10, windowSec: 60 };
+
+function rateLimitProblem(name: string, raw: string): string {
+  return `${name}=${JSON.stringify(raw)} is not valid: expected <count>/<window> with the window in s, m, h or d, e.g. ${name}=50000/1m or ${name}=3000/3s.`;
+}
 
 /** Parse `<count>/<window>`, e.g. `50000/1m`, `3000/3s`, `100/d`. */
 export function parseRateLimit(raw: string): RateLimit | undefined {
@@ -85,6 +105,19 @@ export function loadConfig(env: Env = process.env): Config {
     if (!Number.isInteger(n) || n < min || n > max) {
       problems.push(
         `${name}=${JSON.stringify(raw)} is not valid: expected a whole number from ${min} to ${max}.`,
+      );
+      return def;
+    }
+    return n;
+  };
+  /** A number in [0, max], or the default when unset. */
+  const fraction = (name: string, def: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return def;
+    const n = Number(raw.trim());
+    if (!Number.isFinite(n) || n < 0 || n > max) {
+      problems.push(
+        `${name}=${JSON.stringify(raw)} is not valid: expected a number from 0 to ${max}, e.g. 0.1 for 10%.`,
       );
       return def;
     }
@@ -150,8 +183,15 @@ export function loadConfig(env: Env = process.env): Config {
   // Rate limits: defaults, then the contract, then RATE_LIMIT_<GROUP>.
   const overrides: Partial<Record<RateGroupName, RateLimit>> = {};
   const knownEnv = new Map(RATE_GROUP_NAMES.map((g) => [rateLimitEnvName(g), g] as const));
+  let perAudienceLimit: RateLimit = PER_AUDIENCE_DEFAULT;
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('RATE_LIMIT_') || raw === undefined) continue;
+    if (name === PER_AUDIENCE_ENV) {
+      const parsed = parseRateLimit(raw);
+      if (parsed === undefined) problems.push(rateLimitProblem(name, raw));
+      else perAudienceLimit = parsed;
+      continue;
+    }
     const group = knownEnv.get(name);
     if (group === undefined) {
       problems.push(`${name} names no rate group: expected one of ${[...knownEnv.keys()].join(', ')}.`);
@@ -159,9 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
     const parsed = parseRateLimit(raw);
     if (parsed === undefined) {
-      problems.push(
-        `${name}=${JSON.stringify(raw)} is not valid: expected <count>/<window> with the window in s, m, h or d, e.g. ${name}=50000/1m or ${name}=3000/3s.`,
-      );
+      problems.push(rateLimitProblem(name, raw));
       continue;
     }
     overrides[group] = parsed;
@@ -199,6 +237,13 @@ export function loadConfig(env: Env = process.env): Config {
     batchWindowMs: int('BATCH_WINDOW_MS', 20, 0, 10_000),
     requestDeadlineMs: int('REQUEST_DEADLINE_MS', 10_000, 100, 600_000),
     rateLimits: effectiveRateLimits(contract, overrides),
+    perAudienceLimit,
+    budget: {
+      headroom: fraction('RATE_BUDGET_HEADROOM', 0, 0.9),
+      replicas: int('RATE_BUDGET_REPLICAS', 1, 1, 1_000),
+      guardMs: int('RATE_BUDGET_GUARD_MS', 250, 0, 10_000),
+    },
+    maxRequestDeadlineMs: int('REQUEST_DEADLINE_MAX_MS', 60_000, 100, 3_600_000),
     maxUpstreamBodyBytes: int('MAX_UPSTREAM_BODY_BYTES', 4_000_000, 10_000, 4_000_000),
     maxRequestBodyBytes: int('MAX_REQUEST_BODY_BYTES', 5_000_000, 1_000, 100_000_000),
     logLevel,

@@ -1,3 +1,4 @@
+import type { RateBudgetService } from './budget/rateBudget.js';
 import type { UsersService } from './users/service.js';
 
 /** What every resolver receives: per-request services and the request's deadline. */
@@ -6,4 +7,5 @@ export interface GatewayContext {
   /** Epoch ms: budget waits and Braze calls for this request end by then. */
   deadlineMs: number;
   users: UsersService;
+  budget: RateBudgetService;
 }

@@ -5,7 +5,7 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server
 import { TrackBatcher } from './batching/trackBatcher.js';
 import { BrazeClient } from './braze/client.js';
 import { CONTRACTS } from './braze/contracts.js';
-import { UnlimitedBudget, type RateBudget } from './budget/budget.js';
+import { createBudget, type RateBudgetService } from './budget/index.js';
 import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
 import { formatError } from './errors.js';
@@ -24,7 +24,10 @@ export interface GatewayOptions {
   /** Config with a concrete upstream (in simulator mode, main.ts fills in the simulator's URL). */
   config: Config & { upstream: { restEndpoint: string; apiKey: string } };
   log: Logger;
-  budget?: RateBudget;
+  /** The rate budget; by default one built from the config (Redis when REDIS_URL is set). */
+  budget?: RateBudgetService;
+  /** Clock for the budget (tests skew it). */
+  now?: () => number;
   /** Most items accepted in one list argument. */
   maxItemsPerMutation?: number;
 }
@@ -34,13 +37,15 @@ export interface RunningGateway {
   port: number;
   client: BrazeClient;
   batcher: TrackBatcher;
+  budget: RateBudgetService;
   /** Stop accepting, flush pending batches, close upstream connections. */
   close(): Promise<void>;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const { config, log } = opts;
-  const budget = opts.budget ?? new UnlimitedBudget();
+  const budget = opts.budget ?? createBudget(config, log, opts.now);
+  await budget.ready(2_000);
   const client = new BrazeClient({ ...config.upstream, budget, log });
   const batcher = new TrackBatcher({
     client,
@@ -120,7 +125,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
       context: async () => {
-        const deadlineMs = Date.now() + config.requestDeadlineMs;
+        const deadlineMs = Date.now() + deadlineFor(headers.get('x-request-deadline-ms'), config);
         return {
           requestId,
           deadlineMs,
@@ -130,6 +135,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
             deadlineMs,
             maxItems,
           ),
+          budget,
         };
       },
     });
@@ -157,6 +163,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     port,
     client,
     batcher,
+    budget,
     close: () =>
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -168,6 +175,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         await budget.close();
       })()),
   };
+}
+
+/**
+ * How long this request may wait for budget and Braze: the default, or what the client asks
+ * for in `x-request-deadline-ms` (lower, or higher up to REQUEST_DEADLINE_MAX_MS).
+ */
+function deadlineFor(header: string | undefined, config: Config): number {
+  if (header === undefined) return config.requestDeadlineMs;
+  const asked = Number(header);
+  if (!Number.isFinite(asked) || asked <= 0) return config.requestDeadlineMs;
+  return Math.min(asked, config.maxRequestDeadlineMs);
 }
 
 function requestIdOf(req: IncomingMessage): string {

@@ -1,11 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrazeClient } from '../src/braze/client.js';
-import {
-  UnlimitedBudget,
-  type AcquireResult,
-  type RateBudget,
-  type RateHeaders,
-} from '../src/budget/budget.js';
+import type { AcquireResult, RateBudget, RateHeaders } from '../src/budget/budget.js';
+import { createBudget } from '../src/budget/index.js';
+import { loadConfig } from '../src/config.js';
 import type { RateGroupName } from '../src/budget/groups.js';
 import { RateLimitedError, UpstreamError } from '../src/errors.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
@@ -21,9 +18,18 @@ afterEach(async () => {
   sim = client = undefined;
 });
 
+/**
+ * A clock 30 s into a one-minute window (windows align to epoch multiples), so a test that needs
+ * "the window will not reset before my deadline" never depends on when it happens to run.
+ */
+function midWindowClock(): () => number {
+  const base = Date.now();
+  return () => 1_800_000_030_000 + (Date.now() - base);
+}
+
 function clientFor(
   url: string,
-  opts: { budget?: RateBudget; headersTimeoutMs?: number; apiKey?: string } = {},
+  opts: { budget?: RateBudget; headersTimeoutMs?: number; apiKey?: string; now?: () => number } = {},
 ) {
   const { log, lines } = memoryLogger();
   client = new BrazeClient({
@@ -33,8 +39,9 @@ function clientFor(
     headersTimeoutMs: opts.headersTimeoutMs ?? 5_000,
     bodyTimeoutMs: 5_000,
     connections: 4,
-    budget: opts.budget ?? new UnlimitedBudget(),
+    budget: opts.budget ?? createBudget(loadConfig({}), log, opts.now),
     log,
+    now: opts.now,
   });
   return { client, lines };
 }
@@ -78,18 +85,21 @@ describe('BrazeClient.send', () => {
     expect(e401.message + bad.lines.join('')).not.toContain('not-the-key-77');
     await bad.client.close();
 
-    const { client, lines } = clientFor(sim.url);
+    const now = midWindowClock();
+    const { client, lines } = clientFor(sim.url, { now });
+    const inFive = () => now() + 5_000;
     const cases: Array<[number, UpstreamError['kind'] | 'rate_limited']> = [
       [403, 'forbidden'],
       [400, 'rejected'],
       [413, 'rejected'],
-      [429, 'rate_limited'],
       [500, 'server'],
       [503, 'server'],
+      // Last: after a 429 the budget holds further requests until the window resets.
+      [429, 'rate_limited'],
     ];
     for (const [status, kind] of cases) {
       sim.injectFault({ status, body: { message: `simulated ${status} ${TEST_API_KEY}` } });
-      const err = await failure(client.send('users.track', trackBody, { deadlineMs: soon() }));
+      const err = await failure(client.send('users.track', trackBody, { deadlineMs: inFive() }));
       if (kind === 'rate_limited') {
         expect(err).toBeInstanceOf(RateLimitedError);
       } else {
@@ -100,6 +110,20 @@ describe('BrazeClient.send', () => {
       }
     }
     expect(lines.join('')).not.toContain(TEST_API_KEY);
+  });
+
+  it('sends a 429ed request again after the window resets, within the deadline', async () => {
+    const limits = { 'users.track': { limit: 100, windowSec: 1 } };
+    sim = await startSimulator({ apiKey: TEST_API_KEY, rateLimits: limits });
+    const { log } = memoryLogger();
+    const budget = createBudget(loadConfig({ RATE_LIMIT_USERS_TRACK: '100/1s' }), log);
+    const { client } = clientFor(sim.url, { budget });
+    sim.injectFault({ status: 429, body: { message: 'Rate limit exceeded' } });
+    const answer = await client.send('users.track', trackBody, { deadlineMs: Date.now() + 3_000 });
+    expect(answer.status).toBe(201);
+    expect(sim.requests.map((r) => r.status)).toEqual([429, 201]);
+    // The retry waited for the next one-second window.
+    expect(Math.floor(sim.requests[1]!.at / 1000)).toBeGreaterThan(Math.floor(sim.requests[0]!.at / 1000));
   });
 
   it('keeps a fatal answer’s errors[] for per-item mapping', async () => {

@@ -4,7 +4,13 @@ import type { RateGroupName } from '../budget/groups.js';
 import type { UpstreamConfig } from '../config.js';
 import { RateLimitedError, UpstreamError, scrub } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ENDPOINTS, isBroadcastBody, type EndpointName, type EndpointSpec } from './endpoints.js';
+import {
+  ENDPOINTS,
+  broadcastAudience,
+  isBroadcastBody,
+  type EndpointName,
+  type EndpointSpec,
+} from './endpoints.js';
 import type { WireResponse } from './wire.js';
 
 /**
@@ -35,6 +41,9 @@ export interface BrazeAnswer<T extends WireResponse = WireResponse> {
   rate: RateHeaders;
   group: RateGroupName;
 }
+
+/** A 429 is sent again this many times at most (each after its window resets). */
+const MAX_ATTEMPTS_ON_429 = 3;
 
 /** What `request` returns before classification. */
 interface RawAnswer {
@@ -76,22 +85,35 @@ export class BrazeClient {
   ): Promise<BrazeAnswer<T>> {
     // 1. lookup: method, path and rate group come from the endpoint table only.
     const spec: EndpointSpec = ENDPOINTS[endpoint];
-    const group =
-      spec.broadcastGroup !== undefined && isBroadcastBody(body) ? spec.broadcastGroup : spec.group;
+    const broadcast = spec.broadcastGroup !== undefined && isBroadcastBody(body);
+    const group = broadcast ? spec.broadcastGroup! : spec.group;
+    const audience = broadcast ? broadcastAudience(body) : undefined;
 
-    // 2. acquire: one unit of the group's budget, waiting no later than the caller's deadline.
-    const grant = await this.#budget.acquire(group, opts.deadlineMs);
-    if (!grant.ok) throw new RateLimitedError(grant.retryAfterMs);
+    for (let attempt = 1; ; attempt++) {
+      // 2. acquire: one unit of the group's budget, waiting no later than the caller's deadline.
+      const grant = await this.#budget.acquire(group, opts.deadlineMs, audience);
+      if (!grant.ok) throw new RateLimitedError(grant.retryAfterMs);
 
-    // 3. request.
-    this.sent.set(endpoint, (this.sent.get(endpoint) ?? 0) + 1);
-    const raw = await this.#request(spec, body, opts);
+      // 3. request.
+      this.sent.set(endpoint, (this.sent.get(endpoint) ?? 0) + 1);
+      const raw = await this.#request(spec, body, opts);
 
-    // 4. reconcile the budget with what Braze says is left.
-    this.#budget.observe(group, raw.rate, raw.status);
+      // 4. reconcile the budget with what Braze says is left.
+      this.#budget.observe(group, raw.rate, raw.status);
 
-    // 5. classify.
-    return this.#classify<T>(endpoint, group, raw);
+      // A 429 was not processed, so it is safe to send again: the budget now knows the window is
+      // spent, and the next acquire waits for the reset if the deadline allows.
+      if (raw.status === 429 && attempt < MAX_ATTEMPTS_ON_429) {
+        this.#log.warn(
+          { endpoint: spec.path, group, attempt },
+          'Braze answered 429; retrying after the reset',
+        );
+        continue;
+      }
+
+      // 5. classify.
+      return this.#classify<T>(endpoint, group, raw);
+    }
   }
 
   async close(): Promise<void> {

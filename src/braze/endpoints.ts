@@ -94,3 +94,30 @@ export function isBroadcastBody(body: unknown): boolean {
   const b = body as Record<string, unknown>;
   return b.broadcast === true || b.segment_id !== undefined || b.audience !== undefined;
 }
+
+/**
+ * A broadcast's unique audience (facts §2 row 6): the campaign or canvas, plus the segment or
+ * filters, plus the connected-audience object. Canonical JSON, so equal audiences match.
+ */
+export function broadcastAudience(body: unknown): string | undefined {
+  if (!isBroadcastBody(body)) return undefined;
+  const b = body as Record<string, unknown>;
+  return canonicalJson({
+    campaign: b.campaign_id ?? null,
+    canvas: b.canvas_id ?? null,
+    segment: b.segment_id ?? null,
+    audience: b.audience ?? null,
+  });
+}
+
+/** JSON with object keys sorted at every level. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -16,21 +16,12 @@ export interface RateHeaders {
 }
 
 export interface RateBudget {
-  /** Take one request unit from `group`, waiting (FIFO) no later than `deadlineMs` (epoch ms). */
-  acquire(group: RateGroupName, deadlineMs: number): Promise<AcquireResult>;
+  /**
+   * Take one request unit from `group`, waiting (FIFO) no later than `deadlineMs` (epoch ms).
+   * `audience` names a broadcast's unique audience, whose own bucket must have room too.
+   */
+  acquire(group: RateGroupName, deadlineMs: number, audience?: string): Promise<AcquireResult>;
   /** Reconcile with what Braze reported for `group`. */
   observe(group: RateGroupName, headers: RateHeaders, status: number): void;
   close(): Promise<void>;
-}
-
-/**
- * A budget that never refuses: the seam's placeholder until the shared budget lands. Braze's own
- * 429s are still classified and reported as RATE_LIMITED.
- */
-export class UnlimitedBudget implements RateBudget {
-  async acquire(): Promise<AcquireResult> {
-    return { ok: true };
-  }
-  observe(): void {}
-  async close(): Promise<void> {}
 }

@@ -109,6 +109,8 @@ export type MutationTrackPurchasesArgs = {
 
 export type Query = {
   __typename?: 'Query';
+  /** The shared Braze rate budget, per group. */
+  rateBudget: Array<RateBudgetGroup>;
   /** One user, or null when Braze knows no such user. */
   user?: Maybe<BrazeUser>;
   /** Users by external id, in order; null where Braze knows no such user. */
@@ -124,6 +126,30 @@ export type QueryUserArgs = {
 export type QueryUsersArgs = {
   externalIds: Array<Scalars['ID']['input']>;
 };
+
+/** One Braze rate-limit group as the gateway's budget sees it now (its window is clock-aligned). */
+export type RateBudgetGroup = {
+  __typename?: 'RateBudgetGroup';
+  /** e.g. users.track, users.export.ids, catalog.lists, default. */
+  group: Scalars['String']['output'];
+  /** Requests allowed per window, after headroom and after Braze's reported limit. */
+  limit: Scalars['Int']['output'];
+  mode: RateBudgetMode;
+  remaining: Scalars['Int']['output'];
+  resetsAt: Scalars['DateTime']['output'];
+  /** Callers of this replica waiting for the next window. */
+  waiting: Scalars['Int']['output'];
+  windowSeconds: Scalars['Int']['output'];
+};
+
+/** Where the budget is counted. */
+export type RateBudgetMode =
+  /** Redis is unreachable: this replica counts limit ÷ RATE_BUDGET_REPLICAS locally until it is back. */
+  | 'FALLBACK'
+  /** In this process only (no REDIS_URL): right for one replica. */
+  | 'MEMORY'
+  /** In Redis, shared by every replica. */
+  | 'SHARED';
 
 /** A custom event to record on a user's profile (Braze event object). */
 export type TrackEventInput = {
@@ -281,6 +307,8 @@ export type ResolversTypes = ResolversObject<{
   JSONObject: ResolverTypeWrapper<Scalars['JSONObject']['output']>;
   Mutation: ResolverTypeWrapper<{}>;
   Query: ResolverTypeWrapper<{}>;
+  RateBudgetGroup: ResolverTypeWrapper<RateBudgetGroup>;
+  RateBudgetMode: RateBudgetMode;
   TrackEventInput: TrackEventInput;
   TrackPurchaseInput: TrackPurchaseInput;
   UserAlias: ResolverTypeWrapper<UserAlias>;
@@ -304,6 +332,7 @@ export type ResolversParentTypes = ResolversObject<{
   JSONObject: Scalars['JSONObject']['output'];
   Mutation: {};
   Query: {};
+  RateBudgetGroup: RateBudgetGroup;
   TrackEventInput: TrackEventInput;
   TrackPurchaseInput: TrackPurchaseInput;
   UserAlias: UserAlias;
@@ -385,8 +414,20 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
 }>;
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  rateBudget?: Resolver<Array<ResolversTypes['RateBudgetGroup']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['BrazeUser']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'ref'>>;
   users?: Resolver<Array<Maybe<ResolversTypes['BrazeUser']>>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'externalIds'>>;
+}>;
+
+export type RateBudgetGroupResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RateBudgetGroup'] = ResolversParentTypes['RateBudgetGroup']> = ResolversObject<{
+  group?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  mode?: Resolver<ResolversTypes['RateBudgetMode'], ParentType, ContextType>;
+  remaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resetsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  waiting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  windowSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
 export type UserAliasResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['UserAlias'] = ResolversParentTypes['UserAlias']> = ResolversObject<{
@@ -404,6 +445,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   JSONObject?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RateBudgetGroup?: RateBudgetGroupResolvers<ContextType>;
   UserAlias?: UserAliasResolvers<ContextType>;
 }>;
 

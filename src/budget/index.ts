@@ -1,0 +1,49 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { RateBudgetService } from './rateBudget.js';
+import { RedisStore } from './redisStore.js';
+
+/**
+ * The budget the gateway runs with: in memory without REDIS_URL (one replica), shared through
+ * Redis with it. A Redis that is down at start-up is not fatal: the budget starts in fallback
+ * mode and moves to the shared count when Redis answers.
+ */
+export function createBudget(
+  config: Pick<Config, 'workspaceId' | 'rateLimits' | 'perAudienceLimit' | 'budget' | 'redisUrl'>,
+  log: Logger,
+  now?: () => number,
+): RateBudgetService {
+  // The store's events reach the budget built just below.
+  const holder: { budget?: RateBudgetService } = {};
+  let lastErrorLogMs = 0;
+  const redis =
+    config.redisUrl === undefined
+      ? undefined
+      : new RedisStore({
+          url: config.redisUrl,
+          onReady: () => void holder.budget?.redisReady(),
+          onError: (err) => {
+            holder.budget?.redisFailed(err);
+            // ioredis retries every few hundred ms: say so once in a while, not every time.
+            if (Date.now() - lastErrorLogMs > 30_000) {
+              lastErrorLogMs = Date.now();
+              log.warn({ err: err.message }, 'rate budget: Redis connection error');
+            }
+          },
+        });
+  const budget = new RateBudgetService({
+    workspaceId: config.workspaceId,
+    limits: config.rateLimits,
+    perAudienceLimit: config.perAudienceLimit,
+    headroom: config.budget.headroom,
+    guardMs: config.budget.guardMs,
+    replicas: config.budget.replicas,
+    redis,
+    log,
+    now,
+  });
+  holder.budget = budget;
+  return budget;
+}
+
+export { RateBudgetService, type BudgetGroupView, type BudgetMode } from './rateBudget.js';

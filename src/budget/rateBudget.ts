@@ -1,0 +1,398 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { AcquireResult, RateBudget, RateHeaders } from './budget.js';
+import { RATE_GROUP_NAMES, type RateGroupName, type RateLimit } from './groups.js';
+import type { RedisStore } from './redisStore.js';
+import { MemoryStore, windowStart, type Bucket, type PendingRaise, type TakeResult } from './store.js';
+
+/**
+ * The rate budget every Braze request draws from (DESIGN "Rate budget").
+ *
+ * - Limits: the configured limit per group, lowered to Braze's `X-RateLimit-Limit` when Braze
+ *   reports less, minus a headroom share left to other systems on the same workspace.
+ * - Waiting: a caller that finds its bucket full waits, first come first served, for the next
+ *   window if it opens before the caller's deadline; otherwise it gets `{ ok: false,
+ *   retryAfterMs }` at once. Nobody waits past their deadline.
+ * - Reconciliation: when Braze reports fewer remaining requests than we counted, the count moves
+ *   up to match (never down). The raise rides along with the next take, so the shared budget
+ *   still costs one Redis round trip per upstream request.
+ * - Shared mode: a RedisStore counts for every replica. When Redis fails, a local MemoryStore
+ *   takes over with limit ÷ replicas; when Redis is back, the local count is added to the shared
+ *   one and the shared store takes over again.
+ */
+
+export type BudgetMode = 'memory' | 'shared' | 'fallback';
+
+export interface RateBudgetOptions {
+  workspaceId: string;
+  limits: Record<RateGroupName, RateLimit>;
+  /** Per unique broadcast audience, on top of `messaging.broadcast` (facts §2 row 6). */
+  perAudienceLimit: RateLimit;
+  /** Share of each limit (0–0.9) left unused for other systems using the same workspace. */
+  headroom: number;
+  /** No unit is granted this close to a window's end (the request could land in the next one). */
+  guardMs: number;
+  /** Replicas assumed when Redis is down: each then takes limit ÷ replicas locally. */
+  replicas: number;
+  /** The shared store; without it the budget is in-process only. */
+  redis?: RedisStore;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface BudgetGroupView {
+  group: RateGroupName;
+  limit: number;
+  windowSeconds: number;
+  remaining: number;
+  resetsAt: Date;
+  waiting: number;
+  mode: BudgetMode;
+}
+
+interface Waiter {
+  deadlineMs: number;
+  settled: boolean;
+  resolve: (r: AcquireResult) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** The callers waiting for one (group, audience), in arrival order. */
+interface Queue {
+  group: RateGroupName;
+  audience: string | undefined;
+  waiters: Waiter[];
+  pumping: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Braze's reset may differ from our window end by clock skew and rounding to the second. */
+const RESET_TOLERANCE_MS = 2_000;
+/** A reconciliation not carried by a take within this time is written on its own. */
+const RAISE_FLUSH_MS = 250;
+
+export class RateBudgetService implements RateBudget {
+  readonly #opts: RateBudgetOptions;
+  readonly #now: () => number;
+  readonly #local: MemoryStore;
+  readonly #queues = new Map<string, Queue>();
+  /** Limits Braze reported lower than configured. */
+  readonly #observedLimits = new Map<RateGroupName, number>();
+  /** Counts Braze reported, waiting to ride along with the group's next take. */
+  readonly #pendingRaises = new Map<RateGroupName, PendingRaise>();
+  #raiseTimer: NodeJS.Timeout | undefined;
+  #mode: BudgetMode;
+  #closed = false;
+  #recovering = false;
+  /** Counters for logs, metrics and benchmarks. */
+  readonly stats = { granted: 0, refused: 0, waited: 0, waitMsTotal: 0, reconciled: 0, fallbacks: 0 };
+
+  constructor(opts: RateBudgetOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#local = new MemoryStore(this.#now);
+    this.#mode = opts.redis === undefined ? 'memory' : opts.redis.ready ? 'shared' : 'fallback';
+  }
+
+  get mode(): BudgetMode {
+    return this.#mode;
+  }
+
+  /** Wait (bounded) for Redis at start-up, so the first requests already share the budget. */
+  async ready(timeoutMs: number): Promise<void> {
+    const redis = this.#opts.redis;
+    if (redis === undefined) return;
+    if (await redis.waitReady(timeoutMs)) await this.redisReady();
+    else
+      this.#opts.log.warn('rate budget: Redis is not answering at start-up; counting locally until it does');
+  }
+
+  /** The Redis store's `ready` event: hand the local count over and share again. */
+  async redisReady(): Promise<void> {
+    const redis = this.#opts.redis;
+    if (this.#mode !== 'fallback' || redis === undefined || this.#recovering) return;
+    this.#recovering = true;
+    try {
+      // Requests sent while Redis was away count against this window at Braze too.
+      for (const group of RATE_GROUP_NAMES) {
+        const used = this.#local.usedNow(this.#bucket(group, 'fallback'));
+        if (used > 0) await redis.add(this.#bucket(group, 'shared'), used);
+      }
+    } catch (err) {
+      this.#opts.log.warn(
+        { err: String(err) },
+        'rate budget: Redis answered, then failed again; staying local',
+      );
+      return;
+    } finally {
+      this.#recovering = false;
+    }
+    this.#mode = 'shared';
+    this.#opts.log.warn('rate budget: Redis is back; the budget is shared across replicas again');
+  }
+
+  /** The Redis store failed: count locally until it is back. */
+  redisFailed(err: unknown): void {
+    if (this.#mode !== 'shared') return;
+    this.#mode = 'fallback';
+    this.stats.fallbacks += 1;
+    this.#opts.log.warn(
+      { err: String(err), replicas: this.#opts.replicas },
+      'rate budget: Redis is unreachable; falling back to a local budget of limit ÷ RATE_BUDGET_REPLICAS',
+    );
+  }
+
+  async acquire(group: RateGroupName, deadlineMs: number, audience?: string): Promise<AcquireResult> {
+    if (this.#closed) return { ok: false, retryAfterMs: 1_000 };
+    const key = audience === undefined ? group : `${group}\u0000${audience}`;
+    const queued = this.#queues.get(key);
+    if (queued !== undefined && queued.waiters.length > 0) return this.#enqueue(queued, deadlineMs);
+    // Nobody is waiting ahead: try at once.
+    const r = await this.#take(group, audience);
+    if (r.granted) {
+      this.stats.granted += 1;
+      return { ok: true };
+    }
+    const waitMs = Math.max(0, r.resetAtMs - r.nowMs);
+    if (this.#now() + waitMs > deadlineMs) return this.#refuse(waitMs);
+    let queue = this.#queues.get(key);
+    if (queue === undefined) {
+      queue = { group, audience, waiters: [], pumping: false, timer: undefined };
+      this.#queues.set(key, queue);
+    }
+    if (queue.timer === undefined && !queue.pumping) this.#schedule(key, queue, waitMs);
+    return this.#enqueue(queue, deadlineMs);
+  }
+
+  observe(group: RateGroupName, headers: RateHeaders, status: number): void {
+    const configured = this.#opts.limits[group].limit;
+    if (headers.limit !== undefined && headers.limit > 0 && headers.limit < configured) {
+      if (this.#observedLimits.get(group) !== headers.limit) {
+        this.#observedLimits.set(group, headers.limit);
+        this.#opts.log.warn(
+          { group, configured, braze: headers.limit },
+          'rate budget: Braze reports a lower limit than configured; adopting it',
+        );
+      }
+    }
+    // A 429 means the window is spent, whatever the headers say (or if they are missing).
+    const remaining = status === 429 ? 0 : headers.remaining;
+    if (remaining === undefined) return;
+    // Units Braze has counted in its window, by everyone using the workspace. Both sides count
+    // requests, so our count (whose limit may sit lower, for headroom) moves up to it.
+    const used = (headers.limit ?? this.#brazeLimit(group)) - remaining;
+    const { windowSec } = this.#opts.limits[group];
+    const resetAtMs = headers.resetAtMs ?? windowStart(this.#now(), windowSec * 1000) + windowSec * 1000;
+    const pending = this.#pendingRaises.get(group);
+    if (pending === undefined || pending.resetAtMs !== resetAtMs || pending.used < used) {
+      this.#pendingRaises.set(group, { used, resetAtMs, toleranceMs: RESET_TOLERANCE_MS });
+    }
+    this.#raiseTimer ??= setTimeout(() => void this.#flushRaises(), RAISE_FLUSH_MS);
+  }
+
+  /** Each group's limit, window, remaining units and reset, for `Query.rateBudget`. */
+  async snapshot(): Promise<BudgetGroupView[]> {
+    await this.#flushRaises();
+    const read = async (scope: 'shared' | 'fallback') => {
+      const buckets = RATE_GROUP_NAMES.map((g) => this.#bucket(g, scope));
+      const store = scope === 'shared' && this.#opts.redis !== undefined ? this.#opts.redis : this.#local;
+      return { buckets, readings: await store.read(buckets) };
+    };
+    let result;
+    try {
+      result = await read(this.#mode === 'fallback' ? 'fallback' : 'shared');
+    } catch (err) {
+      this.redisFailed(err);
+      result = await read('fallback');
+    }
+    const { buckets, readings } = result;
+    return RATE_GROUP_NAMES.map((group, i) => {
+      const b = buckets[i]!;
+      const r = readings[i]!;
+      let waiting = 0;
+      for (const q of this.#queues.values()) {
+        if (q.group === group) waiting += q.waiters.filter((w) => !w.settled).length;
+      }
+      return {
+        group,
+        limit: b.limit,
+        windowSeconds: b.windowMs / 1000,
+        remaining: Math.max(0, b.limit - r.used),
+        resetsAt: new Date(r.resetAtMs),
+        waiting,
+        mode: this.#mode,
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#raiseTimer);
+    for (const queue of this.#queues.values()) {
+      clearTimeout(queue.timer);
+      for (const w of queue.waiters) this.#settle(w, { ok: false, retryAfterMs: 1_000 });
+      queue.waiters.length = 0;
+    }
+    await this.#opts.redis?.close();
+  }
+
+  // --- internals ---
+
+  /** One take from the current store, carrying the group's pending reconciliation. */
+  async #take(group: RateGroupName, audience: string | undefined): Promise<TakeResult> {
+    const raise = this.#pendingRaises.get(group);
+    this.#pendingRaises.delete(group);
+    if (this.#mode === 'shared') {
+      const buckets = this.#buckets(group, audience, 'shared');
+      try {
+        return await this.#opts.redis!.take(buckets, this.#guardMs(buckets), raise);
+      } catch (err) {
+        this.redisFailed(err);
+      }
+    }
+    const buckets = this.#buckets(group, audience, this.#mode === 'memory' ? 'shared' : 'fallback');
+    return this.#local.take(buckets, this.#guardMs(buckets), raise);
+  }
+
+  /** Write reconciliations that no take has carried. */
+  async #flushRaises(): Promise<void> {
+    clearTimeout(this.#raiseTimer);
+    this.#raiseTimer = undefined;
+    const pending = [...this.#pendingRaises];
+    this.#pendingRaises.clear();
+    for (const [group, raise] of pending) {
+      const scope = this.#mode === 'fallback' ? 'fallback' : 'shared';
+      const store = this.#mode === 'shared' ? this.#opts.redis! : this.#local;
+      try {
+        await store.raise(this.#bucket(group, scope), raise);
+        this.stats.reconciled += 1;
+      } catch (err) {
+        this.redisFailed(err);
+      }
+    }
+  }
+
+  /** The guard never takes more than a tenth of a window (3 s windows keep 2.7 s usable). */
+  #guardMs(buckets: Bucket[]): number {
+    return Math.min(this.#opts.guardMs, ...buckets.map((b) => Math.floor(b.windowMs / 10)));
+  }
+
+  #buckets(group: RateGroupName, audience: string | undefined, scope: 'shared' | 'fallback'): Bucket[] {
+    const buckets = [this.#bucket(group, scope)];
+    if (audience !== undefined) {
+      const hash = createHash('sha256').update(audience).digest('hex').slice(0, 24);
+      const { limit, windowSec } = this.#opts.perAudienceLimit;
+      buckets.push(
+        this.#sized(`${buckets[0]!.key.replace(/:local$/, '')}:aud:${hash}`, limit, windowSec, scope),
+      );
+    }
+    return buckets;
+  }
+
+  #bucket(group: RateGroupName, scope: 'shared' | 'fallback'): Bucket {
+    return this.#sized(
+      `bgw:{${this.#opts.workspaceId}}:${group}`,
+      this.#brazeLimit(group),
+      this.#opts.limits[group].windowSec,
+      scope,
+    );
+  }
+
+  /** A bucket's limit after headroom; a fallback bucket takes this replica's share only. */
+  #sized(key: string, limit: number, windowSec: number, scope: 'shared' | 'fallback'): Bucket {
+    const afterHeadroom = Math.max(1, Math.floor(limit * (1 - this.#opts.headroom)));
+    return scope === 'shared'
+      ? { key, limit: afterHeadroom, windowMs: windowSec * 1000 }
+      : {
+          key: `${key}:local`,
+          limit: Math.max(1, Math.floor(afterHeadroom / this.#opts.replicas)),
+          windowMs: windowSec * 1000,
+        };
+  }
+
+  /** Braze's limit for the group: the configured one, or lower if Braze said so. */
+  #brazeLimit(group: RateGroupName): number {
+    return Math.min(this.#opts.limits[group].limit, this.#observedLimits.get(group) ?? Infinity);
+  }
+
+  #refuse(retryAfterMs: number): AcquireResult {
+    this.stats.refused += 1;
+    return { ok: false, retryAfterMs };
+  }
+
+  #enqueue(queue: Queue, deadlineMs: number): Promise<AcquireResult> {
+    const startedMs = this.#now();
+    return new Promise<AcquireResult>((resolve) => {
+      const waiter: Waiter = {
+        deadlineMs,
+        settled: false,
+        timer: undefined,
+        resolve: (r) => {
+          if (r.ok) {
+            this.stats.waited += 1;
+            this.stats.waitMsTotal += this.#now() - startedMs;
+          }
+          resolve(r);
+        },
+      };
+      // Never wait past the deadline, whatever the queue does.
+      waiter.timer = setTimeout(
+        () => {
+          const { windowSec } = this.#opts.limits[queue.group];
+          const windowMs = windowSec * 1000;
+          this.#settle(waiter, this.#refuse(Math.max(1, windowMs - (this.#now() % windowMs))));
+        },
+        Math.max(0, deadlineMs - this.#now()),
+      );
+      queue.waiters.push(waiter);
+    });
+  }
+
+  #settle(w: Waiter, r: AcquireResult): void {
+    if (w.settled) return;
+    w.settled = true;
+    clearTimeout(w.timer);
+    w.resolve(r);
+  }
+
+  #schedule(key: string, queue: Queue, waitMs: number): void {
+    // A little jitter, so replicas waiting for the same window don't all call Redis at once.
+    queue.timer = setTimeout(
+      () => {
+        queue.timer = undefined;
+        void this.#pump(key, queue);
+      },
+      waitMs + Math.floor(Math.random() * 15),
+    );
+  }
+
+  /** Grant waiters in arrival order while the store says yes; then sleep until the next window. */
+  async #pump(key: string, queue: Queue): Promise<void> {
+    if (queue.pumping || this.#closed) return;
+    queue.pumping = true;
+    try {
+      for (;;) {
+        while (queue.waiters.length > 0 && queue.waiters[0]!.settled) queue.waiters.shift();
+        const head = queue.waiters[0];
+        if (head === undefined) {
+          this.#queues.delete(key);
+          return;
+        }
+        const r = await this.#take(queue.group, queue.audience);
+        if (r.granted) {
+          this.stats.granted += 1;
+          queue.waiters.shift();
+          this.#settle(head, { ok: true });
+          continue;
+        }
+        const waitMs = Math.max(0, r.resetAtMs - r.nowMs);
+        const now = this.#now();
+        for (const w of queue.waiters) if (now + waitMs > w.deadlineMs) this.#settle(w, this.#refuse(waitMs));
+        if (queue.waiters.some((w) => !w.settled)) this.#schedule(key, queue, waitMs);
+        return;
+      }
+    } finally {
+      queue.pumping = false;
+    }
+  }
+}
