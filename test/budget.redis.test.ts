@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RATE_LIMITS, type RateGroupName, type RateLimit } from '../src/budget/groups.js';
+import { RateBudgetService } from '../src/budget/rateBudget.js';
+import { RedisStore } from '../src/budget/redisStore.js';
+import { memoryLogger } from './helpers.js';
+import { startTestRedis, type TestRedis } from './redisServer.js';
+
+/** The shared budget on a real Redis (a private redis-server, so command counts are ours alone). */
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+async function sharedBudget(
+  workspaceId: string,
+  limits: Partial<Record<RateGroupName, RateLimit>>,
+  replicas = 1,
+) {
+  const { log, lines } = memoryLogger();
+  const holder: { b?: RateBudgetService } = {};
+  const store = new RedisStore({
+    url: redis.url,
+    onReady: () => void holder.b?.redisReady(),
+    onError: (err) => holder.b?.redisFailed(err),
+  });
+  const b = new RateBudgetService({
+    workspaceId,
+    limits: { ...DEFAULT_RATE_LIMITS, ...limits },
+    perAudienceLimit: { limit: 10, windowSec: 60 },
+    headroom: 0,
+    guardMs: 0,
+    replicas,
+    redis: store,
+    log,
+  });
+  holder.b = b;
+  await b.ready(2_000);
+  return { b, lines };
+}
+
+async function redisNowMs(): Promise<number> {
+  const r = new Redis(redis.url);
+  const [s, us] = await r.time();
+  r.disconnect();
+  return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+}
+
+describe('RateBudgetService on Redis', () => {
+  it('never grants more than the limit per window to replicas racing for it', async () => {
+    const ws = randomUUID();
+    const limits = { 'users.identity': { limit: 50, windowSec: 60 } };
+    const replicas = await Promise.all([
+      sharedBudget(ws, limits),
+      sharedBudget(ws, limits),
+      sharedBudget(ws, limits),
+    ]);
+    expect(replicas.map((r) => r.b.mode)).toEqual(['shared', 'shared', 'shared']);
+    const before = await redisNowMs();
+    const results = await Promise.all(
+      replicas.flatMap(({ b }) => Array.from({ length: 40 }, () => b.acquire('users.identity', Date.now()))),
+    );
+    const after = await redisNowMs();
+    const granted = results.filter((r) => r.ok).length;
+    // The race may straddle a minute boundary: then two windows' worth is allowed.
+    const windows = Math.floor(after / 60_000) - Math.floor(before / 60_000) + 1;
+    console.log(`3 replicas × 40 acquires on a 50/min group → ${granted} granted (${windows} window(s))`);
+    expect(granted).toBe(Math.min(120, 50 * windows));
+    for (const { b } of replicas) await b.close();
+  });
+
+  it('costs one Redis round trip per acquire, reconciliation included', async () => {
+    const ws = randomUUID();
+    const { b } = await sharedBudget(ws, { 'users.track': { limit: 1_000_000, windowSec: 3_600 } });
+    const before = await redis.commandCalls();
+    const n = 200;
+    for (let i = 0; i < n; i++) {
+      await b.acquire('users.track', Date.now() + 1_000);
+      // As the Braze client does after every answer.
+      b.observe('users.track', { limit: 1_000_000, remaining: 1_000_000 - i - 1 }, 201);
+    }
+    const after = await redis.commandCalls();
+    const scripts = (k: Record<string, number>) => (k.evalsha ?? 0) + (k.eval ?? 0);
+    const calls = scripts(after) - scripts(before);
+    console.log(
+      `${n} acquires + ${n} observes → ${calls} Redis script calls (${(calls / n).toFixed(2)} per upstream request)`,
+    );
+    // One per acquire; the first call may also load the script (NOSCRIPT then EVAL).
+    expect(calls).toBeGreaterThanOrEqual(n);
+    expect(calls).toBeLessThanOrEqual(n + 2);
+    await b.close();
+  });
+
+  it('falls back to limit ÷ replicas when Redis stops, and shares again when it is back', async () => {
+    const ws = randomUUID();
+    const { b, lines } = await sharedBudget(ws, { 'users.identity': { limit: 30, windowSec: 3_600 } }, 3);
+    for (let i = 0; i < 5; i++) expect((await b.acquire('users.identity', Date.now())).ok).toBe(true);
+    await redis.stop();
+    // Still serving, locally: 30 ÷ 3 = 10 per window for this replica.
+    const local: boolean[] = [];
+    for (let i = 0; i < 12; i++) local.push((await b.acquire('users.identity', Date.now())).ok);
+    expect(b.mode).toBe('fallback');
+    expect(local.filter(Boolean).length).toBe(10);
+    expect((await b.snapshot()).find((g) => g.group === 'users.identity')).toMatchObject({
+      mode: 'fallback',
+      limit: 10,
+    });
+    expect(lines.join('')).toContain('falling back to a local budget');
+    await redis.start();
+    for (let i = 0; i < 100 && b.mode !== 'shared'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(b.mode).toBe('shared');
+    // The 10 sent while Redis was away were added to the shared count (Redis restarted empty).
+    expect((await b.snapshot()).find((g) => g.group === 'users.identity')).toMatchObject({
+      mode: 'shared',
+      remaining: 20,
+    });
+    await b.close();
+  });
+});

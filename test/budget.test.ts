@@ -1,0 +1,153 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_RATE_LIMITS, type RateGroupName, type RateLimit } from '../src/budget/groups.js';
+import { RateBudgetService } from '../src/budget/rateBudget.js';
+import { memoryLogger } from './helpers.js';
+
+/** The budget's policy, on the in-memory store: limits, FIFO waiting, deadlines, reconciliation. */
+
+const budgets: RateBudgetService[] = [];
+afterEach(async () => {
+  for (const b of budgets.splice(0)) await b.close();
+});
+
+/** A clock that runs in real time but starts `offsetMs` into an epoch-aligned window. */
+function clockAt(offsetMs: number, windowMs: number): () => number {
+  const base = Date.now();
+  const start = Math.ceil(base / windowMs) * windowMs + 10 * windowMs;
+  return () => start + offsetMs + (Date.now() - base);
+}
+
+function budget(
+  limits: Partial<Record<RateGroupName, RateLimit>>,
+  opts: { now?: () => number; headroom?: number; perAudience?: RateLimit; guardMs?: number } = {},
+) {
+  const { log, lines } = memoryLogger();
+  const b = new RateBudgetService({
+    workspaceId: 'ws-test',
+    limits: { ...DEFAULT_RATE_LIMITS, ...limits },
+    perAudienceLimit: opts.perAudience ?? { limit: 10, windowSec: 60 },
+    headroom: opts.headroom ?? 0,
+    guardMs: opts.guardMs ?? 0,
+    replicas: 1,
+    log,
+    now: opts.now,
+  });
+  budgets.push(b);
+  return { b, lines };
+}
+
+async function group(b: RateBudgetService, name: RateGroupName) {
+  return (await b.snapshot()).find((g) => g.group === name)!;
+}
+
+describe('RateBudgetService (memory)', () => {
+  it('grants up to the limit, then refuses at once with retryAfter when the reset is past the deadline', async () => {
+    const now = clockAt(30_000, 60_000);
+    const { b } = budget({ 'users.track': { limit: 3, windowSec: 60 } }, { now });
+    for (let i = 0; i < 3; i++) expect(await b.acquire('users.track', now() + 1_000)).toEqual({ ok: true });
+    const refused = await b.acquire('users.track', now() + 1_000);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.retryAfterMs).toBeGreaterThan(29_000);
+    const view = await group(b, 'users.track');
+    expect(view).toMatchObject({ limit: 3, windowSeconds: 60, remaining: 0, mode: 'memory', waiting: 0 });
+    expect(view.resetsAt.getTime() % 60_000).toBe(0);
+    // Other groups are untouched.
+    expect((await group(b, 'users.export.ids')).remaining).toBe(2_500);
+  });
+
+  it('makes callers wait, first come first served, for the windows that open before their deadline', async () => {
+    const { b } = budget({ 'users.identity': { limit: 2, windowSec: 1 } });
+    const deadline = Date.now() + 3_500;
+    const order: Array<[number, number]> = [];
+    await Promise.all(
+      [0, 1, 2, 3, 4].map(async (i) => {
+        const r = await b.acquire('users.identity', deadline);
+        if (r.ok) order.push([i, Math.floor(Date.now() / 1000)]);
+      }),
+    );
+    expect(order.map(([i]) => i)).toEqual([0, 1, 2, 3, 4]);
+    const seconds = order.map(([, s]) => s);
+    // Two per window, in three consecutive windows.
+    expect(seconds[1]).toBe(seconds[0]);
+    expect(seconds[2]).toBe(seconds[0]! + 1);
+    expect(seconds[3]).toBe(seconds[2]);
+    expect(seconds[4]).toBe(seconds[0]! + 2);
+    expect(b.stats.waited).toBe(3);
+  });
+
+  it('answers a waiting caller by its deadline when the next window cannot serve it', async () => {
+    const now = clockAt(100, 1_000);
+    const { b } = budget({ 'users.identity': { limit: 1, windowSec: 1 } }, { now });
+    expect(await b.acquire('users.identity', now() + 5_000)).toEqual({ ok: true });
+    const second = b.acquire('users.identity', now() + 1_500); // served by the next window
+    const third = b.acquire('users.identity', now() + 1_500); // behind it, and the window after is too late
+    expect(await second).toEqual({ ok: true });
+    const r = await third;
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.retryAfterMs).toBeGreaterThan(0);
+  });
+
+  it('leaves the headroom share unused', async () => {
+    const now = clockAt(30_000, 60_000);
+    const { b } = budget({ 'users.identity': { limit: 10, windowSec: 60 } }, { now, headroom: 0.2 });
+    let granted = 0;
+    for (let i = 0; i < 12; i++) if ((await b.acquire('users.identity', now())).ok) granted += 1;
+    expect(granted).toBe(8);
+    expect((await group(b, 'users.identity')).limit).toBe(8);
+  });
+
+  it("moves its count up to Braze's, never down, and adopts a lower Braze limit", async () => {
+    const now = clockAt(30_000, 60_000);
+    const { b, lines } = budget({ 'users.track': { limit: 100, windowSec: 60 } }, { now });
+    const resetAtMs = now() - (now() % 60_000) + 60_000;
+    await b.acquire('users.track', now());
+    // Another system used 40 more: Braze says 59 remaining of 100.
+    b.observe('users.track', { limit: 100, remaining: 59, resetAtMs }, 201);
+    expect((await group(b, 'users.track')).remaining).toBe(59);
+    // A stale answer saying more is left does not lower the count.
+    b.observe('users.track', { limit: 100, remaining: 90, resetAtMs }, 201);
+    expect((await group(b, 'users.track')).remaining).toBe(59);
+    // Braze's limit for this workspace is 80: adopt it.
+    b.observe('users.track', { limit: 80, remaining: 39, resetAtMs }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 80, remaining: 39 });
+    expect(lines.join('')).toContain('adopting it');
+    // A 429 spends the window, headers or not.
+    b.observe('users.track', {}, 429);
+    expect((await group(b, 'users.track')).remaining).toBe(0);
+    expect((await b.acquire('users.track', now() + 1_000)).ok).toBe(false);
+  });
+
+  it('ignores a Braze count for another window', async () => {
+    const now = clockAt(30_000, 60_000);
+    const { b } = budget({ 'users.track': { limit: 100, windowSec: 60 } }, { now });
+    const nextReset = now() - (now() % 60_000) + 120_000;
+    b.observe('users.track', { limit: 100, remaining: 0, resetAtMs: nextReset }, 201);
+    expect((await group(b, 'users.track')).remaining).toBe(100);
+  });
+
+  it('limits each broadcast audience on top of the broadcast group', async () => {
+    const now = clockAt(30_000, 60_000);
+    const { b } = budget(
+      { 'messaging.broadcast': { limit: 5, windowSec: 60 } },
+      { now, perAudience: { limit: 2, windowSec: 60 } },
+    );
+    const take = (audience: string) => b.acquire('messaging.broadcast', now(), audience).then((r) => r.ok);
+    expect([await take('a'), await take('a'), await take('a')]).toEqual([true, true, false]);
+    expect([await take('b'), await take('b'), await take('c'), await take('c')]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    // The group itself was the limit for the last one: 5 granted in all.
+    expect((await group(b, 'messaging.broadcast')).remaining).toBe(0);
+  });
+
+  it('keeps the last guardMs of a window free, so a request cannot land in the next one', async () => {
+    const now = clockAt(950, 1_000);
+    const { b } = budget({ 'users.track': { limit: 10, windowSec: 1 } }, { now, guardMs: 100 });
+    const r = await b.acquire('users.track', now());
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.retryAfterMs).toBeLessThanOrEqual(60);
+  });
+});
