@@ -88,6 +88,3 @@ export async function startTestRedis(): Promise<TestRedis> {
     },
   };
 }
-
-/** The shared Redis the machine runs (CI starts it), for tests that only need a Redis. */
-export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
