@@ -1,4 +1,3 @@
-import DataLoader from 'dataloader';
 import type { BrazeClient } from '../braze/client.js';
 import type { TrackCapacity } from '../braze/contracts.js';
 import {
@@ -11,6 +10,10 @@ import {
 import { BadInputError, UpstreamError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { packTrackObjects, type TrackObject } from './trackPacker.js';
+import { WindowedLoader, bump } from './windowedLoader.js';
+
+/** One item's outcome: nothing on success, its own Error otherwise. */
+type Outcome = undefined | Error;
 
 /**
  * The process-wide /users/track write batcher.
@@ -40,70 +43,31 @@ interface Pending {
   deadlineMs: number;
 }
 
-/** What DataLoader gets back per key: nothing on success, the item's Error otherwise. */
-type Outcome = undefined | Error;
-
-/** Per open batch: counts by array, and the function that sends it now. */
-interface OpenBatch {
-  counts: Record<TrackArray, number>;
-  total: number;
-  dispatch: () => void;
-  timer: NodeJS.Timeout | undefined;
-}
-
 export class TrackBatcher {
   readonly #opts: TrackBatcherOptions;
-  readonly #loader: DataLoader<Pending, Outcome>;
-  #open: OpenBatch | undefined;
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #loader: WindowedLoader<Pending, void>;
   /** Counters for tests, logs and benchmarks. */
   readonly stats = { batches: 0, objects: 0, requests: 0, splits: 0 };
 
   constructor(opts: TrackBatcherOptions) {
     this.#opts = opts;
-    this.#loader = new DataLoader<Pending, Outcome>((batch) => this.#dispatch(batch), {
-      cache: false,
-      maxBatchSize: opts.capacity.total,
-      batchScheduleFn: (dispatch) => this.#openBatch(dispatch),
+    const { perArray, total } = opts.capacity;
+    this.#loader = new WindowedLoader<Pending, void>((batch) => this.#dispatch(batch), {
+      windowMs: opts.windowMs,
+      maxBatchSize: total,
+      // Full when one array, or the request as a whole, has no room left.
+      addToBatch: (state, item) => bump(state, item.object.array) >= perArray || bump(state, '*') >= total,
     });
   }
 
   /** Queue one object; resolves when Braze accepted it, rejects with its own error. */
-  async track(object: TrackObject, deadlineMs: number): Promise<void> {
-    const result = this.#loader.load({ object, deadlineMs });
-    // `load` opened a batch (via batchScheduleFn) if none was open: count the object in it.
-    const open = this.#open;
-    if (open !== undefined) {
-      open.counts[object.array] += 1;
-      open.total += 1;
-      const { perArray, total } = this.#opts.capacity;
-      if (open.counts[object.array] >= perArray || open.total >= total) this.#fire(open);
-    }
-    const outcome = await result;
-    if (outcome instanceof Error) throw outcome;
+  track(object: TrackObject, deadlineMs: number): Promise<void> {
+    return this.#loader.load({ object, deadlineMs });
   }
 
   /** Send whatever is waiting now and wait for every request in flight (shutdown, tests). */
-  async flush(): Promise<void> {
-    if (this.#open !== undefined) this.#fire(this.#open);
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
-  }
-
-  #openBatch(dispatch: () => void): void {
-    const batch: OpenBatch = {
-      counts: { attributes: 0, events: 0, purchases: 0 },
-      total: 0,
-      dispatch,
-      timer: undefined,
-    };
-    batch.timer = setTimeout(() => this.#fire(batch), this.#opts.windowMs);
-    this.#open = batch;
-  }
-
-  #fire(batch: OpenBatch): void {
-    clearTimeout(batch.timer);
-    if (this.#open === batch) this.#open = undefined;
-    batch.dispatch();
+  flush(): Promise<void> {
+    return this.#loader.flush();
   }
 
   /** DataLoader's batch function: pack, send every request at once, answer per item. */
@@ -112,7 +76,7 @@ export class TrackBatcher {
     this.stats.batches += 1;
     this.stats.objects += batch.length;
     const plans = packTrackObjects(batch, (p) => p.object, this.#opts.capacity, this.#opts.maxBodyBytes);
-    const work = Promise.all(
+    await Promise.all(
       plans.map((plan) =>
         this.#deliver(
           TRACK_ARRAYS.flatMap((a) => plan.slots[a]),
@@ -120,12 +84,6 @@ export class TrackBatcher {
         ),
       ),
     );
-    this.#inFlight.add(work);
-    try {
-      await work;
-    } finally {
-      this.#inFlight.delete(work);
-    }
     return batch.map((p) => outcomes.get(p));
   }
 
