@@ -7,8 +7,9 @@ import {
   type WireTrackBody,
   type WireTrackResponse,
 } from '../braze/wire.js';
-import { BadInputError, UpstreamError } from '../errors.js';
+import { BadInputError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { deliverIsolating } from './deliver.js';
 import { packTrackObjects, type TrackObject } from './trackPacker.js';
 import { WindowedLoader, bump } from './windowedLoader.js';
 
@@ -88,64 +89,39 @@ export class TrackBatcher {
   }
 
   /**
-   * Send `items` as one request and record each item's outcome. Items were packed to fit one
-   * request, so any subset of them fits too: splitting never needs repacking.
+   * Send `items` as one request (splitting on a whole-request rejection) and record each item's
+   * outcome. Items were packed to fit one request, so any subset fits too: no repacking.
    */
-  async #deliver(items: Pending[], outcomes: Map<Pending, Outcome>): Promise<void> {
-    const { body, slots } = buildBody(items);
-    const deadlineMs = Math.min(...items.map((p) => p.deadlineMs));
-    this.stats.requests += 1;
-    let response: WireTrackResponse;
-    try {
-      response = (await this.#opts.client.send<WireTrackResponse>('users.track', body, { deadlineMs })).body;
-    } catch (err) {
-      await this.#handleFailure(err, items, slots, outcomes);
-      return;
-    }
-    const failed = itemErrors(response.errors, slots);
-    for (const item of items) outcomes.set(item, failed.get(item));
-  }
-
-  async #handleFailure(
-    err: unknown,
-    items: Pending[],
-    slots: Record<TrackArray, Pending[]>,
-    outcomes: Map<Pending, Outcome>,
-  ): Promise<void> {
-    const rejected = err instanceof UpstreamError && err.kind === 'rejected';
-    if (!rejected) {
-      // Not about the content: every item of the request shares the failure.
-      const shared = err instanceof Error ? err : new UpstreamError('network', 'Braze request failed.');
-      for (const item of items) outcomes.set(item, shared);
-      return;
-    }
-    if (items.length === 1) {
-      const message = err.brazeMessage ?? `Braze rejected the object (${err.status ?? 'no status'}).`;
-      const named = itemErrors(err.brazeErrors as WireErrorEntry[] | undefined, slots).get(items[0]!);
-      outcomes.set(items[0]!, named ?? new BadInputError(`Braze rejected this object: ${message}`));
-      return;
-    }
-    // A fatal answer that names its bad objects: fail those, send the rest again.
-    const named = itemErrors(err.brazeErrors as WireErrorEntry[] | undefined, slots);
-    if (named.size > 0) {
-      for (const [item, error] of named) outcomes.set(item, error);
-      const rest = items.filter((p) => !named.has(p));
-      if (rest.length > 0) await this.#deliver(rest, outcomes);
-      return;
-    }
-    if (err.brazeMessage === 'Max Input Length Exceeded') {
-      this.#opts.log.warn(
-        { objects: items.length },
-        'Braze says /users/track requests are too large for this workspace: check BRAZE_CONTRACT',
-      );
-    }
-    // Split in halves until the bad objects stand alone; every good object is still delivered.
-    this.stats.splits += 1;
-    const mid = Math.ceil(items.length / 2);
-    await Promise.all([
-      this.#deliver(items.slice(0, mid), outcomes),
-      this.#deliver(items.slice(mid), outcomes),
-    ]);
+  #deliver(items: Pending[], outcomes: Map<Pending, Outcome>): Promise<void> {
+    return deliverIsolating<Pending, undefined>(
+      items,
+      {
+        send: async (part) => {
+          const { body, slots } = buildBody(part);
+          const deadlineMs = Math.min(...part.map((p) => p.deadlineMs));
+          this.stats.requests += 1;
+          const answer = await this.#opts.client.send<WireTrackResponse>('users.track', body, { deadlineMs });
+          const failed = itemErrors(answer.body.errors, slots);
+          return new Map(part.map((p) => [p, failed.get(p)]));
+        },
+        named: (err, part) =>
+          itemErrors(err.brazeErrors as WireErrorEntry[] | undefined, buildBody(part).slots),
+        onSplit: (err, part) => {
+          this.stats.splits += 1;
+          if (err.brazeMessage === 'Max Input Length Exceeded') {
+            this.#opts.log.warn(
+              { objects: part.length },
+              'Braze says /users/track requests are too large for this workspace: check BRAZE_CONTRACT',
+            );
+          }
+        },
+        alone: (err) =>
+          new BadInputError(
+            `Braze rejected this object: ${err.brazeMessage ?? `status ${err.status ?? 'unknown'}`}`,
+          ),
+      },
+      outcomes,
+    );
   }
 }
 
