@@ -1,6 +1,7 @@
 import { isScalarType } from 'graphql';
 import type { Resolvers } from '../src/generated/graphql.js';
 import { budgetResolvers } from './budget.js';
+import { identityResolvers } from './identity.js';
 import { scalarResolvers } from './scalars.js';
 import { usersResolvers } from './users.js';
 
@@ -28,4 +29,9 @@ export function mergeResolvers(maps: readonly Resolvers[]): Resolvers {
   return merged as Resolvers;
 }
 
-export const resolvers: Resolvers = mergeResolvers([scalarResolvers, usersResolvers, budgetResolvers]);
+export const resolvers: Resolvers = mergeResolvers([
+  scalarResolvers,
+  usersResolvers,
+  identityResolvers,
+  budgetResolvers,
+]);

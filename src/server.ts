@@ -12,6 +12,7 @@ import { formatError } from './errors.js';
 import type { Logger } from './log.js';
 import { buildSchema } from './schema.js';
 import { createExportLoader } from './users/exportLoader.js';
+import { IdentityBatchers } from './users/identity.js';
 import { UsersService } from './users/service.js';
 
 /**
@@ -54,6 +55,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     maxBodyBytes: config.maxUpstreamBodyBytes,
     log,
   });
+  const identity = new IdentityBatchers(client, { windowMs: config.batchWindowMs, log });
   const maxItems = opts.maxItemsPerMutation ?? 10_000;
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -130,7 +132,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           requestId,
           deadlineMs,
           users: new UsersService(
-            batcher,
+            { track: batcher, identity },
             createExportLoader(client, () => deadlineMs),
             deadlineMs,
             maxItems,
@@ -168,7 +170,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await batcher.flush();
+        await Promise.all([batcher.flush(), identity.flush()]);
         await stopped;
         await apollo.stop();
         await client.close();

@@ -1,46 +1,23 @@
 import DataLoader from 'dataloader';
 import type { BrazeClient } from '../braze/client.js';
 import { ENDPOINTS } from '../braze/endpoints.js';
-import type {
-  WireExportIdsBody,
-  WireExportIdsResponse,
-  WireExportedUser,
-  WireUserAlias,
-} from '../braze/wire.js';
-
-/** What a BrazeUser resolver reads: the user exactly as Braze exported it. */
-export type BrazeUserModel = WireExportedUser;
+import type { WireExportIdsBody, WireExportIdsResponse, WireUserAlias } from '../braze/wire.js';
+import { toBrazeUser, type BrazeUserModel } from './exportShape.js';
 
 export type UserKey =
   | { kind: 'external_id'; id: string }
   | { kind: 'braze_id'; id: string }
   | { kind: 'alias'; alias: WireUserAlias };
 
-/** The fields the gateway asks Braze for (fields_to_export is required on newer workspaces). */
-export const EXPORT_FIELDS = [
-  'external_id',
-  'braze_id',
-  'user_aliases',
-  'email',
-  'phone',
-  'first_name',
-  'last_name',
-  'country',
-  'home_city',
-  'language',
-  'time_zone',
-  'dob',
-  'gender',
-  'email_subscribe',
-  'push_subscribe',
-  'created_at',
-  'total_revenue',
-  'custom_attributes',
-  'custom_events',
-  'purchases',
-] as const;
+/** A user to export, with the export fields the asking selection needs. */
+export type ExportKey = UserKey & { fields: readonly string[] };
 
 const MAX_IDS = ENDPOINTS['users.export.ids'].maxItems ?? 50;
+
+/** Same user, same fields → one load; the fields are part of the key so no answer lacks any. */
+function cacheKeyOf(key: ExportKey): string {
+  return `${keyOf(key)}|${[...key.fields].sort().join(',')}`;
+}
 
 function keyOf(key: UserKey): string {
   switch (key.kind) {
@@ -56,41 +33,47 @@ function keyOf(key: UserKey): string {
 /**
  * A per-request reader over /users/export/ids. Within one GraphQL operation every user asked
  * for is fetched once, external ids and aliases 50 to a request; a braze_id takes a request of
- * its own (Braze accepts one per request). Unknown users load as null.
+ * its own (Braze accepts one per request). `fields_to_export` is the union of what the batch's
+ * selections need. Unknown users load as null.
  */
 export function createExportLoader(
   client: BrazeClient,
   deadlineMs: () => number,
-): DataLoader<UserKey, BrazeUserModel | null, string> {
-  return new DataLoader<UserKey, BrazeUserModel | null, string>(
+): DataLoader<ExportKey, BrazeUserModel | null, string> {
+  return new DataLoader<ExportKey, BrazeUserModel | null, string>(
     async (keys) => {
+      const fields = [...new Set(keys.flatMap((k) => k.fields))].sort();
       const found = new Map<string, BrazeUserModel>();
       const failed = new Map<string, Error>();
-      const listed = keys.filter((k) => k.kind !== 'braze_id');
-      const bodies: Array<{ body: WireExportIdsBody; keys: UserKey[] }> = [];
+      // One slot per distinct user: the same user asked with other fields shares it.
+      const distinct = new Map<string, UserKey>();
+      for (const k of keys) distinct.set(keyOf(k), k);
+      const listed = [...distinct.values()].filter((k) => k.kind !== 'braze_id');
+      const requests: Array<{ body: WireExportIdsBody; keys: UserKey[] }> = [];
       for (let i = 0; i < listed.length; i += MAX_IDS) {
         const chunk = listed.slice(i, i + MAX_IDS);
-        const body: WireExportIdsBody = { fields_to_export: [...EXPORT_FIELDS] };
+        const body: WireExportIdsBody = { fields_to_export: fields };
         const ids = chunk.flatMap((k) => (k.kind === 'external_id' ? [k.id] : []));
         const aliases = chunk.flatMap((k) => (k.kind === 'alias' ? [k.alias] : []));
         if (ids.length > 0) body.external_ids = ids;
         if (aliases.length > 0) body.user_aliases = aliases;
-        bodies.push({ body, keys: chunk });
+        requests.push({ body, keys: chunk });
       }
-      for (const k of keys) {
+      for (const k of distinct.values()) {
         if (k.kind === 'braze_id')
-          bodies.push({ body: { braze_id: k.id, fields_to_export: [...EXPORT_FIELDS] }, keys: [k] });
+          requests.push({ body: { braze_id: k.id, fields_to_export: fields }, keys: [k] });
       }
       await Promise.all(
-        bodies.map(async ({ body, keys: chunk }) => {
+        requests.map(async ({ body, keys: chunk }) => {
           try {
             const answer = await client.send<WireExportIdsResponse>('users.export.ids', body, {
               deadlineMs: deadlineMs(),
             });
             for (const user of answer.body.users ?? []) {
-              if (user.external_id !== undefined) found.set(`e:${user.external_id}`, user);
-              if (user.braze_id !== undefined) found.set(`b:${user.braze_id}`, user);
-              for (const a of user.user_aliases ?? []) found.set(keyOf({ kind: 'alias', alias: a }), user);
+              const model = toBrazeUser(user);
+              if (user.external_id !== undefined) found.set(`e:${user.external_id}`, model);
+              if (user.braze_id !== undefined) found.set(`b:${user.braze_id}`, model);
+              for (const a of user.user_aliases ?? []) found.set(keyOf({ kind: 'alias', alias: a }), model);
             }
           } catch (err) {
             for (const k of chunk) failed.set(keyOf(k), err instanceof Error ? err : new Error(String(err)));
@@ -99,6 +82,6 @@ export function createExportLoader(
       );
       return keys.map((k) => failed.get(keyOf(k)) ?? found.get(keyOf(k)) ?? null);
     },
-    { cacheKeyFn: keyOf, maxBatchSize: 1_000 },
+    { cacheKeyFn: cacheKeyOf, maxBatchSize: 10_000 },
   );
 }

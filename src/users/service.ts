@@ -1,88 +1,124 @@
 import type DataLoader from 'dataloader';
 import type { TrackBatcher } from '../batching/trackBatcher.js';
-import type { TrackObject } from '../batching/trackPacker.js';
-import { BadInputError, toItemError, type ItemErrorShape } from '../errors.js';
 import type {
+  AliasUpdateInput,
+  ExternalIdRenameInput,
+  IdentifyInput,
+  MergeInput,
+  NewAliasInput,
   TrackEventInput,
   TrackPurchaseInput,
   UserAttributesInput,
   UserRef,
 } from '../generated/graphql.js';
-import type { BrazeUserModel, UserKey } from './exportLoader.js';
+import type { ExportKey } from './exportLoader.js';
+import type { BrazeUserModel } from './exportShape.js';
 import { toWireIdentifier } from './identifiers.js';
+import {
+  aliasUpdateItem,
+  deleteItem,
+  identifyItem,
+  mergeItem,
+  newAliasItem,
+  removeItem,
+  renameItem,
+  type IdentityBatchers,
+} from './identity.js';
+import { checkListLength, itemResults, type ItemResultShape } from './itemResults.js';
 import { attributesObject, eventObject, purchaseObject } from './track.js';
-
-export interface ItemResultShape {
-  ok: boolean;
-  error: ItemErrorShape | null;
-}
 
 /**
  * The users domain, per GraphQL request: what resolvers call. Writes go to the process-wide
- * batcher; reads go through this request's export loader.
+ * batchers; reads go through this request's export loader.
  */
 export class UsersService {
   constructor(
-    private readonly batcher: TrackBatcher,
-    private readonly exportLoader: DataLoader<UserKey, BrazeUserModel | null, string>,
+    private readonly batchers: { track: TrackBatcher; identity: IdentityBatchers },
+    private readonly exportLoader: DataLoader<ExportKey, BrazeUserModel | null, string>,
     private readonly deadlineMs: number,
-    private readonly maxItemsPerMutation: number,
+    private readonly maxItems: number,
   ) {}
 
   trackEvents(events: readonly TrackEventInput[]): Promise<ItemResultShape[]> {
-    return this.#track(events, 'events', eventObject);
+    return itemResults(events, 'events', this.maxItems, (e, path) =>
+      this.batchers.track.track(eventObject(e, path), this.deadlineMs),
+    );
   }
 
   trackPurchases(purchases: readonly TrackPurchaseInput[]): Promise<ItemResultShape[]> {
-    return this.#track(purchases, 'purchases', purchaseObject);
+    return itemResults(purchases, 'purchases', this.maxItems, (p, path) =>
+      this.batchers.track.track(purchaseObject(p, path), this.deadlineMs),
+    );
   }
 
   setUserAttributes(updates: readonly UserAttributesInput[]): Promise<ItemResultShape[]> {
-    return this.#track(updates, 'updates', attributesObject);
+    return itemResults(updates, 'updates', this.maxItems, (u, path) =>
+      this.batchers.track.track(attributesObject(u, path), this.deadlineMs),
+    );
   }
 
-  async user(ref: UserRef): Promise<BrazeUserModel | null> {
+  deleteUsers(users: readonly UserRef[]): Promise<ItemResultShape[]> {
+    return itemResults(users, 'users', this.maxItems, (u, path) =>
+      this.batchers.identity.delete.submit(deleteItem(u, path), this.deadlineMs),
+    );
+  }
+
+  createUserAliases(aliases: readonly NewAliasInput[]): Promise<ItemResultShape[]> {
+    return itemResults(aliases, 'aliases', this.maxItems, (a, path) =>
+      this.batchers.identity.aliasNew.submit(newAliasItem(a, path), this.deadlineMs),
+    );
+  }
+
+  identifyUsers(identifications: readonly IdentifyInput[]): Promise<ItemResultShape[]> {
+    return itemResults(identifications, 'identifications', this.maxItems, (i, path) =>
+      this.batchers.identity.identify.submit(identifyItem(i, path), this.deadlineMs),
+    );
+  }
+
+  updateUserAliases(updates: readonly AliasUpdateInput[]): Promise<ItemResultShape[]> {
+    return itemResults(updates, 'updates', this.maxItems, (u, path) =>
+      this.batchers.identity.aliasUpdate.submit(aliasUpdateItem(u, path), this.deadlineMs),
+    );
+  }
+
+  mergeUsers(merges: readonly MergeInput[]): Promise<ItemResultShape[]> {
+    return itemResults(merges, 'merges', this.maxItems, (m, path) =>
+      this.batchers.identity.merge.submit(mergeItem(m, path), this.deadlineMs),
+    );
+  }
+
+  renameExternalIds(renames: readonly ExternalIdRenameInput[]): Promise<ItemResultShape[]> {
+    return itemResults(renames, 'renames', this.maxItems, (r, path) =>
+      this.batchers.identity.rename.submit(renameItem(r, path), this.deadlineMs),
+    );
+  }
+
+  removeExternalIds(externalIds: readonly string[]): Promise<ItemResultShape[]> {
+    return itemResults(externalIds, 'externalIds', this.maxItems, (id, path) =>
+      this.batchers.identity.remove.submit(removeItem(id, path), this.deadlineMs),
+    );
+  }
+
+  /** One user; `fields` are the Braze export fields the selection needs. */
+  async user(ref: UserRef, fields: readonly string[]): Promise<BrazeUserModel | null> {
     const id = toWireIdentifier(ref, 'ref');
     if (id.external_id !== undefined)
-      return this.exportLoader.load({ kind: 'external_id', id: id.external_id });
-    if (id.braze_id !== undefined) return this.exportLoader.load({ kind: 'braze_id', id: id.braze_id });
-    return this.exportLoader.load({ kind: 'alias', alias: id.user_alias! });
+      return this.exportLoader.load({ kind: 'external_id', id: id.external_id, fields });
+    if (id.braze_id !== undefined)
+      return this.exportLoader.load({ kind: 'braze_id', id: id.braze_id, fields });
+    return this.exportLoader.load({ kind: 'alias', alias: id.user_alias!, fields });
   }
 
-  async users(externalIds: readonly string[]): Promise<Array<BrazeUserModel | null>> {
-    this.#checkListLength(externalIds.length, 'externalIds');
+  async users(
+    externalIds: readonly string[],
+    fields: readonly string[],
+  ): Promise<Array<BrazeUserModel | null>> {
+    checkListLength(externalIds.length, 'externalIds', this.maxItems);
     const results = await this.exportLoader.loadMany(
-      externalIds.map((id) => ({ kind: 'external_id', id }) as const),
+      externalIds.map((id) => ({ kind: 'external_id', id, fields }) as const),
     );
     const failure = results.find((r): r is Error => r instanceof Error);
     if (failure !== undefined) throw failure;
     return results as Array<BrazeUserModel | null>;
-  }
-
-  /** Validate each item, queue the valid ones, and answer one ItemResult per item, in order. */
-  async #track<I>(
-    items: readonly I[],
-    argName: string,
-    toObject: (input: I, path: string) => TrackObject,
-  ): Promise<ItemResultShape[]> {
-    this.#checkListLength(items.length, argName);
-    return Promise.all(
-      items.map(async (input, i): Promise<ItemResultShape> => {
-        try {
-          await this.batcher.track(toObject(input, `${argName}[${i}]`), this.deadlineMs);
-          return { ok: true, error: null };
-        } catch (err) {
-          return { ok: false, error: toItemError(err) };
-        }
-      }),
-    );
-  }
-
-  #checkListLength(n: number, argName: string): void {
-    if (n > this.maxItemsPerMutation) {
-      throw new BadInputError(
-        `${argName} has ${n} items; at most ${this.maxItemsPerMutation} are accepted in one operation.`,
-      );
-    }
   }
 }

@@ -1,0 +1,117 @@
+import type { BrazeClient } from '../braze/client.js';
+import { ENDPOINTS, type EndpointName } from '../braze/endpoints.js';
+import type { WireResponse } from '../braze/wire.js';
+import { BadInputError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { deliverIsolating } from './deliver.js';
+import { WindowedLoader, bump } from './windowedLoader.js';
+
+/**
+ * A process-wide batcher for Braze's "up to N items per request" endpoints (identity, external
+ * ids, messaging recipients, subscriptions). Items from concurrent GraphQL requests that may share
+ * a request (same `partition`) are packed `maxItems` to a request; each item gets its own result.
+ *
+ * What differs per endpoint is data, in a BatchSpec: the body for a list of items, the
+ * per-item errors Braze reports on a 2xx answer, and the value each delivered item gets.
+ */
+export interface BatchSpec<I, R> {
+  endpoint: EndpointName;
+  /** Items with different partitions never share a request (e.g. one identifier type per /users/delete). */
+  partition?: (item: I) => string;
+  /** The request body for items that share a partition. */
+  body: (items: readonly I[]) => unknown;
+  /** Per-item errors in a 2xx answer, by the item's index in the request. */
+  itemErrors?: (answer: WireResponse, items: readonly I[]) => Map<number, string>;
+  /** What a delivered item resolves with (e.g. the request's dispatch_id). */
+  result: (answer: WireResponse, index: number, items: readonly I[]) => R;
+  /** Override of the endpoint table's per-request maximum. */
+  maxItems?: number;
+}
+
+interface Pending<I> {
+  item: I;
+  partition: string;
+  deadlineMs: number;
+}
+
+export class ItemBatcher<I, R> {
+  readonly #loader: WindowedLoader<Pending<I>, R>;
+  readonly #spec: BatchSpec<I, R>;
+  readonly #client: BrazeClient;
+  readonly #max: number;
+  readonly stats = { batches: 0, items: 0, requests: 0 };
+
+  constructor(client: BrazeClient, spec: BatchSpec<I, R>, opts: { windowMs: number; log: Logger }) {
+    this.#client = client;
+    this.#spec = spec;
+    this.#max = spec.maxItems ?? ENDPOINTS[spec.endpoint].maxItems ?? 50;
+    this.#loader = new WindowedLoader<Pending<I>, R>((batch) => this.#dispatch(batch), {
+      windowMs: opts.windowMs,
+      // Several partitions may be waiting at once; the batch is full when one of them fills a request.
+      maxBatchSize: this.#max * 20,
+      addToBatch: (state, p) => bump(state, p.partition) >= this.#max,
+    });
+  }
+
+  /** Queue one item; resolves with its result once Braze accepted it, rejects with its own error. */
+  submit(item: I, deadlineMs: number): Promise<R> {
+    return this.#loader.load({ item, partition: this.#spec.partition?.(item) ?? '', deadlineMs });
+  }
+
+  flush(): Promise<void> {
+    return this.#loader.flush();
+  }
+
+  async #dispatch(batch: readonly Pending<I>[]): Promise<Array<R | Error>> {
+    this.stats.batches += 1;
+    this.stats.items += batch.length;
+    const byPartition = new Map<string, Pending<I>[]>();
+    for (const p of batch) {
+      const list = byPartition.get(p.partition) ?? [];
+      list.push(p);
+      byPartition.set(p.partition, list);
+    }
+    const outcomes = new Map<Pending<I>, R | Error>();
+    const chunks: Pending<I>[][] = [];
+    for (const list of byPartition.values()) {
+      for (let i = 0; i < list.length; i += this.#max) chunks.push(list.slice(i, i + this.#max));
+    }
+    await Promise.all(
+      chunks.map((chunk) => deliverIsolating(chunk, { send: (part) => this.#send(part) }, outcomes)),
+    );
+    return batch.map((p) => outcomes.get(p) ?? new Error('no outcome recorded'));
+  }
+
+  async #send(part: Pending<I>[]): Promise<Map<Pending<I>, R | Error>> {
+    const items = part.map((p) => p.item);
+    const deadlineMs = Math.min(...part.map((p) => p.deadlineMs));
+    this.stats.requests += 1;
+    const answer = await this.#client.send(this.#spec.endpoint, this.#spec.body(items), { deadlineMs });
+    const errors = this.#spec.itemErrors?.(answer.body, items) ?? new Map<number, string>();
+    return new Map(
+      part.map((p, i) => {
+        const error = errors.get(i);
+        return [
+          p,
+          error === undefined
+            ? this.#spec.result(answer.body, i, items)
+            : new BadInputError(`Braze rejected this item: ${error}`),
+        ];
+      }),
+    );
+  }
+}
+
+/**
+ * Braze's "array of arrays" per-item errors (`rename_errors`, `removal_errors`): entries read as
+ * `[index, message]`; an entry in another shape is kept against no item (facts C-5).
+ */
+export function indexedErrors(list: unknown): Map<number, string> {
+  const out = new Map<number, string>();
+  if (!Array.isArray(list)) return out;
+  for (const entry of list) {
+    if (Array.isArray(entry) && typeof entry[0] === 'number')
+      out.set(entry[0], String(entry[1] ?? 'rejected'));
+  }
+  return out;
+}
