@@ -1,6 +1,7 @@
 import { isScalarType } from 'graphql';
 import type { Resolvers } from '../src/generated/graphql.js';
 import { budgetResolvers } from './budget.js';
+import { catalogResolvers } from './catalog.js';
 import { identityResolvers } from './identity.js';
 import { scalarResolvers } from './scalars.js';
 import { usersResolvers } from './users.js';
@@ -33,5 +34,6 @@ export const resolvers: Resolvers = mergeResolvers([
   scalarResolvers,
   usersResolvers,
   identityResolvers,
+  catalogResolvers,
   budgetResolvers,
 ]);

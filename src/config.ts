@@ -55,6 +55,8 @@ export interface Config {
   };
   /** Most a client may ask for with the `x-request-deadline-ms` header. */
   maxRequestDeadlineMs: number;
+  /** How long catalog lists (custom events, product ids) are cached. */
+  catalogCacheTtlMs: number;
   /** Largest /users/track body the packer builds (Braze's cap is 4 MB). */
   maxUpstreamBodyBytes: number;
   /** Largest GraphQL request body accepted. */
@@ -244,6 +246,7 @@ export function loadConfig(env: Env = process.env): Config {
       guardMs: int('RATE_BUDGET_GUARD_MS', 250, 0, 10_000),
     },
     maxRequestDeadlineMs: int('REQUEST_DEADLINE_MAX_MS', 60_000, 100, 3_600_000),
+    catalogCacheTtlMs: int('CATALOG_CACHE_TTL_MS', 600_000, 1_000, 86_400_000),
     maxUpstreamBodyBytes: int('MAX_UPSTREAM_BODY_BYTES', 4_000_000, 10_000, 4_000_000),
     maxRequestBodyBytes: int('MAX_REQUEST_BODY_BYTES', 5_000_000, 1_000, 100_000_000),
     logLevel,

@@ -1,4 +1,5 @@
 import type { RateBudgetService } from './budget/rateBudget.js';
+import type { CatalogService } from './catalog/service.js';
 import type { UsersService } from './users/service.js';
 
 /** What every resolver receives: per-request services and the request's deadline. */
@@ -8,4 +9,5 @@ export interface GatewayContext {
   deadlineMs: number;
   users: UsersService;
   budget: RateBudgetService;
+  catalog: CatalogService;
 }

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import { TrackBatcher } from './batching/trackBatcher.js';
 import { BrazeClient } from './braze/client.js';
+import { SharedCache } from './catalog/cache.js';
+import { CatalogService } from './catalog/service.js';
 import { CONTRACTS } from './braze/contracts.js';
 import { createBudget, type RateBudgetService } from './budget/index.js';
 import type { Config } from './config.js';
@@ -56,6 +58,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     log,
   });
   const identity = new IdentityBatchers(client, { windowMs: config.batchWindowMs, log });
+  const cache = new SharedCache({ prefix: `bgw:{${config.workspaceId}}`, redis: budget.redisClient, log });
+  const catalog = new CatalogService(client, cache, config.catalogCacheTtlMs);
   const maxItems = opts.maxItemsPerMutation ?? 10_000;
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -138,6 +142,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
             maxItems,
           ),
           budget,
+          catalog,
         };
       },
     });

@@ -15,6 +15,8 @@ export interface EndpointSpec {
   maxItems?: number;
   /** The Braze API key permission the endpoint needs (facts §1.2). */
   permission: string;
+  /** List endpoints: items per page (a shorter page is the last). */
+  pageSize?: number;
 }
 
 function row(
@@ -40,7 +42,7 @@ export const ENDPOINTS = {
   'users.external_ids.remove': row('POST', '/users/external_ids/remove', 'users.external_ids.remove', {
     maxItems: 50,
   }),
-  'events.list': row('GET', '/events/list', 'catalog.lists'),
+  'events.list': row('GET', '/events/list', 'catalog.lists', { pageSize: 250 }),
   'purchases.product_list': row('GET', '/purchases/product_list', 'catalog.lists'),
   'messages.send': row('POST', '/messages/send', 'default', {
     broadcastGroup: 'messaging.broadcast',
@@ -66,11 +68,11 @@ export const ENDPOINTS = {
     maxItems: 50,
     permission: 'subscription.groups.get',
   }),
-  'campaigns.list': row('GET', '/campaigns/list', 'default'),
+  'campaigns.list': row('GET', '/campaigns/list', 'default', { pageSize: 100 }),
   'campaigns.details': row('GET', '/campaigns/details', 'default'),
-  'canvas.list': row('GET', '/canvas/list', 'default'),
+  'canvas.list': row('GET', '/canvas/list', 'default', { pageSize: 100 }),
   'canvas.details': row('GET', '/canvas/details', 'default'),
-  'segments.list': row('GET', '/segments/list', 'default'),
+  'segments.list': row('GET', '/segments/list', 'default', { pageSize: 100 }),
   'segments.details': row('GET', '/segments/details', 'default'),
 } as const satisfies Record<string, EndpointSpec>;
 

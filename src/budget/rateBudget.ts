@@ -98,6 +98,11 @@ export class RateBudgetService implements RateBudget {
     return this.#mode;
   }
 
+  /** The Redis connection, for other shared state (the catalog cache); undefined in memory mode. */
+  get redisClient(): RedisStore['redis'] | undefined {
+    return this.#opts.redis?.redis;
+  }
+
   /** Wait (bounded) for Redis at start-up, so the first requests already share the budget. */
   async ready(timeoutMs: number): Promise<void> {
     const redis = this.#opts.redis;

@@ -91,6 +91,35 @@ export type BrazeUser = {
   uninstalledAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
+/** A campaign, as Braze lists it. */
+export type Campaign = {
+  __typename?: 'Campaign';
+  id: Scalars['ID']['output'];
+  isApiCampaign?: Maybe<Scalars['Boolean']['output']>;
+  lastEdited?: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  tags: Array<Scalars['String']['output']>;
+};
+
+export type CampaignDetails = {
+  __typename?: 'CampaignDetails';
+  archived?: Maybe<Scalars['Boolean']['output']>;
+  channels: Array<Scalars['String']['output']>;
+  conversionBehaviors: Array<Scalars['JSONObject']['output']>;
+  createdAt?: Maybe<Scalars['DateTime']['output']>;
+  description?: Maybe<Scalars['String']['output']>;
+  draft?: Maybe<Scalars['Boolean']['output']>;
+  firstSent?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  lastSent?: Maybe<Scalars['DateTime']['output']>;
+  /** Message variations, keyed by variation id, as Braze returns them. */
+  messages?: Maybe<Scalars['JSONObject']['output']>;
+  name?: Maybe<Scalars['String']['output']>;
+  scheduleType?: Maybe<Scalars['String']['output']>;
+  tags: Array<Scalars['String']['output']>;
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
 export type CampaignReceived = {
   __typename?: 'CampaignReceived';
   apiCampaignId?: Maybe<Scalars['String']['output']>;
@@ -102,6 +131,33 @@ export type CampaignReceived = {
   name?: Maybe<Scalars['String']['output']>;
   variationApiId?: Maybe<Scalars['String']['output']>;
   variationName?: Maybe<Scalars['String']['output']>;
+};
+
+export type Canvas = {
+  __typename?: 'Canvas';
+  id: Scalars['ID']['output'];
+  lastEdited?: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  tags: Array<Scalars['String']['output']>;
+};
+
+export type CanvasDetails = {
+  __typename?: 'CanvasDetails';
+  archived?: Maybe<Scalars['Boolean']['output']>;
+  channels: Array<Scalars['String']['output']>;
+  createdAt?: Maybe<Scalars['DateTime']['output']>;
+  description?: Maybe<Scalars['String']['output']>;
+  draft?: Maybe<Scalars['Boolean']['output']>;
+  enabled?: Maybe<Scalars['Boolean']['output']>;
+  firstEntry?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  lastEntry?: Maybe<Scalars['DateTime']['output']>;
+  name?: Maybe<Scalars['String']['output']>;
+  scheduleType?: Maybe<Scalars['String']['output']>;
+  steps: Array<Scalars['JSONObject']['output']>;
+  tags: Array<Scalars['String']['output']>;
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  variants: Array<Scalars['JSONObject']['output']>;
 };
 
 export type CanvasReceived = {
@@ -279,12 +335,52 @@ export type PushToken = {
 
 export type Query = {
   __typename?: 'Query';
+  /** One campaign, or null when Braze knows no such id. */
+  campaign?: Maybe<CampaignDetails>;
+  /** Campaigns, all pages, oldest edit first. */
+  campaigns: Array<Campaign>;
+  canvas?: Maybe<CanvasDetails>;
+  canvases: Array<Canvas>;
+  /**
+   * Every custom event name the workspace has (all pages). Braze allows 1,000 such list requests an
+   * hour per workspace, so the answer is cached for CATALOG_CACHE_TTL_MS and shared by all replicas.
+   */
+  customEvents: Array<Scalars['String']['output']>;
+  /** Every product id with purchases (all pages); cached like customEvents. */
+  purchaseProductIds: Array<Scalars['String']['output']>;
   /** The shared Braze rate budget, per group. */
   rateBudget: Array<RateBudgetGroup>;
+  segment?: Maybe<SegmentDetails>;
+  segments: Array<Segment>;
   /** One user, or null when Braze knows no such user. */
   user?: Maybe<BrazeUser>;
   /** Users by external id, in order; null where Braze knows no such user. */
   users: Array<Maybe<BrazeUser>>;
+};
+
+
+export type QueryCampaignArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryCampaignsArgs = {
+  includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type QueryCanvasArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryCanvasesArgs = {
+  includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type QuerySegmentArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -320,6 +416,25 @@ export type RateBudgetMode =
   | 'MEMORY'
   /** In Redis, shared by every replica. */
   | 'SHARED';
+
+export type Segment = {
+  __typename?: 'Segment';
+  analyticsTrackingEnabled?: Maybe<Scalars['Boolean']['output']>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  tags: Array<Scalars['String']['output']>;
+};
+
+export type SegmentDetails = {
+  __typename?: 'SegmentDetails';
+  createdAt?: Maybe<Scalars['DateTime']['output']>;
+  description?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  name?: Maybe<Scalars['String']['output']>;
+  tags: Array<Scalars['String']['output']>;
+  textDescription?: Maybe<Scalars['String']['output']>;
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+};
 
 /** A custom event to record on a user's profile (Braze event object). */
 export type TrackEventInput = {
@@ -472,8 +587,12 @@ export type ResolversTypes = ResolversObject<{
   BrazeUser: ResolverTypeWrapper<BrazeUserModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
-  CampaignReceived: ResolverTypeWrapper<CampaignReceived>;
+  Campaign: ResolverTypeWrapper<Campaign>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CampaignDetails: ResolverTypeWrapper<CampaignDetails>;
+  CampaignReceived: ResolverTypeWrapper<CampaignReceived>;
+  Canvas: ResolverTypeWrapper<Canvas>;
+  CanvasDetails: ResolverTypeWrapper<CanvasDetails>;
   CanvasReceived: ResolverTypeWrapper<CanvasReceived>;
   CanvasStepReceived: ResolverTypeWrapper<CanvasStepReceived>;
   Coordinates: ResolverTypeWrapper<Coordinates>;
@@ -491,6 +610,8 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<{}>;
   RateBudgetGroup: ResolverTypeWrapper<RateBudgetGroup>;
   RateBudgetMode: RateBudgetMode;
+  Segment: ResolverTypeWrapper<Segment>;
+  SegmentDetails: ResolverTypeWrapper<SegmentDetails>;
   TrackEventInput: TrackEventInput;
   TrackPurchaseInput: TrackPurchaseInput;
   UserAlias: ResolverTypeWrapper<UserAlias>;
@@ -509,8 +630,12 @@ export type ResolversParentTypes = ResolversObject<{
   BrazeUser: BrazeUserModel;
   ID: Scalars['ID']['output'];
   Float: Scalars['Float']['output'];
-  CampaignReceived: CampaignReceived;
+  Campaign: Campaign;
   Boolean: Scalars['Boolean']['output'];
+  CampaignDetails: CampaignDetails;
+  CampaignReceived: CampaignReceived;
+  Canvas: Canvas;
+  CanvasDetails: CanvasDetails;
   CanvasReceived: CanvasReceived;
   CanvasStepReceived: CanvasStepReceived;
   Coordinates: Coordinates;
@@ -527,6 +652,8 @@ export type ResolversParentTypes = ResolversObject<{
   PushToken: PushToken;
   Query: {};
   RateBudgetGroup: RateBudgetGroup;
+  Segment: Segment;
+  SegmentDetails: SegmentDetails;
   TrackEventInput: TrackEventInput;
   TrackPurchaseInput: TrackPurchaseInput;
   UserAlias: UserAlias;
@@ -602,6 +729,33 @@ export type BrazeUserResolvers<ContextType = GatewayContext, ParentType extends 
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type CampaignResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Campaign'] = ResolversParentTypes['Campaign']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  isApiCampaign?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  lastEdited?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CampaignDetailsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CampaignDetails'] = ResolversParentTypes['CampaignDetails']> = ResolversObject<{
+  archived?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  channels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  conversionBehaviors?: Resolver<Array<ResolversTypes['JSONObject']>, ParentType, ContextType>;
+  createdAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  draft?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  firstSent?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastSent?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  messages?: Resolver<Maybe<ResolversTypes['JSONObject']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  scheduleType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type CampaignReceivedResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CampaignReceived'] = ResolversParentTypes['CampaignReceived']> = ResolversObject<{
   apiCampaignId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   converted?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
@@ -611,6 +765,33 @@ export type CampaignReceivedResolvers<ContextType = GatewayContext, ParentType e
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   variationApiId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   variationName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Canvas'] = ResolversParentTypes['Canvas']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastEdited?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasDetailsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasDetails'] = ResolversParentTypes['CanvasDetails']> = ResolversObject<{
+  archived?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  channels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  createdAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  draft?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  enabled?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  firstEntry?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastEntry?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  scheduleType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  steps?: Resolver<Array<ResolversTypes['JSONObject']>, ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['JSONObject']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -696,7 +877,15 @@ export type PushTokenResolvers<ContextType = GatewayContext, ParentType extends 
 }>;
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  campaign?: Resolver<Maybe<ResolversTypes['CampaignDetails']>, ParentType, ContextType, RequireFields<QueryCampaignArgs, 'id'>>;
+  campaigns?: Resolver<Array<ResolversTypes['Campaign']>, ParentType, ContextType, RequireFields<QueryCampaignsArgs, 'includeArchived'>>;
+  canvas?: Resolver<Maybe<ResolversTypes['CanvasDetails']>, ParentType, ContextType, RequireFields<QueryCanvasArgs, 'id'>>;
+  canvases?: Resolver<Array<ResolversTypes['Canvas']>, ParentType, ContextType, RequireFields<QueryCanvasesArgs, 'includeArchived'>>;
+  customEvents?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  purchaseProductIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   rateBudget?: Resolver<Array<ResolversTypes['RateBudgetGroup']>, ParentType, ContextType>;
+  segment?: Resolver<Maybe<ResolversTypes['SegmentDetails']>, ParentType, ContextType, RequireFields<QuerySegmentArgs, 'id'>>;
+  segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['BrazeUser']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'ref'>>;
   users?: Resolver<Array<Maybe<ResolversTypes['BrazeUser']>>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'externalIds'>>;
 }>;
@@ -712,6 +901,25 @@ export type RateBudgetGroupResolvers<ContextType = GatewayContext, ParentType ex
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type SegmentResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Segment'] = ResolversParentTypes['Segment']> = ResolversObject<{
+  analyticsTrackingEnabled?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type SegmentDetailsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SegmentDetails'] = ResolversParentTypes['SegmentDetails']> = ResolversObject<{
+  createdAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  textDescription?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type UserAliasResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['UserAlias'] = ResolversParentTypes['UserAlias']> = ResolversObject<{
   label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -722,7 +930,11 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   ActivitySummary?: ActivitySummaryResolvers<ContextType>;
   AppUsage?: AppUsageResolvers<ContextType>;
   BrazeUser?: BrazeUserResolvers<ContextType>;
+  Campaign?: CampaignResolvers<ContextType>;
+  CampaignDetails?: CampaignDetailsResolvers<ContextType>;
   CampaignReceived?: CampaignReceivedResolvers<ContextType>;
+  Canvas?: CanvasResolvers<ContextType>;
+  CanvasDetails?: CanvasDetailsResolvers<ContextType>;
   CanvasReceived?: CanvasReceivedResolvers<ContextType>;
   CanvasStepReceived?: CanvasStepReceivedResolvers<ContextType>;
   Coordinates?: CoordinatesResolvers<ContextType>;
@@ -735,6 +947,8 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   PushToken?: PushTokenResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RateBudgetGroup?: RateBudgetGroupResolvers<ContextType>;
+  Segment?: SegmentResolvers<ContextType>;
+  SegmentDetails?: SegmentDetailsResolvers<ContextType>;
   UserAlias?: UserAliasResolvers<ContextType>;
 }>;
 

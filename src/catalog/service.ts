@@ -1,0 +1,200 @@
+import type { BrazeClient, SendOptions } from '../braze/client.js';
+import { ENDPOINTS, type EndpointName } from '../braze/endpoints.js';
+import type { WireResponse } from '../braze/wire.js';
+import { UpstreamError } from '../errors.js';
+import { toDate } from '../users/exportShape.js';
+import type { SharedCache } from './cache.js';
+
+/**
+ * Catalog reads (facts §3.17): lists fetched page by page until a short page, details by id.
+ * The scarce `catalog.lists` pool is read through the shared cache.
+ */
+
+type Obj = Record<string, unknown>;
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+const objects = (v: unknown): Obj[] =>
+  Array.isArray(v) ? v.filter((x): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x)) : [];
+const obj = (v: unknown): Obj | null =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : null;
+
+/** Never more pages than this, whatever an upstream says (a loop guard). */
+const MAX_PAGES = 200;
+
+export class CatalogService {
+  constructor(
+    private readonly client: BrazeClient,
+    private readonly cache: SharedCache,
+    private readonly ttlMs: number,
+  ) {}
+
+  customEvents(deadlineMs: number): Promise<string[]> {
+    return this.cache.getOrLoad('events.list', this.ttlMs, () =>
+      this.#allPages('events.list', 'events', 0, deadlineMs, (x) => str(x)),
+    );
+  }
+
+  purchaseProductIds(deadlineMs: number): Promise<string[]> {
+    return this.cache.getOrLoad('purchases.product_list', this.ttlMs, () =>
+      this.#allPages('purchases.product_list', 'products', 0, deadlineMs, (x) => str(x)),
+    );
+  }
+
+  campaigns(includeArchived: boolean, deadlineMs: number) {
+    return this.#allPages(
+      'campaigns.list',
+      'campaigns',
+      0,
+      deadlineMs,
+      (c) => {
+        const o = obj(c);
+        if (o === null || str(o.id) === null) return null;
+        return {
+          id: str(o.id)!,
+          name: str(o.name) ?? '',
+          lastEdited: toDate(o.last_edited),
+          isApiCampaign: bool(o.is_api_campaign),
+          tags: strings(o.tags),
+        };
+      },
+      { include_archived: includeArchived },
+    );
+  }
+
+  async campaign(id: string, deadlineMs: number) {
+    const d = await this.#details('campaigns.details', { campaign_id: id }, deadlineMs);
+    if (d === null) return null;
+    return {
+      id,
+      name: str(d.name),
+      description: str(d.description),
+      createdAt: toDate(d.created_at),
+      updatedAt: toDate(d.updated_at),
+      archived: bool(d.archived),
+      draft: bool(d.draft),
+      scheduleType: str(d.schedule_type),
+      channels: strings(d.channels),
+      firstSent: toDate(d.first_sent),
+      lastSent: toDate(d.last_sent),
+      tags: strings(d.tags),
+      messages: obj(d.messages),
+      conversionBehaviors: objects(d.conversion_behaviors),
+    };
+  }
+
+  canvases(includeArchived: boolean, deadlineMs: number) {
+    return this.#allPages(
+      'canvas.list',
+      'canvases',
+      0,
+      deadlineMs,
+      (c) => {
+        const o = obj(c);
+        if (o === null || str(o.id) === null) return null;
+        return {
+          id: str(o.id)!,
+          name: str(o.name) ?? '',
+          lastEdited: toDate(o.last_edited),
+          tags: strings(o.tags),
+        };
+      },
+      { include_archived: includeArchived },
+    );
+  }
+
+  async canvas(id: string, deadlineMs: number) {
+    const d = await this.#details('canvas.details', { canvas_id: id }, deadlineMs);
+    if (d === null) return null;
+    return {
+      id,
+      name: str(d.name),
+      description: str(d.description),
+      createdAt: toDate(d.created_at),
+      updatedAt: toDate(d.updated_at),
+      archived: bool(d.archived),
+      draft: bool(d.draft),
+      enabled: bool(d.enabled),
+      scheduleType: str(d.schedule_type),
+      firstEntry: toDate(d.first_entry),
+      lastEntry: toDate(d.last_entry),
+      channels: strings(d.channels),
+      tags: strings(d.tags),
+      variants: objects(d.variants),
+      steps: objects(d.steps),
+    };
+  }
+
+  segments(deadlineMs: number) {
+    return this.#allPages('segments.list', 'segments', 0, deadlineMs, (s) => {
+      const o = obj(s);
+      if (o === null || str(o.id) === null) return null;
+      return {
+        id: str(o.id)!,
+        name: str(o.name) ?? '',
+        analyticsTrackingEnabled: bool(o.analytics_tracking_enabled),
+        tags: strings(o.tags),
+      };
+    });
+  }
+
+  async segment(id: string, deadlineMs: number) {
+    const d = await this.#details('segments.details', { segment_id: id }, deadlineMs);
+    if (d === null) return null;
+    return {
+      id,
+      name: str(d.name),
+      description: str(d.description),
+      textDescription: str(d.text_description),
+      createdAt: toDate(d.created_at),
+      updatedAt: toDate(d.updated_at),
+      tags: strings(d.tags),
+    };
+  }
+
+  /**
+   * Every page of a list endpoint, 0-based, until a page comes back shorter than the endpoint's
+   * page size (from the endpoint table) or, where Braze does not document one, than the longest
+   * page seen.
+   */
+  async #allPages<T>(
+    endpoint: EndpointName,
+    field: string,
+    firstPage: number,
+    deadlineMs: number,
+    map: (raw: unknown) => T | null,
+    query: SendOptions['query'] = {},
+  ): Promise<T[]> {
+    const out: T[] = [];
+    let pageSize = ENDPOINTS[endpoint].pageSize ?? 0;
+    for (let page = firstPage; page < firstPage + MAX_PAGES; page++) {
+      const answer = await this.client.send<WireResponse>(endpoint, undefined, {
+        deadlineMs,
+        query: { ...query, page },
+      });
+      const items = Array.isArray(answer.body[field]) ? (answer.body[field] as unknown[]) : [];
+      for (const raw of items) {
+        const mapped = map(raw);
+        if (mapped !== null) out.push(mapped);
+      }
+      pageSize = Math.max(pageSize, items.length);
+      if (items.length === 0 || items.length < pageSize) break;
+    }
+    return out;
+  }
+
+  /** A details GET; Braze's 400 for an unknown id becomes null. */
+  async #details(
+    endpoint: EndpointName,
+    query: Record<string, string>,
+    deadlineMs: number,
+  ): Promise<Obj | null> {
+    try {
+      return (await this.client.send<WireResponse>(endpoint, undefined, { deadlineMs, query })).body;
+    } catch (err) {
+      if (err instanceof UpstreamError && err.kind === 'rejected' && err.status === 400) return null;
+      throw err;
+    }
+  }
+}
