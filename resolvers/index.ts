@@ -3,6 +3,7 @@ import type { Resolvers } from '../src/generated/graphql.js';
 import { budgetResolvers } from './budget.js';
 import { catalogResolvers } from './catalog.js';
 import { identityResolvers } from './identity.js';
+import { messagingResolvers } from './messaging.js';
 import { scalarResolvers } from './scalars.js';
 import { usersResolvers } from './users.js';
 
@@ -35,5 +36,6 @@ export const resolvers: Resolvers = mergeResolvers([
   usersResolvers,
   identityResolvers,
   catalogResolvers,
+  messagingResolvers,
   budgetResolvers,
 ]);

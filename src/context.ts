@@ -1,5 +1,6 @@
 import type { RateBudgetService } from './budget/rateBudget.js';
 import type { CatalogService } from './catalog/service.js';
+import type { MessagingService } from './messaging/service.js';
 import type { UsersService } from './users/service.js';
 
 /** What every resolver receives: per-request services and the request's deadline. */
@@ -10,4 +11,5 @@ export interface GatewayContext {
   users: UsersService;
   budget: RateBudgetService;
   catalog: CatalogService;
+  messaging: MessagingService;
 }

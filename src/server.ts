@@ -11,6 +11,7 @@ import { createBudget, type RateBudgetService } from './budget/index.js';
 import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
 import { formatError } from './errors.js';
+import { MessagingBatchers, MessagingService } from './messaging/service.js';
 import type { Logger } from './log.js';
 import { buildSchema } from './schema.js';
 import { createExportLoader } from './users/exportLoader.js';
@@ -60,6 +61,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const identity = new IdentityBatchers(client, { windowMs: config.batchWindowMs, log });
   const cache = new SharedCache({ prefix: `bgw:{${config.workspaceId}}`, redis: budget.redisClient, log });
   const catalog = new CatalogService(client, cache, config.catalogCacheTtlMs);
+  const messaging = new MessagingBatchers(client, { windowMs: config.batchWindowMs, log });
   const maxItems = opts.maxItemsPerMutation ?? 10_000;
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -143,6 +145,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           ),
           budget,
           catalog,
+          messaging: new MessagingService(client, messaging, deadlineMs, maxItems),
         };
       },
     });
@@ -175,7 +178,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await Promise.all([batcher.flush(), identity.flush()]);
+        await Promise.all([batcher.flush(), identity.flush(), messaging.flush()]);
         await stopped;
         await apollo.stop();
         await client.close();

@@ -26,6 +26,11 @@ export interface BatchSpec<I, R> {
   result: (answer: WireResponse, index: number, items: readonly I[]) => R;
   /** Override of the endpoint table's per-request maximum. */
   maxItems?: number;
+  /**
+   * Items with equal keys never share a request. Braze de-duplicates recipients within a request
+   * (the last one's properties win), so two callers' messages to one user must go separately.
+   */
+  distinctBy?: (item: I) => string;
 }
 
 interface Pending<I> {
@@ -73,13 +78,33 @@ export class ItemBatcher<I, R> {
     }
     const outcomes = new Map<Pending<I>, R | Error>();
     const chunks: Pending<I>[][] = [];
-    for (const list of byPartition.values()) {
-      for (let i = 0; i < list.length; i += this.#max) chunks.push(list.slice(i, i + this.#max));
-    }
+    for (const list of byPartition.values()) chunks.push(...this.#chunk(list));
     await Promise.all(
       chunks.map((chunk) => deliverIsolating(chunk, { send: (part) => this.#send(part) }, outcomes)),
     );
     return batch.map((p) => outcomes.get(p) ?? new Error('no outcome recorded'));
+  }
+
+  /** At most `max` items per chunk, and no two with the same `distinctBy` key in one chunk. */
+  #chunk(list: Pending<I>[]): Pending<I>[][] {
+    const distinct = this.#spec.distinctBy;
+    if (distinct === undefined) {
+      const out: Pending<I>[][] = [];
+      for (let i = 0; i < list.length; i += this.#max) out.push(list.slice(i, i + this.#max));
+      return out;
+    }
+    const chunks: Array<{ items: Pending<I>[]; keys: Set<string> }> = [];
+    for (const p of list) {
+      const key = distinct(p.item);
+      let chunk = chunks.find((c) => c.items.length < this.#max && !c.keys.has(key));
+      if (chunk === undefined) {
+        chunk = { items: [], keys: new Set() };
+        chunks.push(chunk);
+      }
+      chunk.items.push(p);
+      chunk.keys.add(key);
+    }
+    return chunks.map((c) => c.items);
   }
 
   async #send(part: Pending<I>[]): Promise<Map<Pending<I>, R | Error>> {

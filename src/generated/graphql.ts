@@ -240,6 +240,8 @@ export type MergeInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Create a send id for a campaign (Braze allows 100 a day per workspace). */
+  createSendId: Scalars['String']['output'];
   /** Create user aliases (50 per Braze request). One result per alias, in order. */
   createUserAliases: Array<ItemResult>;
   /**
@@ -255,6 +257,13 @@ export type Mutation = {
   removeExternalIds: Array<ItemResult>;
   /** Rename primary external ids (50 per Braze request); the old id stays valid as a deprecated id until removed. */
   renameExternalIds: Array<ItemResult>;
+  /** Send messages now to named users (50 per Braze request) or to a segment or audience. */
+  sendMessages: SendMessagesResult;
+  /**
+   * Set a subscription group state. One result per id (externalIds, then emails, then phones);
+   * ids from concurrent callers for the same group and state share requests, 50 to a request.
+   */
+  setSubscriptionStatus: Array<ItemResult>;
   /** Set user attributes (75 attribute objects per Braze request). One result per update, in order. */
   setUserAttributes: Array<ItemResult>;
   /**
@@ -264,8 +273,18 @@ export type Mutation = {
   trackEvents: Array<ItemResult>;
   /** Record purchases (75 per Braze request). One result per purchase, in order. */
   trackPurchases: Array<ItemResult>;
+  /** Trigger an API-triggered campaign for named recipients, or as a broadcast. */
+  triggerCampaign: TriggerResult;
+  /** Trigger an API-triggered canvas for named recipients, or as a broadcast. */
+  triggerCanvas: TriggerResult;
   /** Rename aliases (50 per Braze request). */
   updateUserAliases: Array<ItemResult>;
+};
+
+
+export type MutationCreateSendIdArgs = {
+  campaignId: Scalars['ID']['input'];
+  sendId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -299,6 +318,16 @@ export type MutationRenameExternalIdsArgs = {
 };
 
 
+export type MutationSendMessagesArgs = {
+  input: SendMessagesInput;
+};
+
+
+export type MutationSetSubscriptionStatusArgs = {
+  input: SubscriptionStatusInput;
+};
+
+
 export type MutationSetUserAttributesArgs = {
   updates: Array<UserAttributesInput>;
 };
@@ -311,6 +340,16 @@ export type MutationTrackEventsArgs = {
 
 export type MutationTrackPurchasesArgs = {
   purchases: Array<TrackPurchaseInput>;
+};
+
+
+export type MutationTriggerCampaignArgs = {
+  input: TriggerCampaignInput;
+};
+
+
+export type MutationTriggerCanvasArgs = {
+  input: TriggerCanvasInput;
 };
 
 
@@ -354,6 +393,8 @@ export type Query = {
   segments: Array<Segment>;
   /** One user, or null when Braze knows no such user. */
   user?: Maybe<BrazeUser>;
+  /** Subscription groups each user has a history with (50 users per Braze request). */
+  userSubscriptions: Array<UserSubscriptions>;
   /** Users by external id, in order; null where Braze knows no such user. */
   users: Array<Maybe<BrazeUser>>;
 };
@@ -389,6 +430,11 @@ export type QueryUserArgs = {
 };
 
 
+export type QueryUserSubscriptionsArgs = {
+  externalIds: Array<Scalars['ID']['input']>;
+};
+
+
 export type QueryUsersArgs = {
   externalIds: Array<Scalars['ID']['input']>;
 };
@@ -417,6 +463,31 @@ export type RateBudgetMode =
   /** In Redis, shared by every replica. */
   | 'SHARED';
 
+/**
+ * Who receives a triggered campaign or canvas: exactly one of `user` (externalId, alias or
+ * brazeId) or `email`.
+ */
+export type RecipientInput = {
+  attributes?: InputMaybe<Scalars['JSONObject']['input']>;
+  email?: InputMaybe<Scalars['String']['input']>;
+  /** Per-recipient properties (a campaign's trigger_properties, a canvas's context); they override the shared ones. */
+  properties?: InputMaybe<Scalars['JSONObject']['input']>;
+  /**
+   * Default true: a recipient with no profile is skipped. false creates or updates the profile
+   * from `attributes` first (not with aliases).
+   */
+  sendToExistingOnly?: InputMaybe<Scalars['Boolean']['input']>;
+  user?: InputMaybe<UserRef>;
+};
+
+export type RecipientResult = {
+  __typename?: 'RecipientResult';
+  /** The Braze dispatch this recipient's message belongs to. */
+  dispatchId?: Maybe<Scalars['String']['output']>;
+  error?: Maybe<ItemError>;
+  ok: Scalars['Boolean']['output'];
+};
+
 export type Segment = {
   __typename?: 'Segment';
   analyticsTrackingEnabled?: Maybe<Scalars['Boolean']['output']>;
@@ -434,6 +505,56 @@ export type SegmentDetails = {
   tags: Array<Scalars['String']['output']>;
   textDescription?: Maybe<Scalars['String']['output']>;
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type SendMessagesInput = {
+  /** Broadcast to a connected audience (messaging.broadcast). */
+  audience?: InputMaybe<Scalars['JSONObject']['input']>;
+  /** Must be true to send with no named users. */
+  broadcast?: InputMaybe<Scalars['Boolean']['input']>;
+  campaignId?: InputMaybe<Scalars['ID']['input']>;
+  /** Up to any number: sent 50 per Braze request. */
+  externalUserIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Braze messaging objects by channel: apple_push, android_push, email, sms, webhook, content_card… */
+  messages: Scalars['JSONObject']['input'];
+  overrideFrequencyCapping?: InputMaybe<Scalars['Boolean']['input']>;
+  /** opted_in, subscribed (Braze's default) or all. */
+  recipientSubscriptionState?: InputMaybe<Scalars['String']['input']>;
+  /** Broadcast to a segment (messaging.broadcast). */
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  sendId?: InputMaybe<Scalars['ID']['input']>;
+  userAliases?: InputMaybe<Array<UserAliasInput>>;
+};
+
+export type SendMessagesResult = {
+  __typename?: 'SendMessagesResult';
+  /** Every dispatch the send made (one per Braze request). */
+  dispatchIds: Array<Scalars['String']['output']>;
+  /** One per named user (externalUserIds, then userAliases), in order. */
+  recipients: Array<RecipientResult>;
+};
+
+export type SubscriptionGroupStatus = {
+  __typename?: 'SubscriptionGroupStatus';
+  channel?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  name?: Maybe<Scalars['String']['output']>;
+  status?: Maybe<Scalars['String']['output']>;
+};
+
+export type SubscriptionState =
+  | 'SUBSCRIBED'
+  | 'UNSUBSCRIBED';
+
+export type SubscriptionStatusInput = {
+  emails?: InputMaybe<Array<Scalars['String']['input']>>;
+  externalIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** E.164 phone numbers. */
+  phones?: InputMaybe<Array<Scalars['String']['input']>>;
+  state: SubscriptionState;
+  subscriptionGroupId: Scalars['ID']['input'];
+  /** SMS only: send the double opt-in message. */
+  useDoubleOptInLogic?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** A custom event to record on a user's profile (Braze event object). */
@@ -466,6 +587,41 @@ export type TrackPurchaseInput = {
   user: UserRef;
 };
 
+export type TriggerCampaignInput = {
+  /** A connected-audience filter object (broadcast). */
+  audience?: InputMaybe<Scalars['JSONObject']['input']>;
+  /** Send to the campaign's whole audience (no recipients): counts in messaging.broadcast. */
+  broadcast?: InputMaybe<Scalars['Boolean']['input']>;
+  campaignId: Scalars['ID']['input'];
+  /**
+   * Named recipients. Recipients of the same campaign with the same sendId and shared properties,
+   * from concurrent callers, share Braze requests, 50 to a request.
+   */
+  recipients?: InputMaybe<Array<RecipientInput>>;
+  sendId?: InputMaybe<Scalars['ID']['input']>;
+  /** trigger_properties shared by every recipient. */
+  triggerProperties?: InputMaybe<Scalars['JSONObject']['input']>;
+};
+
+export type TriggerCanvasInput = {
+  audience?: InputMaybe<Scalars['JSONObject']['input']>;
+  broadcast?: InputMaybe<Scalars['Boolean']['input']>;
+  canvasId: Scalars['ID']['input'];
+  /** Canvas entry properties (context) shared by every recipient. */
+  context?: InputMaybe<Scalars['JSONObject']['input']>;
+  recipients?: InputMaybe<Array<RecipientInput>>;
+};
+
+export type TriggerResult = {
+  __typename?: 'TriggerResult';
+  /** A broadcast's dispatch id. */
+  dispatchId?: Maybe<Scalars['String']['output']>;
+  /** Braze's notice, e.g. that the Canvas is paused. */
+  notice?: Maybe<Scalars['String']['output']>;
+  /** One per recipient, in input order (empty for a broadcast). */
+  recipients: Array<RecipientResult>;
+};
+
 export type UserAlias = {
   __typename?: 'UserAlias';
   label: Scalars['String']['output'];
@@ -495,6 +651,14 @@ export type UserRef = {
   alias?: InputMaybe<UserAliasInput>;
   brazeId?: InputMaybe<Scalars['ID']['input']>;
   externalId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type UserSubscriptions = {
+  __typename?: 'UserSubscriptions';
+  email?: Maybe<Scalars['String']['output']>;
+  externalId?: Maybe<Scalars['ID']['output']>;
+  groups: Array<SubscriptionGroupStatus>;
+  phone?: Maybe<Scalars['String']['output']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -610,14 +774,25 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<{}>;
   RateBudgetGroup: ResolverTypeWrapper<RateBudgetGroup>;
   RateBudgetMode: RateBudgetMode;
+  RecipientInput: RecipientInput;
+  RecipientResult: ResolverTypeWrapper<RecipientResult>;
   Segment: ResolverTypeWrapper<Segment>;
   SegmentDetails: ResolverTypeWrapper<SegmentDetails>;
+  SendMessagesInput: SendMessagesInput;
+  SendMessagesResult: ResolverTypeWrapper<SendMessagesResult>;
+  SubscriptionGroupStatus: ResolverTypeWrapper<SubscriptionGroupStatus>;
+  SubscriptionState: SubscriptionState;
+  SubscriptionStatusInput: SubscriptionStatusInput;
   TrackEventInput: TrackEventInput;
   TrackPurchaseInput: TrackPurchaseInput;
+  TriggerCampaignInput: TriggerCampaignInput;
+  TriggerCanvasInput: TriggerCanvasInput;
+  TriggerResult: ResolverTypeWrapper<TriggerResult>;
   UserAlias: ResolverTypeWrapper<UserAlias>;
   UserAliasInput: UserAliasInput;
   UserAttributesInput: UserAttributesInput;
   UserRef: UserRef;
+  UserSubscriptions: ResolverTypeWrapper<UserSubscriptions>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
@@ -652,14 +827,24 @@ export type ResolversParentTypes = ResolversObject<{
   PushToken: PushToken;
   Query: {};
   RateBudgetGroup: RateBudgetGroup;
+  RecipientInput: RecipientInput;
+  RecipientResult: RecipientResult;
   Segment: Segment;
   SegmentDetails: SegmentDetails;
+  SendMessagesInput: SendMessagesInput;
+  SendMessagesResult: SendMessagesResult;
+  SubscriptionGroupStatus: SubscriptionGroupStatus;
+  SubscriptionStatusInput: SubscriptionStatusInput;
   TrackEventInput: TrackEventInput;
   TrackPurchaseInput: TrackPurchaseInput;
+  TriggerCampaignInput: TriggerCampaignInput;
+  TriggerCanvasInput: TriggerCanvasInput;
+  TriggerResult: TriggerResult;
   UserAlias: UserAlias;
   UserAliasInput: UserAliasInput;
   UserAttributesInput: UserAttributesInput;
   UserRef: UserRef;
+  UserSubscriptions: UserSubscriptions;
   String: Scalars['String']['output'];
 }>;
 
@@ -855,15 +1040,20 @@ export interface JsonObjectScalarConfig extends GraphQLScalarTypeConfig<Resolver
 }
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  createSendId?: Resolver<ResolversTypes['String'], ParentType, ContextType, RequireFields<MutationCreateSendIdArgs, 'campaignId'>>;
   createUserAliases?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationCreateUserAliasesArgs, 'aliases'>>;
   deleteUsers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationDeleteUsersArgs, 'users'>>;
   identifyUsers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationIdentifyUsersArgs, 'identifications'>>;
   mergeUsers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationMergeUsersArgs, 'merges'>>;
   removeExternalIds?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRemoveExternalIdsArgs, 'externalIds'>>;
   renameExternalIds?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRenameExternalIdsArgs, 'renames'>>;
+  sendMessages?: Resolver<ResolversTypes['SendMessagesResult'], ParentType, ContextType, RequireFields<MutationSendMessagesArgs, 'input'>>;
+  setSubscriptionStatus?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetSubscriptionStatusArgs, 'input'>>;
   setUserAttributes?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetUserAttributesArgs, 'updates'>>;
   trackEvents?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationTrackEventsArgs, 'events'>>;
   trackPurchases?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationTrackPurchasesArgs, 'purchases'>>;
+  triggerCampaign?: Resolver<ResolversTypes['TriggerResult'], ParentType, ContextType, RequireFields<MutationTriggerCampaignArgs, 'input'>>;
+  triggerCanvas?: Resolver<ResolversTypes['TriggerResult'], ParentType, ContextType, RequireFields<MutationTriggerCanvasArgs, 'input'>>;
   updateUserAliases?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationUpdateUserAliasesArgs, 'updates'>>;
 }>;
 
@@ -887,6 +1077,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   segment?: Resolver<Maybe<ResolversTypes['SegmentDetails']>, ParentType, ContextType, RequireFields<QuerySegmentArgs, 'id'>>;
   segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['BrazeUser']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'ref'>>;
+  userSubscriptions?: Resolver<Array<ResolversTypes['UserSubscriptions']>, ParentType, ContextType, RequireFields<QueryUserSubscriptionsArgs, 'externalIds'>>;
   users?: Resolver<Array<Maybe<ResolversTypes['BrazeUser']>>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'externalIds'>>;
 }>;
 
@@ -898,6 +1089,13 @@ export type RateBudgetGroupResolvers<ContextType = GatewayContext, ParentType ex
   resetsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   waiting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   windowSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type RecipientResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RecipientResult'] = ResolversParentTypes['RecipientResult']> = ResolversObject<{
+  dispatchId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['ItemError']>, ParentType, ContextType>;
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -920,9 +1118,38 @@ export type SegmentDetailsResolvers<ContextType = GatewayContext, ParentType ext
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type SendMessagesResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SendMessagesResult'] = ResolversParentTypes['SendMessagesResult']> = ResolversObject<{
+  dispatchIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  recipients?: Resolver<Array<ResolversTypes['RecipientResult']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type SubscriptionGroupStatusResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SubscriptionGroupStatus'] = ResolversParentTypes['SubscriptionGroupStatus']> = ResolversObject<{
+  channel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type TriggerResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TriggerResult'] = ResolversParentTypes['TriggerResult']> = ResolversObject<{
+  dispatchId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  notice?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recipients?: Resolver<Array<ResolversTypes['RecipientResult']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type UserAliasResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['UserAlias'] = ResolversParentTypes['UserAlias']> = ResolversObject<{
   label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type UserSubscriptionsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['UserSubscriptions'] = ResolversParentTypes['UserSubscriptions']> = ResolversObject<{
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  externalId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  groups?: Resolver<Array<ResolversTypes['SubscriptionGroupStatus']>, ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -947,9 +1174,14 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   PushToken?: PushTokenResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RateBudgetGroup?: RateBudgetGroupResolvers<ContextType>;
+  RecipientResult?: RecipientResultResolvers<ContextType>;
   Segment?: SegmentResolvers<ContextType>;
   SegmentDetails?: SegmentDetailsResolvers<ContextType>;
+  SendMessagesResult?: SendMessagesResultResolvers<ContextType>;
+  SubscriptionGroupStatus?: SubscriptionGroupStatusResolvers<ContextType>;
+  TriggerResult?: TriggerResultResolvers<ContextType>;
   UserAlias?: UserAliasResolvers<ContextType>;
+  UserSubscriptions?: UserSubscriptionsResolvers<ContextType>;
 }>;
 
 export type DirectiveResolvers<ContextType = GatewayContext> = ResolversObject<{

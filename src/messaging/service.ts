@@ -1,0 +1,321 @@
+import type { BrazeClient } from '../braze/client.js';
+import { canonicalJson } from '../braze/endpoints.js';
+import type { WireResponse, WireUserAlias } from '../braze/wire.js';
+import { ItemBatcher } from '../batching/itemBatcher.js';
+import { BadInputError, toItemError } from '../errors.js';
+import type {
+  RecipientInput,
+  SendMessagesInput,
+  SubscriptionStatusInput,
+  TriggerCampaignInput,
+  TriggerCanvasInput,
+} from '../generated/graphql.js';
+import type { Logger } from '../log.js';
+import { toWireAlias, toWireIdentifier } from '../users/identifiers.js';
+import { checkListLength, itemResults, type ItemResultShape } from '../users/itemResults.js';
+
+/**
+ * Messaging (facts §3.11–§3.16). Named recipients of triggered campaigns and canvases go through
+ * process-wide batchers: recipients for the same campaign (or canvas), send id and shared
+ * properties share requests, 50 to a request, never twice the same user in one request (Braze
+ * would keep only the last one's properties). Broadcasts are one request each, in the
+ * messaging.broadcast group (and its per-audience limit).
+ */
+
+type Obj = Record<string, unknown>;
+
+/** One named recipient plus the shared payload it must travel with. */
+interface TriggerItem {
+  shared: Obj;
+  recipient: Obj;
+  /** The user, for distinctness within a request. */
+  who: string;
+}
+
+interface SubscriptionItem {
+  shared: Obj;
+  field: 'external_id' | 'email' | 'phone';
+  id: string;
+}
+
+export interface RecipientResultShape extends ItemResultShape {
+  dispatchId: string | null;
+}
+
+const dispatchIdOf = (answer: WireResponse): string =>
+  typeof answer.dispatch_id === 'string' ? answer.dispatch_id : '';
+
+export class MessagingBatchers {
+  readonly campaign: ItemBatcher<TriggerItem, string>;
+  readonly canvas: ItemBatcher<TriggerItem, string>;
+  readonly subscription: ItemBatcher<SubscriptionItem, void>;
+
+  constructor(client: BrazeClient, opts: { windowMs: number; log: Logger }) {
+    const trigger = (endpoint: 'campaigns.trigger.send' | 'canvas.trigger.send') =>
+      new ItemBatcher<TriggerItem, string>(
+        client,
+        {
+          endpoint,
+          partition: (item) => canonicalJson(item.shared),
+          distinctBy: (item) => item.who,
+          body: (items) => ({ ...items[0]!.shared, recipients: items.map((i) => i.recipient) }),
+          result: dispatchIdOf,
+        },
+        opts,
+      );
+    this.campaign = trigger('campaigns.trigger.send');
+    this.canvas = trigger('canvas.trigger.send');
+    this.subscription = new ItemBatcher<SubscriptionItem, void>(
+      client,
+      {
+        endpoint: 'subscription.status.set',
+        // v1 takes one group, one state and one kind of id per request.
+        partition: (item) => `${canonicalJson(item.shared)}|${item.field}`,
+        body: (items) => ({ ...items[0]!.shared, [items[0]!.field]: items.map((i) => i.id) }),
+        result: () => undefined,
+      },
+      opts,
+    );
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([this.campaign.flush(), this.canvas.flush(), this.subscription.flush()]);
+  }
+}
+
+export class MessagingService {
+  constructor(
+    private readonly client: BrazeClient,
+    private readonly batchers: MessagingBatchers,
+    private readonly deadlineMs: number,
+    private readonly maxItems: number,
+  ) {}
+
+  triggerCampaign(input: TriggerCampaignInput) {
+    if (input.campaignId === '') throw new BadInputError('campaignId must not be empty.', 'input.campaignId');
+    const shared: Obj = { campaign_id: input.campaignId };
+    if (input.sendId != null) shared.send_id = input.sendId;
+    if (input.triggerProperties != null) shared.trigger_properties = input.triggerProperties;
+    return this.#trigger('campaigns.trigger.send', input, shared, 'trigger_properties');
+  }
+
+  triggerCanvas(input: TriggerCanvasInput) {
+    if (input.canvasId === '') throw new BadInputError('canvasId must not be empty.', 'input.canvasId');
+    const shared: Obj = { canvas_id: input.canvasId };
+    if (input.context != null) shared.context = input.context;
+    return this.#trigger('canvas.trigger.send', input, shared, 'context');
+  }
+
+  async sendMessages(
+    input: SendMessagesInput,
+  ): Promise<{ recipients: RecipientResultShape[]; dispatchIds: string[] }> {
+    const ids = input.externalUserIds ?? [];
+    const aliases = (input.userAliases ?? []).map((a, i) => toWireAlias(a, `input.userAliases[${i}]`));
+    checkListLength(ids.length + aliases.length, 'input recipients', this.maxItems);
+    const named = ids.length + aliases.length > 0;
+    const broadcastTarget = input.segmentId != null || input.audience != null;
+    if (named && input.broadcast === true) {
+      throw new BadInputError('broadcast cannot be true with externalUserIds or userAliases.', 'input');
+    }
+    if (!named && input.broadcast !== true) {
+      throw new BadInputError(
+        broadcastTarget
+          ? 'sending to a segment or audience with no named users needs broadcast: true.'
+          : 'name recipients (externalUserIds, userAliases) or broadcast to a segmentId or audience.',
+        'input',
+      );
+    }
+    if (Object.keys(input.messages).length === 0)
+      throw new BadInputError('messages must name at least one channel.', 'input.messages');
+    const state = input.recipientSubscriptionState;
+    if (state != null && !['opted_in', 'subscribed', 'all'].includes(state)) {
+      throw new BadInputError('recipientSubscriptionState must be opted_in, subscribed or all.', 'input');
+    }
+    const shared: Obj = { messages: input.messages };
+    if (input.campaignId != null) shared.campaign_id = input.campaignId;
+    if (input.sendId != null) shared.send_id = input.sendId;
+    if (input.segmentId != null) shared.segment_id = input.segmentId;
+    if (input.audience != null) shared.audience = input.audience;
+    if (input.overrideFrequencyCapping != null)
+      shared.override_frequency_capping = input.overrideFrequencyCapping;
+    if (state != null) shared.recipient_subscription_state = state;
+    if (!named) {
+      const answer = await this.client.send(
+        'messages.send',
+        { ...shared, broadcast: true },
+        { deadlineMs: this.deadlineMs },
+      );
+      return { recipients: [], dispatchIds: [dispatchIdOf(answer.body)] };
+    }
+    // 50 named users to a request (ids and aliases may share one).
+    const everyone: Array<{ id?: string; alias?: WireUserAlias }> = [
+      ...ids.map((id) => ({ id })),
+      ...aliases.map((alias) => ({ alias })),
+    ];
+    const results: RecipientResultShape[] = [];
+    const dispatchIds: string[] = [];
+    const chunks: (typeof everyone)[] = [];
+    for (let i = 0; i < everyone.length; i += 50) chunks.push(everyone.slice(i, i + 50));
+    const answers = await Promise.all(
+      chunks.map(async (chunk) => {
+        const body: Obj = { ...shared };
+        const chunkIds = chunk.flatMap((r) => (r.id === undefined ? [] : [r.id]));
+        const chunkAliases = chunk.flatMap((r) => (r.alias === undefined ? [] : [r.alias]));
+        if (chunkIds.length > 0) body.external_user_ids = chunkIds;
+        if (chunkAliases.length > 0) body.user_aliases = chunkAliases;
+        try {
+          const answer = await this.client.send('messages.send', body, { deadlineMs: this.deadlineMs });
+          return { chunk, dispatchId: dispatchIdOf(answer.body) };
+        } catch (err) {
+          return { chunk, error: toItemError(err) };
+        }
+      }),
+    );
+    for (const a of answers) {
+      if ('dispatchId' in a && a.dispatchId !== undefined) dispatchIds.push(a.dispatchId);
+      for (const _ of a.chunk) {
+        results.push(
+          'error' in a && a.error !== undefined
+            ? { ok: false, error: a.error, dispatchId: null }
+            : { ok: true, error: null, dispatchId: a.dispatchId ?? null },
+        );
+      }
+    }
+    return { recipients: results, dispatchIds };
+  }
+
+  async createSendId(campaignId: string, sendId: string | null | undefined): Promise<string> {
+    if (campaignId === '') throw new BadInputError('campaignId must not be empty.');
+    const body: Obj = { campaign_id: campaignId };
+    if (sendId != null) body.send_id = sendId;
+    const answer = await this.client.send('sends.id.create', body, { deadlineMs: this.deadlineMs });
+    return typeof answer.body.send_id === 'string' ? answer.body.send_id : (sendId ?? '');
+  }
+
+  setSubscriptionStatus(input: SubscriptionStatusInput): Promise<ItemResultShape[]> {
+    const shared: Obj = {
+      subscription_group_id: input.subscriptionGroupId,
+      subscription_state: input.state === 'SUBSCRIBED' ? 'subscribed' : 'unsubscribed',
+    };
+    if (input.useDoubleOptInLogic != null) shared.use_double_opt_in_logic = input.useDoubleOptInLogic;
+    const items: SubscriptionItem[] = [
+      ...(input.externalIds ?? []).map((id) => ({ shared, field: 'external_id' as const, id })),
+      ...(input.emails ?? []).map((id) => ({ shared, field: 'email' as const, id })),
+      ...(input.phones ?? []).map((id) => ({ shared, field: 'phone' as const, id })),
+    ];
+    if (items.length === 0) {
+      return Promise.reject(
+        new BadInputError('name at least one of externalIds, emails or phones.', 'input'),
+      );
+    }
+    return itemResults(items, 'ids', this.maxItems, (item, path) => {
+      if (item.id === '') throw new BadInputError('ids must not be empty.', path);
+      return this.batchers.subscription.submit(item, this.deadlineMs);
+    });
+  }
+
+  /** GET /subscription/user/status, 50 users to a request. */
+  async userSubscriptions(externalIds: readonly string[]) {
+    checkListLength(externalIds.length, 'externalIds', this.maxItems);
+    const chunks: string[][] = [];
+    for (let i = 0; i < externalIds.length; i += 50) chunks.push(externalIds.slice(i, i + 50));
+    const pages = await Promise.all(
+      chunks.map((ids) =>
+        this.client.send('subscription.user.status', undefined, {
+          deadlineMs: this.deadlineMs,
+          query: { 'external_id[]': ids, limit: 100 },
+        }),
+      ),
+    );
+    return pages.flatMap((p) =>
+      (Array.isArray(p.body.users) ? (p.body.users as Obj[]) : []).map((u) => ({
+        externalId: typeof u.external_id === 'string' ? u.external_id : null,
+        email: typeof u.email === 'string' ? u.email : null,
+        phone: typeof u.phone === 'string' ? u.phone : null,
+        groups: (Array.isArray(u.subscription_groups) ? (u.subscription_groups as Obj[]) : []).map((g) => ({
+          id: String(g.id ?? ''),
+          name: typeof g.name === 'string' ? g.name : null,
+          channel: typeof g.channel === 'string' ? g.channel : null,
+          status: typeof g.status === 'string' ? g.status : null,
+        })),
+      })),
+    );
+  }
+
+  /** Named recipients through the batcher; a broadcast as one request. */
+  async #trigger(
+    endpoint: 'campaigns.trigger.send' | 'canvas.trigger.send',
+    input: {
+      recipients?: readonly RecipientInput[] | null;
+      broadcast?: boolean | null;
+      audience?: Obj | null;
+    },
+    shared: Obj,
+    propertiesField: 'trigger_properties' | 'context',
+  ): Promise<{ recipients: RecipientResultShape[]; dispatchId: string | null; notice: string | null }> {
+    const recipients = input.recipients ?? [];
+    if (recipients.length > 0 && input.broadcast === true) {
+      throw new BadInputError('broadcast cannot be true with recipients.', 'input');
+    }
+    if (recipients.length === 0) {
+      if (input.broadcast !== true && input.audience == null) {
+        throw new BadInputError(
+          'name recipients, or set broadcast: true (optionally with an audience).',
+          'input',
+        );
+      }
+      const body: Obj = { ...shared, broadcast: true };
+      if (input.audience != null) body.audience = input.audience;
+      const answer = await this.client.send(endpoint, body, { deadlineMs: this.deadlineMs });
+      const notice = typeof answer.body.notice === 'string' ? answer.body.notice : null;
+      return { recipients: [], dispatchId: dispatchIdOf(answer.body), notice };
+    }
+    checkListLength(recipients.length, 'input.recipients', this.maxItems);
+    const batcher = endpoint === 'campaigns.trigger.send' ? this.batchers.campaign : this.batchers.canvas;
+    const results = await Promise.all(
+      recipients.map(async (r, i): Promise<RecipientResultShape> => {
+        try {
+          const item = recipientItem(r, `input.recipients[${i}]`, shared, propertiesField);
+          return { ok: true, error: null, dispatchId: await batcher.submit(item, this.deadlineMs) };
+        } catch (err) {
+          return { ok: false, error: toItemError(err), dispatchId: null };
+        }
+      }),
+    );
+    return { recipients: results, dispatchId: null, notice: null };
+  }
+}
+
+function recipientItem(r: RecipientInput, path: string, shared: Obj, propertiesField: string): TriggerItem {
+  const hasUser = r.user != null;
+  const hasEmail = r.email != null;
+  if (hasUser === hasEmail) throw new BadInputError('set exactly one of user or email.', path);
+  const recipient: Obj = {};
+  let who: string;
+  if (hasEmail) {
+    if (!/^[^@\s]+@[^@\s]+$/.test(r.email!))
+      throw new BadInputError('email is not an email address.', `${path}.email`);
+    recipient.email = r.email;
+    // Braze needs to know which profile to pick when several share the address.
+    recipient.prioritization = ['identified', 'most_recently_updated'];
+    who = `email:${r.email}`;
+  } else {
+    const id = toWireIdentifier(r.user!, `${path}.user`);
+    if (id.external_id !== undefined) recipient.external_user_id = id.external_id;
+    else if (id.braze_id !== undefined) recipient.braze_id = id.braze_id;
+    else recipient.user_alias = id.user_alias;
+    who = canonicalJson(id);
+  }
+  if (r.properties != null) recipient[propertiesField] = r.properties;
+  if (r.sendToExistingOnly != null) {
+    if (r.sendToExistingOnly === false && recipient.user_alias !== undefined) {
+      throw new BadInputError('sendToExistingOnly cannot be false for an alias recipient.', path);
+    }
+    if (r.sendToExistingOnly === false && r.attributes == null) {
+      throw new BadInputError('sendToExistingOnly: false needs attributes to create the profile with.', path);
+    }
+    recipient.send_to_existing_only = r.sendToExistingOnly;
+  }
+  if (r.attributes != null) recipient.attributes = r.attributes;
+  return { shared, recipient, who };
+}
