@@ -57,6 +57,8 @@ export interface Config {
   maxRequestDeadlineMs: number;
   /** How long catalog lists (custom events, product ids) are cached. */
   catalogCacheTtlMs: number;
+  /** Circuit breaker per Braze host. */
+  breaker: { threshold: number; cooldownMs: number };
   /** Largest /users/track body the packer builds (Braze's cap is 4 MB). */
   maxUpstreamBodyBytes: number;
   /** Largest GraphQL request body accepted. */
@@ -247,6 +249,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     maxRequestDeadlineMs: int('REQUEST_DEADLINE_MAX_MS', 60_000, 100, 3_600_000),
     catalogCacheTtlMs: int('CATALOG_CACHE_TTL_MS', 600_000, 1_000, 86_400_000),
+    breaker: {
+      threshold: int('UPSTREAM_BREAKER_THRESHOLD', 5, 0, 1_000),
+      cooldownMs: int('UPSTREAM_BREAKER_COOLDOWN_MS', 5_000, 100, 600_000),
+    },
     maxUpstreamBodyBytes: int('MAX_UPSTREAM_BODY_BYTES', 4_000_000, 10_000, 4_000_000),
     maxRequestBodyBytes: int('MAX_REQUEST_BODY_BYTES', 5_000_000, 1_000, 100_000_000),
     logLevel,

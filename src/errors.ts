@@ -64,7 +64,8 @@ export type UpstreamFailureKind =
   | 'rate_limited' // 429 from Braze itself
   | 'server' // 5xx
   | 'network' // no answer: refused, reset, DNS
-  | 'timeout'; // connect, headers or body timeout, or the caller's deadline
+  | 'timeout' // connect, headers or body timeout, or the caller's deadline
+  | 'circuit_open'; // Braze kept failing: not called until a trial succeeds
 
 /** Braze failed or refused a request, as seen by the gateway. */
 export class UpstreamError extends GatewayError {

@@ -11,6 +11,8 @@ import { createBudget, type RateBudgetService } from './budget/index.js';
 import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
 import { formatError } from './errors.js';
+import { PromMetrics } from './metrics.js';
+import { operationMetricsPlugin } from './observability.js';
 import { MessagingBatchers, MessagingService } from './messaging/service.js';
 import type { Logger } from './log.js';
 import { buildSchema } from './schema.js';
@@ -32,6 +34,8 @@ export interface GatewayOptions {
   budget?: RateBudgetService;
   /** Clock for the budget (tests skew it). */
   now?: () => number;
+  /** Longest `close()` waits for requests in flight before it cuts connections. */
+  shutdownTimeoutMs?: number;
   /** Most items accepted in one list argument. */
   maxItemsPerMutation?: number;
 }
@@ -42,27 +46,51 @@ export interface RunningGateway {
   client: BrazeClient;
   batcher: TrackBatcher;
   budget: RateBudgetService;
-  /** Stop accepting, flush pending batches, close upstream connections. */
+  metrics: PromMetrics;
+  /**
+   * Stop accepting connections, answer every request already received (flushing batches at
+   * once instead of waiting for their windows), then close upstream connections. Bounded by
+   * `shutdownTimeoutMs`.
+   */
   close(): Promise<void>;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const { config, log } = opts;
-  const budget = opts.budget ?? createBudget(config, log, opts.now);
+  // The budget exists before the metrics that read it, and the metrics before what reports to them.
+  const holder: { budget?: RateBudgetService } = {};
+  const metrics = new PromMetrics(() => holder.budget);
+  const budget = opts.budget ?? createBudget(config, log, opts.now, metrics);
+  holder.budget = budget;
   await budget.ready(2_000);
-  const client = new BrazeClient({ ...config.upstream, budget, log });
+  const client = new BrazeClient({
+    ...config.upstream,
+    budget,
+    log,
+    telemetry: metrics,
+    breakerThreshold: config.breaker.threshold,
+    breakerCooldownMs: config.breaker.cooldownMs,
+  });
+  const batcherOptions = { windowMs: config.batchWindowMs, log, telemetry: metrics };
   const batcher = new TrackBatcher({
+    ...batcherOptions,
     client,
     capacity: CONTRACTS[config.contract].track,
-    windowMs: config.batchWindowMs,
     maxBodyBytes: config.maxUpstreamBodyBytes,
-    log,
   });
-  const identity = new IdentityBatchers(client, { windowMs: config.batchWindowMs, log });
-  const cache = new SharedCache({ prefix: `bgw:{${config.workspaceId}}`, redis: budget.redisClient, log });
+  const identity = new IdentityBatchers(client, batcherOptions);
+  const messaging = new MessagingBatchers(client, batcherOptions);
+  const flushAll = () => Promise.all([batcher.flush(), identity.flush(), messaging.flush()]);
+  const cache = new SharedCache({
+    prefix: `bgw:{${config.workspaceId}}`,
+    redis: budget.redisClient,
+    log,
+    telemetry: metrics,
+  });
   const catalog = new CatalogService(client, cache, config.catalogCacheTtlMs);
-  const messaging = new MessagingBatchers(client, { windowMs: config.batchWindowMs, log });
   const maxItems = opts.maxItemsPerMutation ?? 10_000;
+  let shuttingDown = false;
+  let inFlight = 0;
 
   const apollo = new ApolloServer<GatewayContext>({
     schema: buildSchema(),
@@ -72,10 +100,28 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logger: log,
     // main.ts owns shutdown: batches must flush before Apollo stops.
     stopOnTerminationSignals: false,
+    plugins: [operationMetricsPlugin(metrics)],
   });
   await apollo.start();
 
   const server = createServer((req, res) => {
+    const startedMs = Date.now();
+    inFlight += 1;
+    res.on('close', () => {
+      inFlight -= 1;
+      log.info(
+        {
+          requestId: res.getHeader('x-request-id'),
+          method: req.method,
+          path: (req.url ?? '').split('?')[0],
+          status: res.statusCode,
+          durationMs: Date.now() - startedMs,
+        },
+        'request',
+      );
+    });
+    // While draining, every answer tells the client to reconnect (to another replica).
+    if (shuttingDown) res.setHeader('connection', 'close');
     handle(req, res).catch((err: unknown) => {
       log.error({ err }, 'unhandled error while answering a request');
       if (!res.headersSent)
@@ -91,15 +137,37 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname === '/healthz') {
-      sendJson(res, 200, { status: 'ok' });
-      return;
-    }
-    if (url.pathname !== '/graphql' && url.pathname !== '/') {
-      sendJson(res, 404, {
-        errors: [{ message: `No route ${url.pathname}: the GraphQL endpoint is /graphql.` }],
-      });
-      return;
+    switch (url.pathname) {
+      case '/healthz':
+        // Live: the process answers. Nothing else is checked, so a Redis outage never restarts it.
+        sendJson(res, 200, { status: 'ok' });
+        return;
+      case '/readyz': {
+        const redis =
+          config.redisUrl === undefined ? 'not configured' : budget.mode === 'shared' ? 'up' : 'down';
+        const ready = !shuttingDown;
+        sendJson(res, ready ? 200 : 503, {
+          status: ready ? 'ready' : 'shutting down',
+          config: 'ok',
+          mode: config.mode,
+          budget: budget.mode,
+          redis,
+          braze: client.breakerState,
+        });
+        return;
+      }
+      case '/metrics':
+        res.setHeader('content-type', metrics.registry.contentType);
+        res.end(await metrics.registry.metrics());
+        return;
+      case '/graphql':
+      case '/':
+        break;
+      default:
+        sendJson(res, 404, {
+          errors: [{ message: `No route ${url.pathname}: the GraphQL endpoint is /graphql.` }],
+        });
+        return;
     }
     const body = await readBody(req, config.maxRequestBodyBytes);
     if (body === 'too-large') {
@@ -168,18 +236,32 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const url = `http://${shownHost}:${port}/graphql`;
 
   let closing: Promise<void> | undefined;
+  const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 25_000;
   return {
     url,
     port,
     client,
     batcher,
     budget,
+    metrics,
     close: () =>
       (closing ??= (async () => {
+        shuttingDown = true;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        await Promise.all([batcher.flush(), identity.flush(), messaging.flush()]);
+        const until = Date.now() + shutdownTimeoutMs;
+        // Answer what was received: flush batches now rather than after their windows, until
+        // no request is in flight (or the bound is reached).
+        do {
+          server.closeIdleConnections();
+          await flushAll();
+          if (inFlight === 0) break;
+          await new Promise((r) => setTimeout(r, 10));
+        } while (Date.now() < until);
+        if (inFlight > 0)
+          log.error({ inFlight }, 'shutdown: requests still in flight after the timeout; closing');
+        server.closeAllConnections();
         await stopped;
+        await flushAll();
         await apollo.stop();
         await client.close();
         await budget.close();

@@ -3,6 +3,7 @@ import { ENDPOINTS, type EndpointName } from '../braze/endpoints.js';
 import type { WireResponse } from '../braze/wire.js';
 import { BadInputError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../metrics.js';
 import { deliverIsolating } from './deliver.js';
 import { WindowedLoader, bump } from './windowedLoader.js';
 
@@ -33,6 +34,13 @@ export interface BatchSpec<I, R> {
   distinctBy?: (item: I) => string;
 }
 
+/** What every cross-request batcher is built with. */
+export interface BatcherOptions {
+  windowMs: number;
+  log: Logger;
+  telemetry?: Telemetry;
+}
+
 interface Pending<I> {
   item: I;
   partition: string;
@@ -46,7 +54,10 @@ export class ItemBatcher<I, R> {
   readonly #max: number;
   readonly stats = { batches: 0, items: 0, requests: 0 };
 
-  constructor(client: BrazeClient, spec: BatchSpec<I, R>, opts: { windowMs: number; log: Logger }) {
+  readonly #telemetry: Telemetry | undefined;
+
+  constructor(client: BrazeClient, spec: BatchSpec<I, R>, opts: BatcherOptions) {
+    this.#telemetry = opts.telemetry;
     this.#client = client;
     this.#spec = spec;
     this.#max = spec.maxItems ?? ENDPOINTS[spec.endpoint].maxItems ?? 50;
@@ -55,6 +66,7 @@ export class ItemBatcher<I, R> {
       // Several partitions may be waiting at once; the batch is full when one of them fills a request.
       maxBatchSize: this.#max * 20,
       addToBatch: (state, p) => bump(state, p.partition) >= this.#max,
+      onDispatch: (openMs) => opts.telemetry?.batchWait(spec.endpoint, openMs / 1000),
     });
   }
 
@@ -111,6 +123,7 @@ export class ItemBatcher<I, R> {
     const items = part.map((p) => p.item);
     const deadlineMs = Math.min(...part.map((p) => p.deadlineMs));
     this.stats.requests += 1;
+    this.#telemetry?.batchRequest(this.#spec.endpoint, part.length);
     const answer = await this.#client.send(this.#spec.endpoint, this.#spec.body(items), { deadlineMs });
     const errors = this.#spec.itemErrors?.(answer.body, items) ?? new Map<number, string>();
     return new Map(

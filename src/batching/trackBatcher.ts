@@ -9,6 +9,7 @@ import {
 } from '../braze/wire.js';
 import { BadInputError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../metrics.js';
 import { deliverIsolating } from './deliver.js';
 import { packTrackObjects, type TrackObject } from './trackPacker.js';
 import { WindowedLoader, bump } from './windowedLoader.js';
@@ -37,6 +38,7 @@ export interface TrackBatcherOptions {
   windowMs: number;
   maxBodyBytes: number;
   log: Logger;
+  telemetry?: Telemetry;
 }
 
 interface Pending {
@@ -58,6 +60,7 @@ export class TrackBatcher {
       maxBatchSize: total,
       // Full when one array, or the request as a whole, has no room left.
       addToBatch: (state, item) => bump(state, item.object.array) >= perArray || bump(state, '*') >= total,
+      onDispatch: (openMs) => opts.telemetry?.batchWait('users.track', openMs / 1000),
     });
   }
 
@@ -100,6 +103,7 @@ export class TrackBatcher {
           const { body, slots } = buildBody(part);
           const deadlineMs = Math.min(...part.map((p) => p.deadlineMs));
           this.stats.requests += 1;
+          this.#opts.telemetry?.batchRequest('users.track', part.length);
           const answer = await this.#opts.client.send<WireTrackResponse>('users.track', body, { deadlineMs });
           const failed = itemErrors(answer.body.errors, slots);
           return new Map(part.map((p) => [p, failed.get(p)]));

@@ -14,11 +14,14 @@ export interface WindowedLoaderOptions<K> {
   maxBatchSize: number;
   /** Called once per item as it joins the open batch, with that batch's state; true → send now. */
   addToBatch: (state: Map<string, number>, item: K) => boolean;
+  /** Told how long each batch stayed open (metrics). */
+  onDispatch?: (openMs: number) => void;
 }
 
 interface OpenBatch {
   /** Free-form counters for `addToBatch` (items per array, per partition…). */
   state: Map<string, number>;
+  openedAtMs: number;
   dispatch: () => void;
   timer: NodeJS.Timeout | undefined;
 }
@@ -60,7 +63,7 @@ export class WindowedLoader<K, V> {
   }
 
   #openBatch(dispatch: () => void): void {
-    const batch: OpenBatch = { state: new Map(), dispatch, timer: undefined };
+    const batch: OpenBatch = { state: new Map(), openedAtMs: Date.now(), dispatch, timer: undefined };
     batch.timer = setTimeout(() => this.#fire(batch), this.#opts.windowMs);
     this.#open = batch;
   }
@@ -68,6 +71,7 @@ export class WindowedLoader<K, V> {
   #fire(batch: OpenBatch): void {
     clearTimeout(batch.timer);
     if (this.#open === batch) this.#open = undefined;
+    this.#opts.onDispatch?.(Date.now() - batch.openedAtMs);
     batch.dispatch();
   }
 }

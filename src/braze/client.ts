@@ -4,6 +4,8 @@ import type { RateGroupName } from '../budget/groups.js';
 import type { UpstreamConfig } from '../config.js';
 import { RateLimitedError, UpstreamError, scrub } from '../errors.js';
 import type { Logger } from '../log.js';
+import { NO_TELEMETRY, type Telemetry } from '../metrics.js';
+import { CircuitBreaker } from './breaker.js';
 import {
   ENDPOINTS,
   broadcastAudience,
@@ -26,6 +28,11 @@ export interface BrazeClientOptions extends UpstreamConfig {
   budget: RateBudget;
   log: Logger;
   now?: () => number;
+  telemetry?: Telemetry;
+  /** Consecutive failures (network, timeout, 5xx) that open the circuit; 0 disables it. */
+  breakerThreshold?: number;
+  /** How long an open circuit fails fast before it lets one trial request through. */
+  breakerCooldownMs?: number;
 }
 
 export interface SendOptions {
@@ -42,8 +49,18 @@ export interface BrazeAnswer<T extends WireResponse = WireResponse> {
   group: RateGroupName;
 }
 
-/** A 429 is sent again this many times at most (each after its window resets). */
-const MAX_ATTEMPTS_ON_429 = 3;
+/** A request Braze provably did not process (429, refused connection) is tried this often at most. */
+const MAX_ATTEMPTS = 3;
+const CONNECT_RETRY_BASE_MS = 100;
+
+/** ±50% around `ms`, so replicas retrying together spread out. */
+function jitter(ms: number): number {
+  return Math.round(ms * (0.5 + Math.random()));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** What `request` returns before classification. */
 interface RawAnswer {
@@ -58,6 +75,8 @@ export class BrazeClient {
   readonly #budget: RateBudget;
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #telemetry: Telemetry;
+  readonly #breaker: CircuitBreaker;
   /** Requests sent per endpoint, for tests and metrics. */
   readonly sent = new Map<EndpointName, number>();
 
@@ -66,6 +85,13 @@ export class BrazeClient {
     this.#budget = opts.budget;
     this.#log = opts.log;
     this.#now = opts.now ?? Date.now;
+    this.#telemetry = opts.telemetry ?? NO_TELEMETRY;
+    this.#breaker = new CircuitBreaker(
+      opts.breakerThreshold ?? 5,
+      opts.breakerCooldownMs ?? 5_000,
+      this.#now,
+      opts.log,
+    );
     // One keep-alive pool per Braze host; HTTP/1.1 pipelining off (Braze is a plain REST API).
     this.#pool = new Pool(opts.restEndpoint, {
       connections: opts.connections,
@@ -89,21 +115,59 @@ export class BrazeClient {
     const group = broadcast ? spec.broadcastGroup! : spec.group;
     const audience = broadcast ? broadcastAudience(body) : undefined;
 
+    // 0. a Braze that keeps failing is not called at all until the breaker lets a trial through.
+    this.#breaker.check(spec.path);
+
     for (let attempt = 1; ; attempt++) {
       // 2. acquire: one unit of the group's budget, waiting no later than the caller's deadline.
       const grant = await this.#budget.acquire(group, opts.deadlineMs, audience);
       if (!grant.ok) throw new RateLimitedError(grant.retryAfterMs);
 
-      // 3. request.
+      // 3. request (unless the wait for budget used up the deadline: not Braze's failure).
+      if (opts.deadlineMs <= this.#now()) {
+        throw new UpstreamError(
+          'timeout',
+          'The request deadline passed before Braze was called.',
+          undefined,
+          undefined,
+          undefined,
+          false,
+        );
+      }
       this.sent.set(endpoint, (this.sent.get(endpoint) ?? 0) + 1);
-      const raw = await this.#request(spec, body, opts);
+      const startedMs = this.#now();
+      let raw: RawAnswer;
+      try {
+        raw = await this.#request(spec, body, opts);
+      } catch (err) {
+        const failure = err as UpstreamError;
+        this.#telemetry.upstream(spec.path, failure.kind, (this.#now() - startedMs) / 1000);
+        this.#breaker.failure();
+        // Never sent (refused connection, connect timeout): safe to try again, with jittered
+        // backoff, within the deadline. Anything Braze may have received is never resent.
+        const backoffMs = jitter(CONNECT_RETRY_BASE_MS * 2 ** (attempt - 1));
+        if (
+          !failure.mayHaveBeenProcessed &&
+          attempt < MAX_ATTEMPTS &&
+          this.#now() + backoffMs < opts.deadlineMs
+        ) {
+          this.#log.warn({ endpoint: spec.path, attempt, backoffMs }, 'Braze unreachable; retrying');
+          await sleep(backoffMs);
+          this.#breaker.check(spec.path);
+          continue;
+        }
+        throw failure;
+      }
+      this.#telemetry.upstream(spec.path, raw.status, (this.#now() - startedMs) / 1000);
+      if (raw.status >= 500) this.#breaker.failure();
+      else this.#breaker.success();
 
       // 4. reconcile the budget with what Braze says is left.
       this.#budget.observe(group, raw.rate, raw.status);
 
       // A 429 was not processed, so it is safe to send again: the budget now knows the window is
       // spent, and the next acquire waits for the reset if the deadline allows.
-      if (raw.status === 429 && attempt < MAX_ATTEMPTS_ON_429) {
+      if (raw.status === 429 && attempt < MAX_ATTEMPTS) {
         this.#log.warn(
           { endpoint: spec.path, group, attempt },
           'Braze answered 429; retrying after the reset',
@@ -116,22 +180,17 @@ export class BrazeClient {
     }
   }
 
+  /** closed, open or half-open: for /readyz and logs. */
+  get breakerState(): string {
+    return this.#breaker.state;
+  }
+
   async close(): Promise<void> {
     await this.#pool.close();
   }
 
   async #request(spec: EndpointSpec, body: unknown, opts: SendOptions): Promise<RawAnswer> {
-    const remainingMs = opts.deadlineMs - this.#now();
-    if (remainingMs <= 0) {
-      throw new UpstreamError(
-        'timeout',
-        'The request deadline passed before Braze was called.',
-        undefined,
-        undefined,
-        undefined,
-        false,
-      );
-    }
+    const remainingMs = Math.max(1, opts.deadlineMs - this.#now());
     const path = spec.method === 'GET' ? spec.path + queryString(opts.query) : spec.path;
     try {
       const res = await this.#pool.request({

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../metrics.js';
 import { RateBudgetService } from './rateBudget.js';
 import { RedisStore } from './redisStore.js';
 
@@ -12,6 +13,7 @@ export function createBudget(
   config: Pick<Config, 'workspaceId' | 'rateLimits' | 'perAudienceLimit' | 'budget' | 'redisUrl'>,
   log: Logger,
   now?: () => number,
+  telemetry?: Telemetry,
 ): RateBudgetService {
   // The store's events reach the budget built just below.
   const holder: { budget?: RateBudgetService } = {};
@@ -41,6 +43,7 @@ export function createBudget(
     redis,
     log,
     now,
+    telemetry,
   });
   holder.budget = budget;
   return budget;

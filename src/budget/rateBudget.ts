@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../metrics.js';
 import type { AcquireResult, RateBudget, RateHeaders } from './budget.js';
 import { RATE_GROUP_NAMES, type RateGroupName, type RateLimit } from './groups.js';
 import type { RedisStore } from './redisStore.js';
@@ -38,6 +39,7 @@ export interface RateBudgetOptions {
   redis?: RedisStore;
   log: Logger;
   now?: () => number;
+  telemetry?: Telemetry;
 }
 
 export interface BudgetGroupView {
@@ -327,6 +329,7 @@ export class RateBudgetService implements RateBudget {
 
   #enqueue(queue: Queue, deadlineMs: number): Promise<AcquireResult> {
     const startedMs = this.#now();
+    const group = queue.group;
     return new Promise<AcquireResult>((resolve) => {
       const waiter: Waiter = {
         deadlineMs,
@@ -334,8 +337,10 @@ export class RateBudgetService implements RateBudget {
         timer: undefined,
         resolve: (r) => {
           if (r.ok) {
+            const waitedMs = this.#now() - startedMs;
             this.stats.waited += 1;
-            this.stats.waitMsTotal += this.#now() - startedMs;
+            this.stats.waitMsTotal += waitedMs;
+            this.#opts.telemetry?.budgetWait(group, waitedMs / 1000);
           }
           resolve(r);
         },

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../metrics.js';
 
 /**
  * A cache shared by every replica (Redis when configured, memory otherwise) for answers that cost
@@ -15,6 +16,7 @@ export interface SharedCacheOptions {
   redis?: Redis;
   log: Logger;
   now?: () => number;
+  telemetry?: Telemetry;
 }
 
 interface Entry {
@@ -41,9 +43,11 @@ export class SharedCache {
     const cached = await this.#get<T>(key);
     if (cached !== undefined) {
       this.stats.hits += 1;
+      this.#opts.telemetry?.cache('hit');
       return cached;
     }
     this.stats.misses += 1;
+    this.#opts.telemetry?.cache('miss');
     const running = this.#inFlight.get(key);
     if (running !== undefined) return running as Promise<T>;
     const work = this.#loadOnce(key, ttlMs, load).finally(() => this.#inFlight.delete(key));

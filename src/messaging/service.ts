@@ -1,7 +1,7 @@
 import type { BrazeClient } from '../braze/client.js';
 import { canonicalJson } from '../braze/endpoints.js';
 import type { WireResponse, WireUserAlias } from '../braze/wire.js';
-import { ItemBatcher } from '../batching/itemBatcher.js';
+import { ItemBatcher, type BatcherOptions } from '../batching/itemBatcher.js';
 import { BadInputError, toItemError } from '../errors.js';
 import type {
   RecipientInput,
@@ -10,7 +10,6 @@ import type {
   TriggerCampaignInput,
   TriggerCanvasInput,
 } from '../generated/graphql.js';
-import type { Logger } from '../log.js';
 import { toWireAlias, toWireIdentifier } from '../users/identifiers.js';
 import { checkListLength, itemResults, type ItemResultShape } from '../users/itemResults.js';
 
@@ -50,7 +49,7 @@ export class MessagingBatchers {
   readonly canvas: ItemBatcher<TriggerItem, string>;
   readonly subscription: ItemBatcher<SubscriptionItem, void>;
 
-  constructor(client: BrazeClient, opts: { windowMs: number; log: Logger }) {
+  constructor(client: BrazeClient, opts: BatcherOptions) {
     const trigger = (endpoint: 'campaigns.trigger.send' | 'canvas.trigger.send') =>
       new ItemBatcher<TriggerItem, string>(
         client,

@@ -1,6 +1,6 @@
 import type { BrazeClient } from '../braze/client.js';
 import type { WireUserAlias } from '../braze/wire.js';
-import { ItemBatcher, indexedErrors } from '../batching/itemBatcher.js';
+import { ItemBatcher, indexedErrors, type BatcherOptions } from '../batching/itemBatcher.js';
 import { BadInputError } from '../errors.js';
 import type {
   AliasUpdateInput,
@@ -10,7 +10,6 @@ import type {
   NewAliasInput,
   UserRef,
 } from '../generated/graphql.js';
-import type { Logger } from '../log.js';
 import { toWireAlias, toWireIdentifier } from './identifiers.js';
 
 /**
@@ -42,7 +41,7 @@ export class IdentityBatchers {
   readonly rename: ItemBatcher<RenameItem, void>;
   readonly remove: ItemBatcher<string, void>;
 
-  constructor(client: BrazeClient, opts: { windowMs: number; log: Logger }) {
+  constructor(client: BrazeClient, opts: BatcherOptions) {
     const ok = (): void => undefined;
     this.delete = new ItemBatcher<DeleteItem, void>(
       client,

@@ -1,0 +1,148 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RateBudgetService } from './budget/rateBudget.js';
+
+/**
+ * What the gateway measures, as one small interface the components call. Labels are endpoint
+ * paths, group and batcher names, statuses: never keys, ids or personal data.
+ */
+export interface Telemetry {
+  /** One upstream answer (status) or failure ('network', 'timeout', 'circuit_open'). */
+  upstream(endpoint: string, status: number | string, seconds: number): void;
+  /** One upstream request sent by a batcher, with how many items it carried. */
+  batchRequest(batcher: string, items: number): void;
+  /** How long a batch stayed open before it was sent. */
+  batchWait(batcher: string, seconds: number): void;
+  /** A caller that waited for rate budget, and how long. */
+  budgetWait(group: string, seconds: number): void;
+  cache(result: 'hit' | 'miss'): void;
+  graphql(operation: string, outcome: 'ok' | 'error', seconds: number): void;
+}
+
+export const NO_TELEMETRY: Telemetry = {
+  upstream() {},
+  batchRequest() {},
+  batchWait() {},
+  budgetWait() {},
+  cache() {},
+  graphql() {},
+};
+
+/** Prometheus metrics on a registry of the gateway's own (several gateways can share a process). */
+export class PromMetrics implements Telemetry {
+  readonly registry = new Registry();
+  readonly #upstreamTotal: Counter<'endpoint' | 'status'>;
+  readonly #upstreamSeconds: Histogram<'endpoint'>;
+  readonly #batchItems: Histogram<'batcher'>;
+  readonly #batchWait: Histogram<'batcher'>;
+  readonly #budgetWait: Histogram<'group'>;
+  readonly #cache: Counter<'result'>;
+  readonly #graphqlTotal: Counter<'operation' | 'outcome'>;
+  readonly #graphqlSeconds: Histogram<'operation'>;
+
+  constructor(budget: () => RateBudgetService | undefined) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'bgw_' });
+    this.#upstreamTotal = new Counter({
+      name: 'bgw_upstream_requests_total',
+      help: 'Braze requests by endpoint and status (or network, timeout, circuit_open).',
+      labelNames: ['endpoint', 'status'],
+      registers,
+    });
+    this.#upstreamSeconds = new Histogram({
+      name: 'bgw_upstream_request_duration_seconds',
+      help: 'Braze request duration, budget wait excluded.',
+      labelNames: ['endpoint'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.#batchItems = new Histogram({
+      name: 'bgw_batch_items_per_request',
+      help: 'Items carried by one upstream request, per batcher.',
+      labelNames: ['batcher'],
+      buckets: [1, 2, 5, 10, 25, 50, 75, 100, 150, 225],
+      registers,
+    });
+    this.#batchWait = new Histogram({
+      name: 'bgw_batch_wait_seconds',
+      help: 'How long a batch stayed open before it was sent.',
+      labelNames: ['batcher'],
+      buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.#budgetWait = new Histogram({
+      name: 'bgw_budget_wait_seconds',
+      help: 'Time callers waited for rate budget, per group.',
+      labelNames: ['group'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.#cache = new Counter({
+      name: 'bgw_cache_requests_total',
+      help: 'Catalog cache lookups by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.#graphqlTotal = new Counter({
+      name: 'bgw_graphql_requests_total',
+      help: 'GraphQL operations by root field and outcome.',
+      labelNames: ['operation', 'outcome'],
+      registers,
+    });
+    this.#graphqlSeconds = new Histogram({
+      name: 'bgw_graphql_request_duration_seconds',
+      help: 'GraphQL operation duration.',
+      labelNames: ['operation'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    // Budget state is read when Prometheus scrapes, not pushed on every acquire.
+    new Gauge({
+      name: 'bgw_budget_remaining',
+      help: 'Requests left in the current window, per rate group.',
+      labelNames: ['group'],
+      registers,
+      async collect() {
+        const b = budget();
+        if (b === undefined) return;
+        for (const g of await b.snapshot()) this.set({ group: g.group }, g.remaining);
+      },
+    });
+    new Gauge({
+      name: 'bgw_budget_fallback',
+      help: '1 while Redis is unreachable and this replica counts a local share of each limit.',
+      registers,
+      collect() {
+        this.set(budget()?.mode === 'fallback' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'bgw_budget_refused_total',
+      help: 'Acquires refused because no window opened before the deadline.',
+      registers,
+      collect() {
+        this.set(budget()?.stats.refused ?? 0);
+      },
+    });
+  }
+
+  upstream(endpoint: string, status: number | string, seconds: number): void {
+    this.#upstreamTotal.inc({ endpoint, status: String(status) });
+    this.#upstreamSeconds.observe({ endpoint }, seconds);
+  }
+  batchRequest(batcher: string, items: number): void {
+    this.#batchItems.observe({ batcher }, items);
+  }
+  batchWait(batcher: string, seconds: number): void {
+    this.#batchWait.observe({ batcher }, seconds);
+  }
+  budgetWait(group: string, seconds: number): void {
+    this.#budgetWait.observe({ group }, seconds);
+  }
+  cache(result: 'hit' | 'miss'): void {
+    this.#cache.inc({ result });
+  }
+  graphql(operation: string, outcome: 'ok' | 'error', seconds: number): void {
+    this.#graphqlTotal.inc({ operation, outcome });
+    this.#graphqlSeconds.observe({ operation }, seconds);
+  }
+}
