@@ -138,8 +138,14 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     const { stacktrace: _ignored, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
-  if (error instanceof GraphQLError && error.originalError === undefined && code === undefined) {
-    // A GraphQLError raised by graphql-js itself (e.g. a scalar that failed to parse).
+  if (
+    error instanceof GraphQLError &&
+    error.originalError === undefined &&
+    formatted.path === undefined &&
+    (code === undefined || code === 'INTERNAL_SERVER_ERROR')
+  ) {
+    // Raised by graphql-js about the operation itself, outside any resolver (e.g. a subscription
+    // on a schema without one): the message describes the client's request.
     return { ...formatted, extensions: { code: 'BAD_USER_INPUT' } };
   }
   return {
