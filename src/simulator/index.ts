@@ -6,8 +6,40 @@
 export { startSimulator, ADMIN_PREFIX, MAX_BODY_BYTES } from './server.js';
 export type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 export type { Fault } from './faults.js';
-export type { WindowStats } from './rateLimits.js';
-export { SimulatorStore, EXPORT_FIELDS, STANDARD_FIELDS, RAW_HISTORY_CAP } from './store.js';
-export type { OccurrenceSummary, RawEvent, RawPurchase, SimUser, StandardField } from './store.js';
+export type { AudienceStats, WindowStats } from './rateLimits.js';
+export {
+  SimulatorStore,
+  EXPORT_FIELDS,
+  STANDARD_FIELDS,
+  RAW_HISTORY_CAP,
+  DISPATCH_HISTORY_CAP,
+  PENDING_SUBSCRIPTION_MS,
+} from './store.js';
+export type {
+  Dispatch,
+  DispatchEndpoint,
+  DispatchRecipient,
+  OccurrenceSummary,
+  RawEvent,
+  RawPurchase,
+  SendIdRecord,
+  SimUser,
+  StandardField,
+  SubscriptionState,
+} from './store.js';
+export { SimulatorCatalog, DEFAULT_CATALOG } from './catalog.js';
+export { DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT } from './rateLimits.js';
+export type {
+  CampaignSeed,
+  CanvasSeed,
+  CatalogSeed,
+  SegmentSeed,
+  SimCampaign,
+  SimCanvas,
+  SimSegment,
+  SimSubscriptionGroup,
+  SubscriptionChannel,
+  SubscriptionGroupSeed,
+} from './catalog.js';
 export { ROUTES } from './routes/index.js';
 export type { RouteContext, RouteHandler, RouteResult } from './routes/index.js';

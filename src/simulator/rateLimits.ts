@@ -66,6 +66,12 @@ export class RateLimiter {
     return this.decision(s, admitted);
   }
 
+  /** The group's current standing, without counting a request. */
+  peek(group: RateGroupName): RateDecision {
+    const s = this.current(group);
+    return this.decision(s, s.used < s.limit.limit);
+  }
+
   /** Adds usage in the current window as another system sharing the workspace would. */
   consume(group: RateGroupName, n: number): void {
     if (!Number.isFinite(n) || n < 0)
@@ -143,5 +149,106 @@ export class RateLimiter {
       remaining: Math.max(0, s.limit.limit - s.used),
       resetMs,
     };
+  }
+}
+
+/** At most 10 broadcast requests per minute per unique audience (facts §2 row 6). */
+export const DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT: Readonly<RateLimit> = { limit: 10, windowSec: 60 };
+
+/** Statistics of the per-audience broadcast limit. */
+export interface AudienceStats {
+  limit: number;
+  windowSec: number;
+  /** Most requests admitted for any one audience in any single window. */
+  maxInAnyWindow: number;
+  /** Requests answered 429 because their audience's window was full. */
+  rejected429: number;
+  /** Distinct audiences seen in the current window. */
+  audiencesInWindow: number;
+}
+
+function checkLimit(what: string, limit: RateLimit): void {
+  if (!(Number.isInteger(limit.limit) && limit.limit >= 0)) {
+    throw new RangeError(`${what} must be a non-negative integer, got ${limit.limit}`);
+  }
+  if (!(Number.isFinite(limit.windowSec) && limit.windowSec > 0)) {
+    throw new RangeError(`${what} window must be a positive number of seconds, got ${limit.windowSec}`);
+  }
+}
+
+/**
+ * Braze's second broadcast limit (facts §2 row 6): besides 250/min across all audiences, at most
+ * 10 requests per minute per unique audience. One fixed, clock-aligned window shared by all
+ * audiences; each audience counts on its own within it.
+ */
+export class AudienceLimiter {
+  private limit: RateLimit;
+  private windowStartMs = Number.NEGATIVE_INFINITY;
+  /** Requests admitted per audience key in the current window; emptied when the window ends. */
+  private readonly used = new Map<string, number>();
+  private maxInAnyWindow = 0;
+  private rejected429 = 0;
+
+  constructor(
+    limit: RateLimit,
+    private readonly now: () => number,
+  ) {
+    checkLimit('broadcast per-audience limit', limit);
+    this.limit = { ...limit };
+  }
+
+  /** Whether one more request for `audience` fits in the current window (nothing is counted). */
+  admits(audience: string): boolean {
+    this.roll();
+    return (this.used.get(audience) ?? 0) < this.limit.limit;
+  }
+
+  /** Counts an admitted request for `audience`. */
+  take(audience: string): void {
+    this.roll();
+    const n = (this.used.get(audience) ?? 0) + 1;
+    this.used.set(audience, n);
+    this.maxInAnyWindow = Math.max(this.maxInAnyWindow, n);
+  }
+
+  /** Notes a request refused because its audience's window was full. */
+  reject(): void {
+    this.rejected429 += 1;
+  }
+
+  setLimit(limit: RateLimit): void {
+    checkLimit('broadcast per-audience limit', limit);
+    if (limit.windowSec !== this.limit.windowSec) {
+      this.windowStartMs = Number.NEGATIVE_INFINITY;
+      this.used.clear();
+    }
+    this.limit = { ...limit };
+  }
+
+  stats(): AudienceStats {
+    this.roll();
+    return {
+      limit: this.limit.limit,
+      windowSec: this.limit.windowSec,
+      maxInAnyWindow: this.maxInAnyWindow,
+      rejected429: this.rejected429,
+      audiencesInWindow: this.used.size,
+    };
+  }
+
+  /** Forgets usage and statistics; the limit stays. */
+  reset(): void {
+    this.windowStartMs = Number.NEGATIVE_INFINITY;
+    this.used.clear();
+    this.maxInAnyWindow = 0;
+    this.rejected429 = 0;
+  }
+
+  private roll(): void {
+    const { startMs } = windowBounds(this.now(), this.limit.windowSec);
+    if (startMs !== this.windowStartMs) {
+      this.windowStartMs = startMs;
+      this.used.clear();
+    }
   }
 }

@@ -2,9 +2,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { RATE_GROUP_NAMES, isRateGroupName, type RateGroupName, type RateLimit } from '../budget/groups.js';
 import { CONTRACTS, effectiveRateLimits, isContractName, type ContractProfile } from '../braze/contracts.js';
-import { ENDPOINTS, endpointForPath, isBroadcastBody } from '../braze/endpoints.js';
+import { ENDPOINTS, broadcastAudience, endpointForPath, isBroadcastBody } from '../braze/endpoints.js';
+import { SimulatorCatalog } from './catalog.js';
 import { DEFAULT_FAULT_BODY, FaultList, faultProblem, type Fault } from './faults.js';
-import { RateLimiter, type RateDecision, type WindowStats } from './rateLimits.js';
+import {
+  AudienceLimiter,
+  DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT,
+  RateLimiter,
+  type AudienceStats,
+  type RateDecision,
+  type WindowStats,
+} from './rateLimits.js';
 import { ROUTES } from './routes/index.js';
 import { SimulatorStore } from './store.js';
 import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
@@ -69,10 +77,12 @@ class BrazeSimulator implements Simulator {
   port = 0;
   readonly requests: RecordedRequest[] = [];
   readonly store: SimulatorStore;
+  readonly catalog: SimulatorCatalog;
 
   private readonly apiKey: string;
   private readonly contract: ContractProfile;
   private readonly limiter: RateLimiter;
+  private readonly audiences: AudienceLimiter;
   private readonly faults = new FaultList();
   private readonly now: () => number;
   private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
@@ -100,7 +110,12 @@ class BrazeSimulator implements Simulator {
     this.latencyMs = 0;
     this.setLatency(opts.latencyMs ?? 0);
     this.store = new SimulatorStore(this.now);
+    this.catalog = new SimulatorCatalog(opts.catalog, this.now);
     this.limiter = new RateLimiter(effectiveRateLimits(contractName, opts.rateLimits), this.now);
+    this.audiences = new AudienceLimiter(
+      opts.broadcastPerAudienceLimit ?? DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT,
+      this.now,
+    );
     this.server = createServer((req, res) => {
       this.dispatch(req, res).catch((err: unknown) => {
         this.log('Braze simulator: request handler failed', { error: String(err) });
@@ -160,12 +175,22 @@ class BrazeSimulator implements Simulator {
     return this.limiter.stats(group);
   }
 
+  setBroadcastPerAudienceLimit(limit: RateLimit): void {
+    this.audiences.setLimit(limit);
+  }
+
+  broadcastAudienceStats(): AudienceStats {
+    return this.audiences.stats();
+  }
+
   reset(): void {
     this.requests.length = 0;
     this.counters.clear();
     this.faults.clear();
     this.limiter.reset();
+    this.audiences.reset();
     this.store.clear();
+    this.catalog.reset();
   }
 
   close(): Promise<void> {
@@ -287,10 +312,21 @@ class BrazeSimulator implements Simulator {
       return answer(405, { message: 'Method Not Allowed' }, { ...EMPTY_RATE_HEADERS, Allow: spec.method });
     }
 
+    // A broadcast must also fit its unique audience's own window (facts §2 row 6). Checked first
+    // so that a request refused for its audience does not use the group's budget. The headers
+    // stay the group's: Braze documents no per-audience headers, and a gateway reading a limit of
+    // 10 would wrongly shrink its budget for every audience.
+    const audience = group === 'messaging.broadcast' ? broadcastAudience(parsed) : undefined;
+    if (audience !== undefined && !this.audiences.admits(audience)) {
+      this.audiences.reject();
+      return answer(429, { message: 'Rate limit exceeded' }, rateHeaders(this.limiter.peek(group)));
+    }
+
     // Every authenticated, routed request counts, including those that then fail validation.
     const decision = this.limiter.take(group);
     const headers = rateHeaders(decision);
     if (!decision.admitted) return answer(429, { message: 'Rate limit exceeded' }, headers);
+    if (audience !== undefined) this.audiences.take(audience);
 
     if (method === 'POST') {
       if (!isJsonContentType(req.headers['content-type'])) {
@@ -304,6 +340,7 @@ class BrazeSimulator implements Simulator {
       body: parsed,
       query: url.searchParams,
       store: this.store,
+      catalog: this.catalog,
       track: this.contract.track,
       now: this.now,
     });
@@ -340,9 +377,11 @@ class BrazeSimulator implements Simulator {
       requests: this.count(),
       paths,
       groups,
+      broadcastPerAudience: this.audiences.stats(),
       latencyMs: this.latencyMs,
       pendingFaults: this.faults.size,
       users: this.store.size,
+      dispatches: this.store.dispatches.length,
     };
   }
 
@@ -410,6 +449,12 @@ class BrazeSimulator implements Simulator {
           this.setRateLimit(g, { limit: body.limit as number, windowSec: body.windowSec as number });
           return ok();
         }
+        case 'POST broadcast_audience_limit':
+          this.setBroadcastPerAudienceLimit({
+            limit: body.limit as number,
+            windowSec: body.windowSec as number,
+          });
+          return ok();
         default:
           return reply(404, { message: 'Not Found' });
       }

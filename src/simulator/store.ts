@@ -1,10 +1,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { WireExportedUser, WireUserAlias } from '../braze/wire.js';
-import { isPlainObject, type TrackIdentifier } from './validate.js';
+import { isPlainObject, type Prioritization, type TrackIdentifier } from './validate.js';
 
 /**
  * The simulator's in-memory users. It applies valid /users/track objects the way Braze does
- * (facts §3.1) and renders users as /users/export/ids returns them (facts §3.10).
+ * (facts §3.1), renders users as /users/export/ids returns them (facts §3.10), carries out the
+ * identity operations (delete, alias, identify, merge, external id rename/remove: facts §3.3–§3.9)
+ * and keeps what the messaging routes did (dispatches, send ids, subscription states).
  */
 
 /** Profile fields Braze stores as such rather than as custom attributes (facts §3.1). */
@@ -113,9 +115,13 @@ export interface RawPurchase {
   properties?: Record<string, unknown>;
 }
 
+export type SubscriptionState = 'subscribed' | 'unsubscribed';
+
 export interface SimUser {
   brazeId: string;
   externalId?: string;
+  /** Former external ids after a rename; they still find the user until removed (facts §3.8). */
+  deprecatedExternalIds: string[];
   aliases: WireUserAlias[];
   createdAt: number;
   updatedAt: number;
@@ -128,6 +134,67 @@ export interface SimUser {
   recentPurchases: RawPurchase[];
   totalRevenue: number;
   randomBucket: number;
+  /** Subscription group id → state, for the groups in the user's history (facts §3.16). */
+  subscriptions: Map<string, SubscriptionState>;
+}
+
+/** Which messaging endpoint produced a dispatch. */
+export type DispatchEndpoint = 'messages.send' | 'campaigns.trigger.send' | 'canvas.trigger.send';
+
+/** One user a dispatch reached. */
+export interface DispatchRecipient {
+  brazeId: string;
+  externalId?: string;
+  /** Campaign triggers: the top-level `trigger_properties` overridden by the recipient's own. */
+  triggerProperties?: Record<string, unknown>;
+  /** Canvas triggers: the top-level `context` overridden by the recipient's own. */
+  context?: Record<string, unknown>;
+}
+
+/** One accepted send, as the messaging routes record it for tests to inspect. */
+export interface Dispatch {
+  endpoint: DispatchEndpoint;
+  /** The 32-hex `dispatch_id` answered. */
+  dispatchId: string;
+  /** Simulator clock, epoch ms. */
+  at: number;
+  campaignId?: string;
+  canvasId?: string;
+  sendId?: string;
+  /** True for `broadcast: true` (a segment, filters or connected audience, no named users). */
+  broadcast: boolean;
+  segmentId?: string;
+  audience?: Record<string, unknown>;
+  /** Named recipients that matched a user, de-duplicated, in request order. Empty for broadcasts. */
+  recipients: DispatchRecipient[];
+  /** Named recipients that matched no user and were skipped, as sent. */
+  skipped: unknown[];
+  /** `/campaigns/trigger/send`: the top-level `trigger_properties`. */
+  triggerProperties?: Record<string, unknown>;
+  /** `/canvas/trigger/send`: the top-level `context` (or legacy `canvas_entry_properties`). */
+  context?: Record<string, unknown>;
+  /** `/messages/send`: the `messages` object. */
+  messages?: Record<string, unknown>;
+}
+
+/** One `/sends/id/create` call that succeeded. */
+export interface SendIdRecord {
+  campaignId: string;
+  sendId: string;
+  /** Simulator clock, epoch ms. */
+  at: number;
+}
+
+/** Dispatches (and send ids) kept in `SimulatorStore` (the oldest are dropped). */
+export const DISPATCH_HISTORY_CAP = 10_000;
+
+/** States set for an email or phone with no profile are inherited for 30 days (facts §3.15). */
+export const PENDING_SUBSCRIPTION_MS = 30 * 24 * 3600 * 1000;
+
+interface PendingSubscription {
+  groupId: string;
+  state: SubscriptionState;
+  at: number;
 }
 
 function aliasKey(a: WireUserAlias): string {
@@ -188,6 +255,17 @@ export class SimulatorStore {
   // Email and phone are not unique in Braze: several profiles may share one.
   private readonly byEmailIndex = new Map<string, Set<SimUser>>();
   private readonly byPhoneIndex = new Map<string, Set<SimUser>>();
+  private readonly byDeprecated = new Map<string, SimUser>();
+  // Braze keeps listing a custom event or product once seen, even after its users are deleted.
+  private readonly eventNamesSeen = new Set<string>();
+  private readonly productIdsSeen = new Set<string>();
+  /** Keyed `email:<address>` / `phone:<number>`: states waiting for a profile to appear. */
+  private readonly pending = new Map<string, PendingSubscription[]>();
+
+  /** Accepted sends, oldest first, at most DISPATCH_HISTORY_CAP. */
+  readonly dispatches: Dispatch[] = [];
+  /** Send ids created by `/sends/id/create`, oldest first, at most DISPATCH_HISTORY_CAP. */
+  readonly sendIds: SendIdRecord[] = [];
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -201,8 +279,15 @@ export class SimulatorStore {
     return [...this.byBrazeId.values()];
   }
 
+  /** The user with this external id, primary or deprecated (a deprecated id still works, facts §3.8). */
   byExternalId(id: string): SimUser | undefined {
-    return this.byExternal.get(id);
+    return this.byExternal.get(id) ?? this.byDeprecated.get(id);
+  }
+
+  /** Whether `id` is some user's primary external id, a deprecated one, or unused. */
+  externalIdStatus(id: string): 'primary' | 'deprecated' | undefined {
+    if (this.byExternal.has(id)) return 'primary';
+    return this.byDeprecated.has(id) ? 'deprecated' : undefined;
   }
 
   byBraze(id: string): SimUser | undefined {
@@ -221,12 +306,29 @@ export class SimulatorStore {
     return [...(this.byPhoneIndex.get(phone) ?? [])];
   }
 
+  /** Custom event names tracked so far, users deleted since included. */
+  get eventNames(): string[] {
+    return [...this.eventNamesSeen];
+  }
+
+  /** Product ids purchased so far, users deleted since included. */
+  get productIds(): string[] {
+    return [...this.productIdsSeen];
+  }
+
+  /** Forgets users, seen names, dispatches, send ids and pending subscription states. */
   clear(): void {
     this.byBrazeId.clear();
     this.byExternal.clear();
     this.byAliasKey.clear();
     this.byEmailIndex.clear();
     this.byPhoneIndex.clear();
+    this.byDeprecated.clear();
+    this.eventNamesSeen.clear();
+    this.productIdsSeen.clear();
+    this.pending.clear();
+    this.dispatches.length = 0;
+    this.sendIds.length = 0;
   }
 
   /**
@@ -237,7 +339,7 @@ export class SimulatorStore {
   resolve(id: TrackIdentifier, create: boolean): SimUser | undefined {
     switch (id.kind) {
       case 'external_id': {
-        const found = this.byExternal.get(id.value);
+        const found = this.byExternalId(id.value);
         if (found !== undefined || !create) return found;
         const user = this.newUser();
         user.externalId = id.value;
@@ -278,6 +380,7 @@ export class SimulatorStore {
   applyAttributes(user: SimUser, obj: Record<string, unknown>): void {
     const merge = obj._merge_objects === true;
     for (const [key, value] of Object.entries(obj)) {
+      if (key === 'subscription_groups' && Array.isArray(value)) this.applySubscriptionGroups(user, value);
       if (NOT_CUSTOM.has(key)) continue;
       if (STANDARD_SET.has(key)) {
         this.setProfile(user, key as StandardField, value);
@@ -293,6 +396,7 @@ export class SimulatorStore {
     const time = Math.min(timeMs, this.now());
     const name = obj.name as string;
     summarise(user.events, name, time, 1);
+    this.eventNamesSeen.add(name);
     const raw: RawEvent = { name, time };
     if (typeof obj.app_id === 'string') raw.app_id = obj.app_id;
     if (isPlainObject(obj.properties)) raw.properties = structuredClone(obj.properties);
@@ -307,6 +411,7 @@ export class SimulatorStore {
     const quantity = typeof obj.quantity === 'number' ? obj.quantity : 1;
     const price = obj.price as number;
     summarise(user.purchases, productId, time, quantity);
+    this.productIdsSeen.add(productId);
     user.totalRevenue += price * quantity;
     const raw: RawPurchase = {
       product_id: productId,
@@ -319,6 +424,173 @@ export class SimulatorStore {
     if (isPlainObject(obj.properties)) raw.properties = structuredClone(obj.properties);
     pushCapped(user.recentPurchases, raw);
     user.updatedAt = this.now();
+  }
+
+  /**
+   * The one profile `prioritization` selects among users sharing an email or phone (facts §1.3).
+   * `identified` / `unidentified` prefer profiles with / without an external id (ignored when
+   * none would be left), then `most_recently_updated` / `least_recently_updated` pick one.
+   * Undefined when nothing matches or several profiles still do: Braze then does nothing.
+   */
+  pick(candidates: readonly SimUser[], prioritization: readonly Prioritization[] = []): SimUser | undefined {
+    let left = [...candidates];
+    for (const p of prioritization) {
+      if (left.length <= 1) break;
+      if (p === 'identified' || p === 'unidentified') {
+        const kept = left.filter((u) => (u.externalId !== undefined) === (p === 'identified'));
+        if (kept.length > 0) left = kept;
+      } else {
+        const sign = p === 'most_recently_updated' ? 1 : -1;
+        left = [left.reduce((a, b) => ((b.updatedAt - a.updatedAt) * sign > 0 ? b : a))];
+      }
+    }
+    return left.length === 1 ? left[0] : undefined;
+  }
+
+  /** Removes a user and every way to find it (facts §3.3: deletion is irreversible). */
+  deleteUser(user: SimUser): void {
+    if (this.byBrazeId.get(user.brazeId) !== user) return;
+    this.byBrazeId.delete(user.brazeId);
+    if (user.externalId !== undefined) deleteIfOwned(this.byExternal, user.externalId, user);
+    for (const id of user.deprecatedExternalIds) deleteIfOwned(this.byDeprecated, id, user);
+    for (const a of user.aliases) deleteIfOwned(this.byAliasKey, aliasKey(a), user);
+    if (typeof user.profile.email === 'string') removeFromIndex(this.byEmailIndex, user.profile.email, user);
+    if (typeof user.profile.phone === 'string') removeFromIndex(this.byPhoneIndex, user.profile.phone, user);
+  }
+
+  /**
+   * `/users/alias/new`: adds an alias unless some user already has it or this user already has an
+   * alias with that label (one name per label per user, facts §1.3). True when it was added.
+   */
+  attachAlias(user: SimUser, alias: WireUserAlias): boolean {
+    if (this.byAlias(alias) !== undefined) return false;
+    if (user.aliases.some((a) => a.alias_label === alias.alias_label)) return false;
+    this.addAlias(user, alias);
+    user.updatedAt = this.now();
+    return true;
+  }
+
+  /** `/users/alias/update`: true when the old alias existed and the new name was free. */
+  renameAlias(label: string, oldName: string, newName: string): boolean {
+    const user = this.byAlias({ alias_label: label, alias_name: oldName });
+    if (user === undefined || this.byAlias({ alias_label: label, alias_name: newName }) !== undefined) {
+      return false;
+    }
+    this.byAliasKey.delete(aliasKey({ alias_label: label, alias_name: oldName }));
+    const renamed = { alias_label: label, alias_name: newName };
+    user.aliases = user.aliases.map((a) => (a.alias_label === label ? renamed : a));
+    this.byAliasKey.set(aliasKey(renamed), user);
+    user.updatedAt = this.now();
+    return true;
+  }
+
+  /**
+   * `/users/external_ids/rename`: `newId` becomes the primary id and the old one a deprecated id
+   * that still finds the user. The caller has checked the rules of facts §3.8.
+   */
+  renameExternalId(user: SimUser, newId: string): void {
+    const old = user.externalId;
+    if (old === undefined) throw new TypeError('renameExternalId: the user has no external id');
+    this.byExternal.delete(old);
+    user.deprecatedExternalIds.push(old);
+    this.byDeprecated.set(old, user);
+    this.assignExternalId(user, newId);
+  }
+
+  /** `/users/external_ids/remove`: forgets a deprecated id; false when `id` is not one. */
+  removeDeprecatedExternalId(id: string): boolean {
+    const user = this.byDeprecated.get(id);
+    if (user === undefined) return false;
+    this.byDeprecated.delete(id);
+    user.deprecatedExternalIds = user.deprecatedExternalIds.filter((d) => d !== id);
+    return true;
+  }
+
+  /**
+   * `/users/identify`: an anonymous profile gets `externalId`. When a user already has that id the
+   * anonymous profile is merged into it and removed; otherwise the anonymous profile itself
+   * becomes the identified user (it keeps its braze_id), as Braze does. Returns that user.
+   */
+  identify(anonymous: SimUser, externalId: string): SimUser {
+    const target = this.byExternalId(externalId);
+    if (target === undefined) {
+      this.assignExternalId(anonymous, externalId);
+      return anonymous;
+    }
+    this.mergeInto(anonymous, target);
+    return target;
+  }
+
+  /**
+   * Folds `from` into `into`, then deletes `from` (`/users/merge`, `/users/identify`). Profile
+   * fields, custom attributes, subscription states and aliases are taken only where `into` has
+   * none; event and purchase counts, first/last times and revenue are combined.
+   */
+  mergeInto(from: SimUser, into: SimUser): void {
+    if (from === into) return;
+    // Removed first, so the moved email, phone and aliases index `into` alone.
+    this.deleteUser(from);
+    for (const f of STANDARD_FIELDS) {
+      if (into.profile[f] === undefined && from.profile[f] !== undefined)
+        this.setProfile(into, f, from.profile[f]);
+    }
+    for (const [k, v] of Object.entries(from.customAttributes)) {
+      if (!(k in into.customAttributes)) into.customAttributes[k] = v;
+    }
+    combineSummaries(into.events, from.events);
+    combineSummaries(into.purchases, from.purchases);
+    into.recentEvents = mergeHistory(into.recentEvents, from.recentEvents);
+    into.recentPurchases = mergeHistory(into.recentPurchases, from.recentPurchases);
+    into.totalRevenue += from.totalRevenue;
+    for (const [g, state] of from.subscriptions)
+      if (!into.subscriptions.has(g)) into.subscriptions.set(g, state);
+    for (const a of from.aliases) {
+      if (!into.aliases.some((b) => b.alias_label === a.alias_label) && this.byAlias(a) === undefined) {
+        this.addAlias(into, a);
+      }
+    }
+    into.createdAt = Math.min(into.createdAt, from.createdAt);
+    into.updatedAt = this.now();
+  }
+
+  /** Keeps a created send id. */
+  recordSendId(r: SendIdRecord): void {
+    this.sendIds.push(r);
+    if (this.sendIds.length > DISPATCH_HISTORY_CAP)
+      this.sendIds.splice(0, this.sendIds.length - DISPATCH_HISTORY_CAP);
+  }
+
+  /** Sets a user's state in a subscription group. */
+  setSubscription(user: SimUser, groupId: string, state: SubscriptionState): void {
+    user.subscriptions.set(groupId, state);
+    user.updatedAt = this.now();
+  }
+
+  /**
+   * Sets the state for every profile with this email or phone; with no such profile the state
+   * waits (30 days) for one to appear (facts §3.15).
+   */
+  setContactSubscription(
+    kind: 'email' | 'phone',
+    value: string,
+    groupId: string,
+    state: SubscriptionState,
+  ): void {
+    const users = kind === 'email' ? this.byEmail(value) : this.byPhone(value);
+    for (const u of users) this.setSubscription(u, groupId, state);
+    if (users.length > 0) return;
+    const key = `${kind}:${value}`;
+    const waiting = (this.pending.get(key) ?? []).filter((p) => p.groupId !== groupId);
+    waiting.push({ groupId, state, at: this.now() });
+    this.pending.set(key, waiting);
+  }
+
+  /** Keeps an accepted send for tests to inspect. */
+  recordDispatch(d: Dispatch): void {
+    this.dispatches.push(d);
+    if (this.dispatches.length > DISPATCH_HISTORY_CAP) {
+      this.dispatches.splice(0, this.dispatches.length - DISPATCH_HISTORY_CAP);
+    }
   }
 
   /**
@@ -372,6 +644,8 @@ export class SimulatorStore {
       recentPurchases: [],
       totalRevenue: 0,
       randomBucket: randomInt(0, 10_000),
+      deprecatedExternalIds: [],
+      subscriptions: new Map(),
     };
     this.byBrazeId.set(brazeId, user);
     return user;
@@ -386,8 +660,61 @@ export class SimulatorStore {
       return;
     }
     user.profile[field] = value;
-    if (index !== undefined && typeof value === 'string') addToIndex(index, value, user);
+    if (index !== undefined && typeof value === 'string') {
+      addToIndex(index, value, user);
+      this.inheritPending(user, `${field}:${value}`);
+    }
   }
+
+  private assignExternalId(user: SimUser, id: string): void {
+    user.externalId = id;
+    this.byExternal.set(id, user);
+    user.updatedAt = this.now();
+  }
+
+  /** A new email or phone on a profile picks up states set for it within the last 30 days. */
+  private inheritPending(user: SimUser, key: string): void {
+    const states = this.pending.get(key);
+    if (states === undefined) return;
+    this.pending.delete(key);
+    const since = this.now() - PENDING_SUBSCRIPTION_MS;
+    for (const p of states) {
+      if (p.at >= since && !user.subscriptions.has(p.groupId)) user.subscriptions.set(p.groupId, p.state);
+    }
+  }
+
+  /** `/users/track` `subscription_groups`: `[{subscription_group_id, subscription_state}]`. */
+  private applySubscriptionGroups(user: SimUser, entries: unknown[]): void {
+    for (const e of entries) {
+      if (!isPlainObject(e) || typeof e.subscription_group_id !== 'string') continue;
+      if (e.subscription_state === 'subscribed' || e.subscription_state === 'unsubscribed') {
+        user.subscriptions.set(e.subscription_group_id, e.subscription_state);
+      }
+    }
+  }
+}
+
+function deleteIfOwned(index: Map<string, SimUser>, key: string, user: SimUser): void {
+  if (index.get(key) === user) index.delete(key);
+}
+
+function combineSummaries(into: Map<string, OccurrenceSummary>, from: Map<string, OccurrenceSummary>): void {
+  for (const s of from.values()) {
+    const t = into.get(s.name);
+    if (t === undefined) {
+      into.set(s.name, { ...s });
+      continue;
+    }
+    t.first = Math.min(t.first, s.first);
+    t.last = Math.max(t.last, s.last);
+    t.count += s.count;
+  }
+}
+
+/** Two raw histories as one, in time order, still capped. */
+function mergeHistory<T extends { time: number }>(a: T[], b: T[]): T[] {
+  const all = [...a, ...b].sort((x, y) => x.time - y.time);
+  return all.length > RAW_HISTORY_CAP ? all.slice(all.length - RAW_HISTORY_CAP) : all;
 }
 
 function pickPreferred(candidates: SimUser[]): SimUser | undefined {

@@ -1,7 +1,8 @@
 import type { RateGroupName, RateLimit } from '../budget/groups.js';
 import type { ContractName } from '../braze/contracts.js';
+import type { CatalogSeed, SimulatorCatalog } from './catalog.js';
 import type { Fault } from './faults.js';
-import type { WindowStats } from './rateLimits.js';
+import type { AudienceStats, WindowStats } from './rateLimits.js';
 import type { SimulatorStore } from './store.js';
 
 export interface SimulatorOptions {
@@ -26,6 +27,16 @@ export interface SimulatorOptions {
    * counters behind `count()` and `/_simulator/stats` are exact whatever this is.
    */
   maxRecordedRequests?: number;
+  /**
+   * Broadcast sends per unique audience (campaign or Canvas + segment + connected audience) per
+   * window, on top of the `messaging.broadcast` group limit (facts §2 row 6). Default 10 per 60 s.
+   */
+  broadcastPerAudienceLimit?: RateLimit;
+  /**
+   * The workspace's campaigns, Canvases, segments, subscription groups and extra event names and
+   * product ids. Each list given replaces that list of `DEFAULT_CATALOG`; lists left out keep it.
+   */
+  catalog?: CatalogSeed;
 }
 
 export interface RecordedRequest {
@@ -56,9 +67,18 @@ export interface Simulator {
   /** Usage by "another system" sharing the workspace, in the current window of `group`. */
   consume(group: RateGroupName, n: number): void;
   windowStats(group: RateGroupName): WindowStats;
-  /** The in-memory users. */
+  /** Changes the per-unique-audience broadcast limit (a new window length starts a new window). */
+  setBroadcastPerAudienceLimit(limit: RateLimit): void;
+  /** Statistics of the per-unique-audience broadcast limit. */
+  broadcastAudienceStats(): AudienceStats;
+  /** The in-memory users, plus what the messaging routes did (`dispatches`, `sendIds`). */
   store: SimulatorStore;
-  /** Forgets requests, faults, usage and users. Limits and latency stay as set. */
+  /** Campaigns, Canvases, segments and subscription groups; add to it from tests. */
+  catalog: SimulatorCatalog;
+  /**
+   * Forgets requests, faults, usage, users and dispatches, and brings the catalog back to its
+   * seed. Limits and latency stay as set.
+   */
   reset(): void;
   /** Stops listening and ends every open connection, hanging requests included. */
   close(): Promise<void>;

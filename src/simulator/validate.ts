@@ -39,8 +39,32 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function isNonEmptyString(v: unknown): v is string {
+export function isNonEmptyString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
+}
+
+export function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((s) => typeof s === 'string');
+}
+
+/** How Braze picks one of several profiles sharing an email or phone (facts §1.3). */
+export const PRIORITIZATIONS = [
+  'identified',
+  'unidentified',
+  'most_recently_updated',
+  'least_recently_updated',
+] as const;
+export type Prioritization = (typeof PRIORITIZATIONS)[number];
+
+/** What is wrong with a `prioritization` array (simulator-made wording), or undefined. */
+export function prioritizationProblem(v: unknown): string | undefined {
+  if (!(Array.isArray(v) && v.every((p) => (PRIORITIZATIONS as readonly unknown[]).includes(p)))) {
+    return `'prioritization' must be an array of ${PRIORITIZATIONS.map((p) => `'${p}'`).join(', ')}`;
+  }
+  if (v.includes('identified') && v.includes('unidentified')) {
+    return "'prioritization' cannot contain both 'identified' and 'unidentified'";
+  }
+  return undefined;
 }
 
 // Deliberately loose: Braze rejects obvious non-addresses, not every RFC corner case.

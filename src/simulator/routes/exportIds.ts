@@ -1,11 +1,12 @@
 import type { WireExportedUser } from '../../braze/wire.js';
 import { EXPORT_FIELDS, type SimUser } from '../store.js';
 import { isPlainObject, isValidAlias } from '../validate.js';
+import { MSG_MAX_EXTERNAL_IDS } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /** POST /users/export/ids (facts §3.10). */
 
-export const MSG_MAX_IDS = 'The max number of external_ids and aliases per request was exceeded';
+export const MSG_MAX_IDS = MSG_MAX_EXTERNAL_IDS;
 const MAX_IDS = 50;
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(EXPORT_FIELDS);
 const SINGLE_IDS = ['device_id', 'email_address', 'phone'] as const;

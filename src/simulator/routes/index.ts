@@ -1,7 +1,29 @@
 import type { EndpointName } from '../../braze/endpoints.js';
+import { aliasNew } from './aliasNew.js';
+import { aliasUpdate } from './aliasUpdate.js';
+import { campaignsDetails } from './campaignsDetails.js';
+import { campaignsList } from './campaignsList.js';
+import { campaignsTriggerSend } from './campaignsTriggerSend.js';
+import { canvasDetails } from './canvasDetails.js';
+import { canvasList } from './canvasList.js';
+import { canvasTriggerSend } from './canvasTriggerSend.js';
+import { eventsList } from './eventsList.js';
 import { exportIds } from './exportIds.js';
+import { externalIdsRemove } from './externalIdsRemove.js';
+import { externalIdsRename } from './externalIdsRename.js';
+import { identify } from './identify.js';
+import { merge } from './merge.js';
+import { messagesSend } from './messagesSend.js';
+import { productList } from './productList.js';
+import { segmentsDetails } from './segmentsDetails.js';
+import { segmentsList } from './segmentsList.js';
+import { sendsIdCreate } from './sendsIdCreate.js';
+import { subscriptionStatusSet } from './subscriptionStatusSet.js';
+import { subscriptionStatusSetV2 } from './subscriptionStatusSetV2.js';
+import { subscriptionUserStatus } from './subscriptionUserStatus.js';
 import { track } from './track.js';
 import type { RouteHandler } from './types.js';
+import { usersDelete } from './usersDelete.js';
 
 export type { RouteContext, RouteHandler, RouteResult } from './types.js';
 
@@ -13,4 +35,26 @@ export type { RouteContext, RouteHandler, RouteResult } from './types.js';
 export const ROUTES: Partial<Record<EndpointName, RouteHandler>> = {
   'users.track': track,
   'users.export.ids': exportIds,
+  'users.delete': usersDelete,
+  'users.alias.new': aliasNew,
+  'users.alias.update': aliasUpdate,
+  'users.identify': identify,
+  'users.merge': merge,
+  'users.external_ids.rename': externalIdsRename,
+  'users.external_ids.remove': externalIdsRemove,
+  'events.list': eventsList,
+  'purchases.product_list': productList,
+  'messages.send': messagesSend,
+  'campaigns.trigger.send': campaignsTriggerSend,
+  'canvas.trigger.send': canvasTriggerSend,
+  'sends.id.create': sendsIdCreate,
+  'subscription.status.set': subscriptionStatusSet,
+  'subscription.status.set.v2': subscriptionStatusSetV2,
+  'subscription.user.status': subscriptionUserStatus,
+  'campaigns.list': campaignsList,
+  'campaigns.details': campaignsDetails,
+  'canvas.list': canvasList,
+  'canvas.details': canvasDetails,
+  'segments.list': segmentsList,
+  'segments.details': segmentsDetails,
 };

@@ -1,4 +1,5 @@
 import type { TrackCapacity } from '../../braze/contracts.js';
+import type { SimulatorCatalog } from '../catalog.js';
 import type { SimulatorStore } from '../store.js';
 
 /** What a simulated endpoint handler receives and returns. */
@@ -9,6 +10,8 @@ export interface RouteContext {
   /** Query parameters, for GET endpoints. */
   query: URLSearchParams;
   store: SimulatorStore;
+  /** Campaigns, Canvases, segments and subscription groups of the simulated workspace. */
+  catalog: SimulatorCatalog;
   /** Per-request /users/track maxima of the simulated contract. */
   track: TrackCapacity;
   now: () => number;

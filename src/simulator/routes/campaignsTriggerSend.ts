@@ -1,0 +1,18 @@
+import { MSG_INVALID_CAMPAIGN_ID } from './common.js';
+import { triggerSend, type TriggerKind } from './trigger.js';
+import type { RouteContext, RouteResult } from './types.js';
+
+/** POST /campaigns/trigger/send (facts §3.12): `campaign_id`, `trigger_properties`. */
+
+const CAMPAIGN: TriggerKind = {
+  endpoint: 'campaigns.trigger.send',
+  idField: 'campaign_id',
+  propertyFields: ['trigger_properties'],
+  dispatchField: 'triggerProperties',
+  lookup: (ctx, id) => (ctx.catalog.campaign(id) === undefined ? undefined : {}),
+  unknownMessage: MSG_INVALID_CAMPAIGN_ID,
+};
+
+export function campaignsTriggerSend(ctx: RouteContext): RouteResult {
+  return triggerSend(ctx, CAMPAIGN);
+}
