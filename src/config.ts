@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { RATE_GROUP_NAMES, rateLimitEnvName, type RateGroupName, type RateLimit } from './budget/groups.js';
 import { CONTRACT_NAMES, effectiveRateLimits, isContractName, type ContractName } from './braze/contracts.js';
 import { BRAZE_INSTANCES, normaliseInstanceName } from './braze/instances.js';
+import type { BlockList } from 'node:net';
+import { loadGatewayAuth, parseTrustedProxies, type GatewayAuthConfig } from './security/gatewayKeys.js';
+import { limitsFromEnv, type LimitOptions } from './security/limits.js';
 
 /**
  * Configuration: the environment, read once at start-up into a typed, validated object.
@@ -39,6 +42,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** How long the cross-request write batcher waits for more items before it sends. */
   batchWindowMs: number;
+  /** `off`: one item per Braze request everywhere (for comparisons and diagnosis only). */
+  batching: 'on' | 'off';
   /** Default deadline for one GraphQL request: the longest it waits for a rate budget or Braze. */
   requestDeadlineMs: number;
   /** Effective limit per rate group: seed default < contract profile < RATE_LIMIT_<GROUP>. */
@@ -59,6 +64,17 @@ export interface Config {
   catalogCacheTtlMs: number;
   /** Circuit breaker per Braze host. */
   breaker: { threshold: number; cooldownMs: number };
+  /** Gateway keys (hashed) and whether the gateway runs open. */
+  auth: GatewayAuthConfig;
+  /** Proxies whose X-Forwarded-For is believed for IP allowlists. */
+  trustedProxies: BlockList | undefined;
+  /** Depth, cost, alias, list-length… limits per GraphQL request. */
+  limits: LimitOptions;
+  /** Introspection: on outside production unless set. */
+  introspection: boolean;
+  /** The browser playground on GET /graphql: auto (GraphiQL if installed), graphiql, basic or off. */
+  playground: 'auto' | 'graphiql' | 'basic' | 'off';
+  production: boolean;
   /** Largest /users/track body the packer builds (Braze's cap is 4 MB). */
   maxUpstreamBodyBytes: number;
   /** Largest GraphQL request body accepted. */
@@ -113,6 +129,13 @@ export function loadConfig(env: Env = process.env): Config {
       return def;
     }
     return n;
+  };
+  const onOff = (name: string, def: 'on' | 'off'): 'on' | 'off' => {
+    const raw = str(name)?.toLowerCase();
+    if (raw === undefined) return def;
+    if (raw === 'on' || raw === 'off') return raw;
+    problems.push(`${name}=${JSON.stringify(raw)} is not valid: expected on or off.`);
+    return def;
   };
   /** A number in [0, max], or the default when unset. */
   const fraction = (name: string, def: number, max: number): number => {
@@ -222,6 +245,22 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       'info');
 
+  const production = env.NODE_ENV === 'production';
+  const auth = loadGatewayAuth(env);
+  problems.push(...auth.problems);
+  const proxies = parseTrustedProxies(env);
+  problems.push(...proxies.problems);
+  const limits = limitsFromEnv(env);
+  problems.push(...limits.problems);
+  const introspection = onOff('GRAPHQL_INTROSPECTION', production ? 'off' : 'on') === 'on';
+  const playgroundRaw = (str('PLAYGROUND') ?? (production ? 'off' : 'auto')).toLowerCase();
+  const playground = (['auto', 'graphiql', 'basic', 'off'] as const).find((p) => p === playgroundRaw);
+  if (playground === undefined) {
+    problems.push(
+      `PLAYGROUND=${JSON.stringify(playgroundRaw)} is not valid: expected auto, graphiql, basic or off.`,
+    );
+  }
+
   const config: Config = {
     port,
     host,
@@ -239,6 +278,7 @@ export function loadConfig(env: Env = process.env): Config {
     workspaceId: str('BRAZE_WORKSPACE') ?? defaultWorkspaceId(restEndpoint, apiKey),
     redisUrl,
     batchWindowMs: int('BATCH_WINDOW_MS', 20, 0, 10_000),
+    batching: onOff('BATCHING', 'on'),
     requestDeadlineMs: int('REQUEST_DEADLINE_MS', 10_000, 100, 600_000),
     rateLimits: effectiveRateLimits(contract, overrides),
     perAudienceLimit,
@@ -253,6 +293,12 @@ export function loadConfig(env: Env = process.env): Config {
       threshold: int('UPSTREAM_BREAKER_THRESHOLD', 5, 0, 1_000),
       cooldownMs: int('UPSTREAM_BREAKER_COOLDOWN_MS', 5_000, 100, 600_000),
     },
+    auth,
+    trustedProxies: proxies.trusted,
+    limits: limits.limits,
+    introspection,
+    playground: playground ?? 'auto',
+    production,
     maxUpstreamBodyBytes: int('MAX_UPSTREAM_BODY_BYTES', 4_000_000, 10_000, 4_000_000),
     maxRequestBodyBytes: int('MAX_REQUEST_BODY_BYTES', 5_000_000, 1_000, 100_000_000),
     logLevel,

@@ -10,7 +10,14 @@ import { CONTRACTS } from './braze/contracts.js';
 import { createBudget, type RateBudgetService } from './budget/index.js';
 import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
-import { formatError } from './errors.js';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ForbiddenError, UnauthenticatedError, formatError } from './errors.js';
+import { FIELD_PERMISSIONS } from './permissions.js';
+import { DEFAULT_EXAMPLES } from './playground/examples.js';
+import { createPlaygroundHandler } from './playground/handler.js';
+import { permissionsPlugin, requestLimitsPlugin } from './security/apolloPlugins.js';
+import { authFailureResponse, authenticate, clientAddress, type Principal } from './security/gatewayKeys.js';
+import { limitValidationRules } from './security/limits.js';
 import { PromMetrics } from './metrics.js';
 import { operationMetricsPlugin } from './observability.js';
 import { MessagingBatchers, MessagingService } from './messaging/service.js';
@@ -71,11 +78,18 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     breakerThreshold: config.breaker.threshold,
     breakerCooldownMs: config.breaker.cooldownMs,
   });
-  const batcherOptions = { windowMs: config.batchWindowMs, log, telemetry: metrics };
+  // BATCHING=off: one item per Braze request, the baseline batching is measured against.
+  const unbatched = config.batching === 'off';
+  const batcherOptions = {
+    windowMs: config.batchWindowMs,
+    log,
+    telemetry: metrics,
+    ...(unbatched ? { maxItems: 1 } : {}),
+  };
   const batcher = new TrackBatcher({
     ...batcherOptions,
     client,
-    capacity: CONTRACTS[config.contract].track,
+    capacity: unbatched ? { perArray: 1, total: 1 } : CONTRACTS[config.contract].track,
     maxBodyBytes: config.maxUpstreamBodyBytes,
   });
   const identity = new IdentityBatchers(client, batcherOptions);
@@ -92,16 +106,40 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   let shuttingDown = false;
   let inFlight = 0;
 
+  for (const warning of config.auth.warnings) log.warn(warning);
   const apollo = new ApolloServer<GatewayContext>({
     schema: buildSchema(),
     formatError,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    introspection: config.introspection,
     logger: log,
     // main.ts owns shutdown: batches must flush before Apollo stops.
     stopOnTerminationSignals: false,
-    plugins: [operationMetricsPlugin(metrics)],
+    // Bounds the work of parsing, which comes before every other check.
+    parseOptions: { maxTokens: 50_000 },
+    validationRules: limitValidationRules(config.limits),
+    plugins: [
+      // The playground is ours (served offline); Apollo's landing page would load from a CDN.
+      ApolloServerPluginLandingPageDisabled(),
+      operationMetricsPlugin(metrics),
+      permissionsPlugin<GatewayContext>({
+        fieldPermissions: FIELD_PERMISSIONS,
+        principalOf: (ctx) => ctx.principal,
+      }),
+      requestLimitsPlugin<GatewayContext>(config.limits),
+    ],
   });
+  const playground =
+    config.playground === 'off'
+      ? undefined
+      : createPlaygroundHandler({
+          endpointPath: '/graphql',
+          examples: DEFAULT_EXAMPLES,
+          ui: config.playground,
+          ...(config.auth.open ? {} : { headers: { Authorization: 'Bearer <your gateway key>' } }),
+        });
+  if (playground?.note !== undefined) log.warn(playground.note);
   await apollo.start();
 
   const server = createServer((req, res) => {
@@ -136,6 +174,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
+    if (playground?.(req, res) === true) return;
     const url = new URL(req.url ?? '/', 'http://gateway');
     switch (url.pathname) {
       case '/healthz':
@@ -168,6 +207,24 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           errors: [{ message: `No route ${url.pathname}: the GraphQL endpoint is /graphql.` }],
         });
         return;
+    }
+    // Who is calling, before the body is even read.
+    let principal: Principal;
+    try {
+      principal = authenticate(
+        config.auth.keys,
+        req.headers.authorization,
+        clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], config.trustedProxies),
+      );
+    } catch (err) {
+      if (err instanceof UnauthenticatedError || err instanceof ForbiddenError) {
+        const refusal = authFailureResponse(err);
+        for (const [k, v] of Object.entries(refusal.headers)) res.setHeader(k, v);
+        sendJson(res, refusal.status, refusal.body);
+        req.resume();
+        return;
+      }
+      throw err;
     }
     const body = await readBody(req, config.maxRequestBodyBytes);
     if (body === 'too-large') {
@@ -204,10 +261,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         const deadlineMs = Date.now() + deadlineFor(headers.get('x-request-deadline-ms'), config);
         return {
           requestId,
+          principal,
           deadlineMs,
           users: new UsersService(
             { track: batcher, identity },
-            createExportLoader(client, () => deadlineMs),
+            createExportLoader(client, () => deadlineMs, unbatched ? 1 : undefined),
             deadlineMs,
             maxItems,
           ),

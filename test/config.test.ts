@@ -118,4 +118,14 @@ describe('loadConfig', () => {
     expect(c.workspaceId).not.toContain(key);
     expect(c.workspaceId).toMatch(/^[0-9a-f]{16}$/);
   });
+
+  it('refuses to run open in production unless GATEWAY_ALLOW_ANONYMOUS=true', () => {
+    const [p] = problemsOf({ NODE_ENV: 'production' });
+    expect(p).toContain('GATEWAY_ALLOW_ANONYMOUS');
+    const c = loadConfig({ NODE_ENV: 'production', GATEWAY_ALLOW_ANONYMOUS: 'true' });
+    expect(c.auth.open).toBe(true);
+    expect(c.introspection).toBe(false);
+    expect(c.playground).toBe('off');
+    expect(loadConfig({}).introspection).toBe(true);
+  });
 });

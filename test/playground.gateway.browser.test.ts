@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from './helpers.js';
+
+/**
+ * The playground of the real gateway, in Debian's Chromium: served by the gateway alone (no
+ * internet), the preloaded TrackEvents example runs against the gateway and the simulator, and
+ * the result shows. Set UPDATE_SCREENSHOTS=1 to refresh docs/playground.png from this page.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+interface Page {
+  goto(url: string): Promise<unknown>;
+  on(event: 'console', fn: (msg: { type(): string; text(): string }) => void): void;
+  click(selector: string): Promise<void>;
+  waitForSelector(selector: string, opts?: { timeout?: number }): Promise<unknown>;
+  textContent(selector: string): Promise<string | null>;
+  screenshot(opts: { path: string }): Promise<unknown>;
+}
+interface Browser {
+  newPage(opts: { viewport: { width: number; height: number } }): Promise<Page>;
+  close(): Promise<void>;
+}
+const playwrightModule = 'playwright-core';
+const playwright = (await import(playwrightModule).catch(() => undefined)) as
+  { chromium: { launch(o: { executablePath: string; args: string[] }): Promise<Browser> } } | undefined;
+const skip = !existsSync(CHROMIUM) || playwright === undefined;
+if (skip) console.warn('gateway playground browser test skipped: Chromium or playwright-core is missing');
+
+describe.skipIf(skip)('the gateway playground in Chromium', () => {
+  let stack: Stack;
+  let browser: Browser;
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await playwright!.chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('loads from the gateway, runs the preloaded TrackEvents example, and shows the result', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(stack.gw.url);
+    await page.waitForSelector('.graphiql-container', { timeout: 20_000 });
+    await page.click('.graphiql-execute-button');
+    await page.waitForSelector('.result-window:has-text("trackEvents")', { timeout: 20_000 });
+    const result = (await page.textContent('.result-window')) ?? '';
+    expect(result).toContain('"ok": true');
+    expect(stack.sim.count('/users/track')).toBeGreaterThanOrEqual(1);
+    await page.screenshot({ path: join(tmpdir(), 'braze-gateway-playground-real.png') });
+    if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: 'docs/playground.png' });
+    expect(errors).toEqual([]);
+  });
+});
