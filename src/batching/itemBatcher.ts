@@ -39,6 +39,8 @@ export interface BatcherOptions {
   windowMs: number;
   log: Logger;
   telemetry?: Telemetry;
+  /** Most items per request whatever the endpoint allows (1 turns batching off). */
+  maxItems?: number;
 }
 
 interface Pending<I> {
@@ -60,12 +62,17 @@ export class ItemBatcher<I, R> {
     this.#telemetry = opts.telemetry;
     this.#client = client;
     this.#spec = spec;
-    this.#max = spec.maxItems ?? ENDPOINTS[spec.endpoint].maxItems ?? 50;
+    this.#max = Math.min(opts.maxItems ?? Infinity, spec.maxItems ?? ENDPOINTS[spec.endpoint].maxItems ?? 50);
     this.#loader = new WindowedLoader<Pending<I>, R>((batch) => this.#dispatch(batch), {
       windowMs: opts.windowMs,
-      // Several partitions may be waiting at once; the batch is full when one of them fills a request.
+      // Several partitions may share a batch. Sending as soon as one partition fills a request
+      // would split the others' items across batches (more requests than needed); so the batch
+      // is sent early only once it holds a full request's worth per partition on average.
       maxBatchSize: this.#max * 20,
-      addToBatch: (state, p) => bump(state, p.partition) >= this.#max,
+      addToBatch: (state, p) => {
+        if (bump(state, `p:${p.partition}`) === 1) bump(state, 'partitions');
+        return bump(state, 'items') >= this.#max * (state.get('partitions') ?? 1);
+      },
       onDispatch: (openMs) => opts.telemetry?.batchWait(spec.endpoint, openMs / 1000),
     });
   }
@@ -94,7 +101,10 @@ export class ItemBatcher<I, R> {
     await Promise.all(
       chunks.map((chunk) => deliverIsolating(chunk, { send: (part) => this.#send(part) }, outcomes)),
     );
-    return batch.map((p) => outcomes.get(p) ?? new Error('no outcome recorded'));
+    // A void result is `undefined`: tell it apart from a missing outcome with `has`.
+    return batch.map((p) =>
+      outcomes.has(p) ? (outcomes.get(p) as R | Error) : new Error('no outcome recorded'),
+    );
   }
 
   /** At most `max` items per chunk, and no two with the same `distinctBy` key in one chunk. */

@@ -39,6 +39,7 @@ function keyOf(key: UserKey): string {
 export function createExportLoader(
   client: BrazeClient,
   deadlineMs: () => number,
+  maxIds: number = MAX_IDS,
 ): DataLoader<ExportKey, BrazeUserModel | null, string> {
   return new DataLoader<ExportKey, BrazeUserModel | null, string>(
     async (keys) => {
@@ -50,8 +51,8 @@ export function createExportLoader(
       for (const k of keys) distinct.set(keyOf(k), k);
       const listed = [...distinct.values()].filter((k) => k.kind !== 'braze_id');
       const requests: Array<{ body: WireExportIdsBody; keys: UserKey[] }> = [];
-      for (let i = 0; i < listed.length; i += MAX_IDS) {
-        const chunk = listed.slice(i, i + MAX_IDS);
+      for (let i = 0; i < listed.length; i += maxIds) {
+        const chunk = listed.slice(i, i + maxIds);
         const body: WireExportIdsBody = { fields_to_export: fields };
         const ids = chunk.flatMap((k) => (k.kind === 'external_id' ? [k.id] : []));
         const aliases = chunk.flatMap((k) => (k.kind === 'alias' ? [k.alias] : []));
