@@ -102,7 +102,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     telemetry: metrics,
   });
   const catalog = new CatalogService(client, cache, config.catalogCacheTtlMs);
-  const maxItems = opts.maxItemsPerMutation ?? 10_000;
+  const maxItems = opts.maxItemsPerMutation ?? config.limits.maxListItems;
   let shuttingDown = false;
   let inFlight = 0;
 
