@@ -20,6 +20,38 @@ const objects = (v: unknown): Obj[] =>
 const obj = (v: unknown): Obj | null =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : null;
 
+const name = (raw: unknown): string | undefined => (typeof raw === 'string' ? raw : undefined);
+
+/** List entries without an id cannot be referred to: they are skipped. */
+function withId<T>(map: (o: Obj) => T): (raw: unknown) => T | undefined {
+  return (raw) => {
+    const o = obj(raw);
+    return o !== null && str(o.id) !== null ? map(o) : undefined;
+  };
+}
+
+/** A list entry's common fields (campaigns, canvases). */
+function listed(o: Obj) {
+  return {
+    id: str(o.id)!,
+    name: str(o.name) ?? '',
+    lastEdited: toDate(o.last_edited),
+    tags: strings(o.tags),
+  };
+}
+
+/** A details answer's common fields. */
+function described(id: string, d: Obj) {
+  return {
+    id,
+    name: str(d.name),
+    description: str(d.description),
+    createdAt: toDate(d.created_at),
+    updatedAt: toDate(d.updated_at),
+    tags: strings(d.tags),
+  };
+}
+
 /** Never more pages than this, whatever an upstream says (a loop guard). */
 const MAX_PAGES = 200;
 
@@ -32,13 +64,13 @@ export class CatalogService {
 
   customEvents(deadlineMs: number): Promise<string[]> {
     return this.cache.getOrLoad('events.list', this.ttlMs, () =>
-      this.#allPages('events.list', 'events', 0, deadlineMs, (x) => str(x)),
+      this.#allPages('events.list', 'events', deadlineMs, name),
     );
   }
 
   purchaseProductIds(deadlineMs: number): Promise<string[]> {
     return this.cache.getOrLoad('purchases.product_list', this.ttlMs, () =>
-      this.#allPages('purchases.product_list', 'products', 0, deadlineMs, (x) => str(x)),
+      this.#allPages('purchases.product_list', 'products', deadlineMs, name),
     );
   }
 
@@ -46,19 +78,8 @@ export class CatalogService {
     return this.#allPages(
       'campaigns.list',
       'campaigns',
-      0,
       deadlineMs,
-      (c) => {
-        const o = obj(c);
-        if (o === null || str(o.id) === null) return null;
-        return {
-          id: str(o.id)!,
-          name: str(o.name) ?? '',
-          lastEdited: toDate(o.last_edited),
-          isApiCampaign: bool(o.is_api_campaign),
-          tags: strings(o.tags),
-        };
-      },
+      withId((o) => ({ ...listed(o), isApiCampaign: bool(o.is_api_campaign) })),
       { include_archived: includeArchived },
     );
   }
@@ -67,52 +88,29 @@ export class CatalogService {
     const d = await this.#details('campaigns.details', { campaign_id: id }, deadlineMs);
     if (d === null) return null;
     return {
-      id,
-      name: str(d.name),
-      description: str(d.description),
-      createdAt: toDate(d.created_at),
-      updatedAt: toDate(d.updated_at),
+      ...described(id, d),
       archived: bool(d.archived),
       draft: bool(d.draft),
       scheduleType: str(d.schedule_type),
       channels: strings(d.channels),
       firstSent: toDate(d.first_sent),
       lastSent: toDate(d.last_sent),
-      tags: strings(d.tags),
       messages: obj(d.messages),
       conversionBehaviors: objects(d.conversion_behaviors),
     };
   }
 
   canvases(includeArchived: boolean, deadlineMs: number) {
-    return this.#allPages(
-      'canvas.list',
-      'canvases',
-      0,
-      deadlineMs,
-      (c) => {
-        const o = obj(c);
-        if (o === null || str(o.id) === null) return null;
-        return {
-          id: str(o.id)!,
-          name: str(o.name) ?? '',
-          lastEdited: toDate(o.last_edited),
-          tags: strings(o.tags),
-        };
-      },
-      { include_archived: includeArchived },
-    );
+    return this.#allPages('canvas.list', 'canvases', deadlineMs, withId(listed), {
+      include_archived: includeArchived,
+    });
   }
 
   async canvas(id: string, deadlineMs: number) {
     const d = await this.#details('canvas.details', { canvas_id: id }, deadlineMs);
     if (d === null) return null;
     return {
-      id,
-      name: str(d.name),
-      description: str(d.description),
-      createdAt: toDate(d.created_at),
-      updatedAt: toDate(d.updated_at),
+      ...described(id, d),
       archived: bool(d.archived),
       draft: bool(d.draft),
       enabled: bool(d.enabled),
@@ -120,37 +118,28 @@ export class CatalogService {
       firstEntry: toDate(d.first_entry),
       lastEntry: toDate(d.last_entry),
       channels: strings(d.channels),
-      tags: strings(d.tags),
       variants: objects(d.variants),
       steps: objects(d.steps),
     };
   }
 
   segments(deadlineMs: number) {
-    return this.#allPages('segments.list', 'segments', 0, deadlineMs, (s) => {
-      const o = obj(s);
-      if (o === null || str(o.id) === null) return null;
-      return {
+    return this.#allPages(
+      'segments.list',
+      'segments',
+      deadlineMs,
+      withId((o) => ({
         id: str(o.id)!,
         name: str(o.name) ?? '',
         analyticsTrackingEnabled: bool(o.analytics_tracking_enabled),
         tags: strings(o.tags),
-      };
-    });
+      })),
+    );
   }
 
   async segment(id: string, deadlineMs: number) {
     const d = await this.#details('segments.details', { segment_id: id }, deadlineMs);
-    if (d === null) return null;
-    return {
-      id,
-      name: str(d.name),
-      description: str(d.description),
-      textDescription: str(d.text_description),
-      createdAt: toDate(d.created_at),
-      updatedAt: toDate(d.updated_at),
-      tags: strings(d.tags),
-    };
+    return d === null ? null : { ...described(id, d), textDescription: str(d.text_description) };
   }
 
   /**
@@ -161,27 +150,36 @@ export class CatalogService {
   async #allPages<T>(
     endpoint: EndpointName,
     field: string,
-    firstPage: number,
     deadlineMs: number,
-    map: (raw: unknown) => T | null,
+    pick: (raw: unknown) => T | undefined,
     query: SendOptions['query'] = {},
   ): Promise<T[]> {
     const out: T[] = [];
     let pageSize = ENDPOINTS[endpoint].pageSize ?? 0;
-    for (let page = firstPage; page < firstPage + MAX_PAGES; page++) {
-      const answer = await this.client.send<WireResponse>(endpoint, undefined, {
-        deadlineMs,
-        query: { ...query, page },
-      });
-      const items = Array.isArray(answer.body[field]) ? (answer.body[field] as unknown[]) : [];
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const items = await this.#page(endpoint, field, page, deadlineMs, query);
       for (const raw of items) {
-        const mapped = map(raw);
-        if (mapped !== null) out.push(mapped);
+        const picked = pick(raw);
+        if (picked !== undefined) out.push(picked);
       }
       pageSize = Math.max(pageSize, items.length);
       if (items.length === 0 || items.length < pageSize) break;
     }
     return out;
+  }
+
+  async #page(
+    endpoint: EndpointName,
+    field: string,
+    page: number,
+    deadlineMs: number,
+    query: SendOptions['query'],
+  ) {
+    const answer = await this.client.send<WireResponse>(endpoint, undefined, {
+      deadlineMs,
+      query: { ...query, page },
+    });
+    return Array.isArray(answer.body[field]) ? (answer.body[field] as unknown[]) : [];
   }
 
   /** A details GET; Braze's 400 for an unknown id becomes null. */
