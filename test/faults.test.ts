@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TRACK_EVENTS, event, exported, startStack, type ItemResult, type Stack } from './helpers.js';
+import {
+  TEST_API_KEY,
+  TRACK_EVENTS,
+  event,
+  exported,
+  startStack,
+  type ItemResult,
+  type Stack,
+} from './helpers.js';
 
 /**
  * Fault injection: Braze failing in every way the gateway can see. For each storm: no crash,
@@ -106,6 +114,17 @@ describe('fault injection', () => {
       429, 429, 201,
     ]);
     await healthy(stack);
+  });
+
+  it('exposes Prometheus metrics without the API key', async () => {
+    stack = await startStack({ env: { BATCH_WINDOW_MS: '1' } });
+    await send(stack, 'metrics', 3);
+    const text = await (await fetch(stack.gw.url.replace('/graphql', '/metrics'))).text();
+    expect(text).toMatch(/bgw_upstream_requests_total\{endpoint="\/users\/track",status="201"\} 1/);
+    expect(text).toMatch(/bgw_batch_items_per_request_sum\{batcher="users.track"\} 3/);
+    expect(text).toContain('bgw_budget_remaining{group="users.track"}');
+    expect(text).toContain('bgw_graphql_requests_total{operation="mutation:trackEvents",outcome="ok"} 1');
+    expect(text).not.toContain(TEST_API_KEY);
   });
 
   it('reports the tally', () => {

@@ -147,3 +147,29 @@ describe('external id migration', () => {
     expect(removed.body.data!.removeExternalIds.map((x) => x.ok)).toEqual([true, false]);
   });
 });
+
+describe('updateUserAliases', () => {
+  it('renames aliases, 50 to a request, and the user is found by the new name', async () => {
+    stack = await startStack();
+    const aliases = Array.from({ length: 60 }, (_, i) => ({ alias: { name: `old-${i}`, label: 'device' } }));
+    await stack.gql('mutation ($a: [NewAliasInput!]!) { createUserAliases(aliases: $a) { ok } }', {
+      a: aliases,
+    });
+    const res = await stack.gql<{ updateUserAliases: ItemResult[] }>(
+      'mutation ($u: [AliasUpdateInput!]!) { updateUserAliases(updates: $u) { ok error { message } } }',
+      {
+        u: Array.from({ length: 60 }, (_, i) => ({
+          label: 'device',
+          oldName: `old-${i}`,
+          newName: `new-${i}`,
+        })),
+      },
+    );
+    expect(res.body.data!.updateUserAliases.every((r) => r.ok)).toBe(true);
+    expect(bodiesOf(stack, '/users/alias/update').map((b) => b.alias_updates!.length)).toEqual([50, 10]);
+    const found = await stack.gql<{ user: { aliases: Array<{ name: string }> } | null }>(
+      '{ user(ref: { alias: { name: "new-7", label: "device" } }) { aliases { name } } }',
+    );
+    expect(found.body.data!.user!.aliases).toEqual([{ name: 'new-7' }]);
+  });
+});

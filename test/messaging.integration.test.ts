@@ -131,6 +131,37 @@ describe('triggerCampaign', () => {
   });
 });
 
+describe('triggerCanvas', () => {
+  it('batches canvas recipients with their context, and reports a paused canvas', async () => {
+    stack = await startStack({ env: { BATCH_WINDOW_MS: '50' } });
+    const s = stack;
+    await seed(s, 60);
+    const list = await s.gql<{ canvases: Array<{ id: string; name: string }> }>('{ canvases { id name } }');
+    const canvasId = list.body.data!.canvases[0]!.id;
+    const res = await s.gql<{ triggerCanvas: { recipients: RecipientResult[] } }>(
+      `mutation ($i: TriggerCanvasInput!) { triggerCanvas(input: $i) { notice recipients { ok dispatchId error { message } } } }`,
+      {
+        i: {
+          canvasId,
+          context: { source: 'test' },
+          recipients: Array.from({ length: 60 }, (_, i) => ({
+            user: { externalId: `m-${i}` },
+            properties: { n: i },
+          })),
+        },
+      },
+    );
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data!.triggerCanvas.recipients.every((r) => r.ok)).toBe(true);
+    const bodies = s.sim.requests
+      .filter((r) => r.path === '/canvas/trigger/send')
+      .map((r) => r.body as { context: unknown; recipients: Array<{ context: { n: number } }> });
+    expect(bodies.map((b) => b.recipients.length)).toEqual([50, 10]);
+    expect(bodies[0]!.context).toEqual({ source: 'test' });
+    expect(bodies[0]!.recipients[3]!.context).toEqual({ n: 3 });
+  });
+});
+
 describe('sendMessages, createSendId, subscriptions', () => {
   it('sends to 120 named users in ceil(120/50) = 3 requests', async () => {
     stack = await startStack();
