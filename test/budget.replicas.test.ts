@@ -52,7 +52,7 @@ async function startReplica(
       BRAZE_REST_ENDPOINT: sim.url,
       RATE_LIMIT_USERS_TRACK: `${LIMIT}/${WINDOW_MS / 1000}s`,
       REQUEST_DEADLINE_MS: '2500',
-      RATE_BUDGET_GUARD_MS: '150',
+      RATE_BUDGET_GUARD_MS: '200',
       LOG_LEVEL: 'warn',
       ...env,
     },
