@@ -1,0 +1,134 @@
+import type { ProfileSummary } from './cpuProfile.js';
+
+export type TargetId = 'gateway' | 'unbatched' | 'naive' | 'bare' | 'constant';
+
+export interface TargetInfo {
+  id: TargetId;
+  label: string;
+  description: string;
+}
+
+/** The figures of one target under one scenario. */
+export interface Measurement {
+  scenario: string;
+  target: TargetId | 'replicas';
+  connections: number;
+  seconds: number;
+  /** Successful GraphQL requests per second. */
+  requestsPerSec: number;
+  /** Events (or ids read) answered ok per second. */
+  eventsPerSec: number;
+  idsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  okRequests: number;
+  failedRequests: number;
+  failedItems: number;
+  transportErrors: number;
+  /** Items that reached the server (answered or in flight at the end). */
+  sentEvents: number;
+  sentIds: number;
+  sentRequests: number;
+  /** Braze requests the simulator answered, by endpoint. */
+  upstreamTrack: number;
+  upstreamExport: number;
+  upstream429: number;
+  /** /users/track requests per 1,000 events, and the least possible: ceil(events / 75) per 1,000. */
+  trackPer1k: number | null;
+  trackLowerBoundPer1k: number | null;
+  /** /users/export/ids requests per 1,000 ids, and ceil(ids / 50) per 1,000. */
+  exportPer1k: number | null;
+  exportLowerBoundPer1k: number | null;
+  /** CPU of the process(es) under test (user + system). */
+  cpuSeconds: number;
+  cpuPer1kItems: number;
+  cpuMsPerRequest: number;
+  /** CPU of the simulator (the upstream side of the work). */
+  simCpuSeconds: number;
+  simCpuPer1kItems: number;
+  peakRssMiB: number;
+  /** CPU the load generator (this process) used, in cores. */
+  loadGeneratorCores: number;
+  /**
+   * CPU used on the machine by anything else than the processes of this run, in cores: other
+   * work disturbing the measurement when it is not near 0.
+   */
+  otherCores: number;
+  /** Replicas scenario only. */
+  budget?: BudgetFigures;
+  sampleFailure?: string;
+}
+
+export interface BudgetFigures {
+  limit: number;
+  windowSec: number;
+  fullWindows: number;
+  /** Braze requests the simulator accepted in those full windows. */
+  accepted: number;
+  utilisation: number;
+  /** Most requests the simulator admitted in any one window (must not exceed the limit). */
+  maxInAnyWindow: number;
+  rejected429: number;
+  rateLimitedItems: number;
+  /** Every window of the run, from the polled simulator counts. */
+  windows: BudgetWindow[];
+  /** What the per-window counts show (windows not filled). */
+  notes: string[];
+}
+
+export interface BudgetWindow {
+  /** 1 for the run's first window. */
+  index: number;
+  accepted: number;
+  /** When the window's last accepted request was seen, ms into the window. */
+  lastAtMs: number;
+  /** Inside the full windows utilisation is computed over. */
+  measured: boolean;
+}
+
+export interface TargetCheck {
+  target: string;
+  scenario: string;
+  measured: string;
+  goal: string;
+  met: boolean;
+  note?: string;
+}
+
+export interface ProfileFinding {
+  scenario: string;
+  reason: string;
+  /** The gateway's throughput while profiled (the profiler costs some). */
+  eventsPerSec?: number;
+  /** The gateway's profile; absent where the miss is explained from other figures. */
+  summary?: ProfileSummary;
+  /** CPU ms per request by layer, gateway against a baseline profiled the same way. */
+  comparison?: {
+    baseline: string;
+    layers: Array<{ layer: string; msPerRequest: number; baselineMsPerRequest: number }>;
+  };
+  /** Sentences that explain the miss from the measured figures. */
+  explanation?: string[];
+}
+
+export interface BenchReport {
+  startedAt: string;
+  durationSec: number;
+  machine: {
+    nproc: number;
+    cpuModel: string;
+    memoryGiB: number;
+    node: string;
+    os: string;
+    clkTck: number;
+    /** CPU other work used on the machine in the second before the run started, in cores. */
+    otherCoresAtStart: number;
+  };
+  settings: Record<string, string | number>;
+  targets: TargetInfo[];
+  scenarios: Array<{ id: string; title: string; description: string; connections: number }>;
+  measurements: Measurement[];
+  checks: TargetCheck[];
+  profiles: ProfileFinding[];
+  notes: string[];
+}
