@@ -12,7 +12,8 @@
  * plus 3 gateway replicas sharing a Redis rate budget, saturated against a small limit.
  *
  * Environment: BENCH_SECONDS (6), BENCH_WARMUP_SECONDS (1), BENCH_PROFILE_SECONDS (3),
- * BENCH_PROFILE_MAX (3), BENCH_SCENARIOS (ids, comma-separated), BENCH_PROFILE_DIR, BENCH_OUT_DIR (docs).
+ * BENCH_PROFILE_MAX (3), BENCH_RETRIES (3), BENCH_SCENARIOS (ids, comma-separated), BENCH_PROFILE_DIR,
+ * BENCH_OUT_DIR (docs).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -62,6 +63,10 @@ const SECONDS = envNumber('BENCH_SECONDS', 6, 1);
 const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 1, 1);
 const PROFILE_SECONDS = envNumber('BENCH_PROFILE_SECONDS', 3, 1);
 const PROFILE_MAX = envNumber('BENCH_PROFILE_MAX', 3, 0);
+/** Measurements taken again (once each) when other work on the machine disturbed them. */
+const RETRIES = envNumber('BENCH_RETRIES', 3, 0);
+/** Other work above this many cores marks a measurement as disturbed. */
+const DISTURBED_CORES = 0.25;
 const ONLY = process.env.BENCH_SCENARIOS?.split(',')
   .map((s) => s.trim())
   .filter((s) => s !== '');
@@ -309,6 +314,18 @@ async function settle(sim: SimulatorAdmin, pids: number[]): Promise<void> {
     if (now.requests === last.requests && idle) return;
     last = now;
   }
+}
+
+/** Waits (up to 10 s) until other work on the machine uses under 0.15 of a CPU over a second. */
+async function waitForQuiet(): Promise<boolean> {
+  for (let i = 0; i < 10; i++) {
+    const busy0 = machineBusySeconds();
+    const self0 = process.cpuUsage();
+    await sleep(1_000);
+    const self = process.cpuUsage(self0);
+    if (machineBusySeconds() - busy0 - (self.user + self.system) / 1e6 < 0.15) return true;
+  }
+  return false;
 }
 
 function figures(
@@ -752,7 +769,9 @@ function check(report: Measurement[], scenarios: Scenario[]): { checks: TargetCh
       note += `; at ${int(g.eventsPerSec)} events/s, ${num(perWindow, 0)} events arrive per ${BATCH_WINDOW_MS} ms batch window`;
     else note += ' while the budget, not CPU, sets the pace';
     if (maxInFlight < EVENTS_PER_REQUEST)
-      note += `; at most ${maxInFlight} events in flight${replicas > 1 ? ' per replica' : ''} (closed loop), so ${num(1000 / maxInFlight)} per 1k is the best possible here`;
+      note +=
+        `; at most ${maxInFlight} events in flight${replicas > 1 ? ' per replica' : ''} (closed loop), so ${num(1000 / maxInFlight)} per 1k is the best possible here ` +
+        `(measured: ${num(g.trackPer1k / (1000 / maxInFlight), 3)} × that)`;
     checks.push({
       target: 'upstream requests ≤ 1.02 × lower bound',
       scenario: title,
@@ -945,12 +964,23 @@ async function main(): Promise<void> {
   }
 
   const measurements: Measurement[] = [];
+  let retriesLeft = RETRIES;
   for (const sc of scenarios) {
     console.log(`\n${sc.title} (${sc.id}) [${Math.round((Date.now() - started) / 1000)} s]`);
     for (const t of running) {
-      const m = await measure(sim, sc, t.id, t.child);
-      measurements.push(m);
+      let m = await measure(sim, sc, t.id, t.child);
       log(m);
+      // Other work on the machine took CPU: measure again once it is quiet (a few times a run).
+      if (m.otherCores >= DISTURBED_CORES && retriesLeft > 0) {
+        retriesLeft -= 1;
+        const quiet = await waitForQuiet();
+        console.log(`            measuring again${quiet ? '' : ' (the machine did not get quiet)'}`);
+        const again = { ...(await measure(sim, sc, t.id, t.child)), attempts: 2 };
+        log(again);
+        if (again.otherCores < m.otherCores) m = again;
+        else m = { ...m, attempts: 2 };
+      }
+      measurements.push(m);
     }
   }
   // The long-lived servers are done: stop them so profiles and replicas run on a quiet machine.

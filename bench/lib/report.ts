@@ -220,6 +220,7 @@ export function markdown(report: BenchReport): string {
   p(
     'Knobs: `BENCH_SECONDS` (measured seconds per scenario and server, default 6), `BENCH_WARMUP_SECONDS` (default 1), ' +
       '`BENCH_PROFILE_SECONDS` (default 3), `BENCH_PROFILE_MAX` (profiles of missed targets, default 3), ' +
+      '`BENCH_RETRIES` (measurements taken again when other work on the machine disturbed them, default 3), ' +
       '`BENCH_SCENARIOS` (comma-separated scenario ids, for a partial run that still writes these files), ' +
       '`BENCH_PROFILE_DIR` (where the `.cpuprofile` files go). ' +
       'A profile can be summarised again with `npx tsx bench/cpuprofile.ts <file.cpuprofile>`.',
@@ -302,6 +303,14 @@ export function markdown(report: BenchReport): string {
   if (r.notes.length > 0) p();
   p('## Results per scenario');
   p();
+  const retried = r.measurements.filter((m) => m.attempts === 2);
+  if (retried.length > 0) {
+    p(
+      `${retried.length} measurement${retried.length === 1 ? ' was' : 's were'} taken twice because other work on the machine took CPU during the first try ` +
+        `(${retried.map((m) => `${m.scenario}/${m.target}`).join(', ')}); the less disturbed of the two is shown.`,
+    );
+    p();
+  }
   const disturbed = r.measurements.filter((m) => m.otherCores >= 0.25);
   if (disturbed.length > 0) {
     p(
@@ -413,14 +422,14 @@ export function markdown(report: BenchReport): string {
       const b = total('baselineMsPerRequest');
       p(
         `Against ${c.baseline}, profiled the same way on the same requests: ${num(g)} ms of main-thread CPU per request ` +
-          `against ${num(b)} ms (${num(g / b)} ×). Per request, by layer, largest difference first:`,
+          `against ${num(b)} ms (${num(g / b)} ×). Per request, by layer, largest difference first (differences under 0.02 ms left out):`,
       );
       p();
       p(
         table(
           ['layer', 'gateway ms/request', `${c.baseline} ms/request`, 'difference'],
           c.layers
-            .filter((l) => l.msPerRequest >= 0.005 || l.baselineMsPerRequest >= 0.005)
+            .filter((l) => Math.abs(l.msPerRequest - l.baselineMsPerRequest) >= 0.02)
             .map((l) => [
               l.layer,
               num(l.msPerRequest, 3),

@@ -54,6 +54,8 @@ export interface Measurement {
    * work disturbing the measurement when it is not near 0.
    */
   otherCores: number;
+  /** 2 when it was measured again because other work disturbed the first try (the less disturbed is kept). */
+  attempts?: number;
   /** Replicas scenario only. */
   budget?: BudgetFigures;
   sampleFailure?: string;
