@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as prettier from 'prettier';
 import { summariseProfile, type ProfileSummary } from './lib/cpuProfile.js';
@@ -283,6 +284,8 @@ interface Sample {
   selfCpu: number;
   /** Every CPU of the machine, busy seconds. */
   machineBusy: number;
+  /** When the sample was taken (performance.now(), ms). */
+  atMs: number;
 }
 
 async function sample(sim: SimulatorAdmin, pids: number[], helperPids: number[] = []): Promise<Sample> {
@@ -295,6 +298,7 @@ async function sample(sim: SimulatorAdmin, pids: number[], helperPids: number[] 
     helperCpu: helperPids.reduce((a, pid) => a + cpuSeconds(pid), 0),
     selfCpu: (self.user + self.system) / 1e6,
     machineBusy: machineBusySeconds(),
+    atMs: performance.now(),
   };
 }
 
@@ -356,6 +360,7 @@ function figures(
   const others =
     after.machineBusy - before.machineBusy - cpu - simCpu - selfCpu - (after.helperCpu - before.helperCpu);
   const items = sentEvents + sentIds;
+  const sampledSeconds = (after.atMs - before.atMs) / 1000;
   const per1k = (n: number, of: number): number | null => (hasUpstream && of > 0 ? (n / of) * 1000 : null);
   const bound = (of: number, size: number): number | null =>
     hasUpstream && of > 0 ? (Math.ceil(of / size) / of) * 1000 : null;
@@ -389,8 +394,9 @@ function figures(
     simCpuSeconds: simCpu,
     simCpuPer1kItems: items > 0 ? (simCpu / items) * 1000 : Number.NaN,
     peakRssMiB: peakRss,
-    loadGeneratorCores: selfCpu / load.seconds,
-    otherCores: Math.max(0, others / load.seconds),
+    sampledSeconds,
+    loadGeneratorCores: selfCpu / sampledSeconds,
+    otherCores: Math.max(0, others / sampledSeconds),
     ...(load.sampleFailure === undefined ? {} : { sampleFailure: load.sampleFailure }),
   };
 }
@@ -712,7 +718,7 @@ function explainReplicas(m: Measurement, misses: Miss[]): ProfileFinding {
   const fullRate = (b.limit / b.windowSec) * EVENTS_PER_REQUEST;
   const explanation = [
     `CPU is not what limits this scenario: the ${REPLICAS} replicas used ${(coreShare * 100).toFixed(0)}% of a core each on average ` +
-      `(${num(m.cpuSeconds, 1)} CPU s in ${num(m.seconds, 1)} s). The budget is the limit, and it was used: ` +
+      `(${num(m.cpuSeconds, 1)} CPU s in ${num(m.seconds, 1)} s of load). The budget is the limit, and it was used: ` +
       `${(b.utilisation * 100).toFixed(1)}% of the units in ${b.fullWindows} full windows, ${b.rejected429} 429s, at most ${b.maxInAnyWindow} requests in any window.`,
     `What is missed is how much each unit carries: ${num(perRequest, 1)} events per /users/track request on average where 75 fit. ` +
       'A batch is packed when its batch window closes and only then waits for a budget unit (src/batching/trackBatcher.ts → BrazeClient.send → budget.acquire); ' +

@@ -26,7 +26,7 @@ export function num(n: number | null | undefined, digits = 2): string {
   return n.toFixed(digits);
 }
 
-function ms(n: number): string {
+function millis(n: number): string {
   if (!Number.isFinite(n)) return DASH;
   return n >= 100 ? n.toFixed(0) : n.toFixed(1);
 }
@@ -40,8 +40,8 @@ const COLUMNS: Column[] = [
   { title: 'GraphQL req/s', cell: (m) => int(m.requestsPerSec) },
   { title: 'events/s', cell: (m) => (m.sentEvents > 0 ? int(m.eventsPerSec) : DASH) },
   { title: 'ids/s', cell: (m) => (m.sentIds > 0 ? int(m.idsPerSec) : DASH) },
-  { title: 'p50 ms', cell: (m) => ms(m.p50Ms) },
-  { title: 'p99 ms', cell: (m) => ms(m.p99Ms) },
+  { title: 'p50 ms', cell: (m) => millis(m.p50Ms) },
+  { title: 'p99 ms', cell: (m) => millis(m.p99Ms) },
   { title: '/users/track req per 1k events', cell: (m) => num(m.trackPer1k) },
   { title: 'lower bound per 1k events', cell: (m) => num(m.trackLowerBoundPer1k) },
   { title: '/users/export/ids req per 1k ids', cell: (m) => num(m.exportPer1k) },
@@ -84,35 +84,33 @@ function itemsPerSec(m: Measurement | undefined): string {
 export function summaryTable(report: BenchReport): string {
   const targetIds = report.targets.map((t) => t.id);
   const rows = report.scenarios.map((s) => {
-    const ms = report.measurements.filter((m) => m.scenario === s.id);
+    const here = report.measurements.filter((m) => m.scenario === s.id);
     if (s.id === 'replicas') {
-      const m = ms[0];
+      const m = here[0];
       return [s.title, itemsPerSec(m), ...targetIds.slice(1).map(() => DASH)];
     }
-    const g = ms.find((m) => m.target === 'gateway');
+    const g = here.find((m) => m.target === 'gateway');
     return [
       s.title,
-      g === undefined ? DASH : `${itemsPerSec(g)} (p99 ${ms_(g.p99Ms)} ms)`,
-      ...targetIds.slice(1).map((id) => itemsPerSec(ms.find((m) => m.target === id))),
+      g === undefined ? DASH : `${itemsPerSec(g)} (p99 ${millis(g.p99Ms)} ms)`,
+      ...targetIds.slice(1).map((id) => itemsPerSec(here.find((m) => m.target === id))),
     ];
   });
   return table(['scenario', ...report.targets.map((t) => t.label)], rows);
 }
 
-const ms_ = ms;
-
 /** One sentence per scenario: the gateway against naive Apollo, BATCHING=off and bare Apollo. */
 function headlines(report: BenchReport): string[] {
   const out: string[] = [];
   for (const s of report.scenarios) {
-    const ms = report.measurements.filter((m) => m.scenario === s.id);
-    const g = ms.find((m) => m.target === 'gateway');
+    const rows = report.measurements.filter((m) => m.scenario === s.id);
+    const g = rows.find((m) => m.target === 'gateway');
     if (g === undefined) continue;
     const rate = (m: Measurement) => m.eventsPerSec + m.idsPerSec;
     const parts: string[] = [];
-    const naive = ms.find((m) => m.target === 'naive');
-    const off = ms.find((m) => m.target === 'unbatched');
-    const bare = ms.find((m) => m.target === 'bare');
+    const naive = rows.find((m) => m.target === 'naive');
+    const off = rows.find((m) => m.target === 'unbatched');
+    const bare = rows.find((m) => m.target === 'bare');
     if (naive !== undefined && rate(naive) > 0)
       parts.push(`${num(rate(g) / rate(naive), 1)} × naive Apollo's items/s`);
     if (off !== undefined && rate(off) > 0) parts.push(`${num(rate(g) / rate(off), 1)} × BATCHING=off`);
@@ -162,8 +160,8 @@ export function consoleTable(report: BenchReport): string {
     m.target,
     int(m.requestsPerSec),
     int(m.eventsPerSec + m.idsPerSec),
-    ms(m.p50Ms),
-    ms(m.p99Ms),
+    millis(m.p50Ms),
+    millis(m.p99Ms),
     num(m.trackPer1k ?? m.exportPer1k),
     num(m.trackPer1k !== null ? m.trackLowerBoundPer1k : m.exportLowerBoundPer1k),
     num(m.cpuPer1kItems, 3),

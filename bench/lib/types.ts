@@ -47,6 +47,8 @@ export interface Measurement {
   simCpuSeconds: number;
   simCpuPer1kItems: number;
   peakRssMiB: number;
+  /** Wall time between the CPU samples: the load, then the settling after it. */
+  sampledSeconds: number;
   /** CPU the load generator (this process) used, in cores. */
   loadGeneratorCores: number;
   /**
