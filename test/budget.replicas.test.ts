@@ -140,7 +140,7 @@ describe('three replicas, one Redis budget', () => {
     const r = await load(
       replicas.map((x) => x.url),
       30,
-      (9 * WINDOW_MS) / 2,
+      6 * WINDOW_MS,
     );
     const perWindow = acceptedPerWindow();
     const windows = [...perWindow.keys()].sort((a, b) => a - b);
