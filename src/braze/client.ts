@@ -267,8 +267,10 @@ export class BrazeClient {
 
   /** Map an undici failure to an UpstreamError, noting whether Braze can have seen the request. */
   #networkError(spec: EndpointSpec, err: unknown): UpstreamError {
-    const e = err as { code?: string; name?: string };
-    const code = e.code ?? e.name ?? 'unknown';
+    // undici errors carry a string code (ECONNREFUSED, UND_ERR_…); an aborted signal is a
+    // DOMException whose numeric `code` says nothing, so its name is used instead.
+    const e = err as { code?: unknown; name?: string };
+    const code = typeof e.code === 'string' ? e.code : (e.name ?? 'unknown');
     this.#log.warn({ endpoint: spec.path, code }, 'Braze request failed without an answer');
     if (
       err instanceof undiciErrors.ConnectTimeoutError ||
