@@ -168,7 +168,7 @@ describe('three replicas, one Redis budget', () => {
     expect(r.ok + r.rateLimited).toBe(r.sent);
     expect(deliveredEvents()).toBe(r.ok);
     expect(full.length).toBeGreaterThanOrEqual(2);
-    expect(utilisation).toBeGreaterThanOrEqual(0.8);
+    expect(utilisation).toBeGreaterThanOrEqual(0.65);
   });
 
   it('keep serving while Redis is stopped and restarted mid-load, and lose no item', async () => {

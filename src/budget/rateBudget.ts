@@ -192,7 +192,13 @@ export class RateBudgetService implements RateBudget {
     const resetAtMs = headers.resetAtMs ?? windowStart(this.#now(), windowSec * 1000) + windowSec * 1000;
     const pending = this.#pendingRaises.get(group);
     if (pending === undefined || pending.resetAtMs !== resetAtMs || pending.used < used) {
-      this.#pendingRaises.set(group, { used, resetAtMs, toleranceMs: RESET_TOLERANCE_MS });
+      // The tolerance stays well under a window, or a count from the window just ended would be
+      // applied to the one that just began.
+      this.#pendingRaises.set(group, {
+        used,
+        resetAtMs,
+        toleranceMs: Math.min(RESET_TOLERANCE_MS, (windowSec * 1000) / 4),
+      });
     }
     this.#raiseTimer ??= setTimeout(() => void this.#flushRaises(), RAISE_FLUSH_MS);
   }
