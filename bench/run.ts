@@ -592,8 +592,8 @@ function underfilledWindows(windows: BudgetWindow[], windowMs: number): string[]
     if (prev.accepted >= BUDGET.limit && prev.lastAtMs >= windowMs - 500) {
       notes.push(
         `Window ${w.index} (${where}) carried only ${w.accepted} of ${BUDGET.limit} requests, right after window ${prev.index} whose last request reached the simulator ${prev.lastAtMs} ms into its ${windowMs} ms. ` +
-          'That is the signature of a late reconciliation: the "remaining 0" header of that last answer is applied to the budget within 250 ms (RAISE_FLUSH_MS), and since the gateway matches a header\'s reset to a window within RESET_TOLERANCE_MS = 2,000 ms (src/budget/rateBudget.ts), with 2-second windows it also matches the next window, which is then counted as spent. ' +
-          "Windows of 3 s or more (Braze's shortest, 3,000 / 3 s) cannot be confused this way; a tolerance below half the window would avoid it for short ones.",
+          'That is the signature of a late reconciliation: the "remaining 0" header of that last answer reaching the budget after the window changed and being counted against the next window. ' +
+          "The budget matches a header's reset to a window within a tolerance (src/budget/rateBudget.ts, RESET_TOLERANCE_MS, at most a quarter of the window): look there first.",
       );
     } else {
       notes.push(
