@@ -40,8 +40,14 @@ export interface Config {
   /** Identifies the Braze workspace in budget keys; never the key itself. */
   workspaceId: string;
   redisUrl: string | undefined;
-  /** How long the cross-request write batcher waits for more items before it sends. */
+  /** Longest the oldest item of a lane lingers for company before its request is asked for. */
   batchWindowMs: number;
+  /** A lane asks for its request once no item arrived for this long. */
+  batchIdleMs: number;
+  /** Full requests of one lane out (or waiting for budget) at once; a part-full one waits for none. */
+  batchMaxInFlight: number;
+  /** Items waiting in one endpoint's lanes; past it a newcomer gets RATE_LIMITED at once. */
+  laneMaxItems: number;
   /** `off`: one item per Braze request everywhere (for comparisons and diagnosis only). */
   batching: 'on' | 'off';
   /** Default deadline for one GraphQL request: the longest it waits for a rate budget or Braze. */
@@ -278,6 +284,9 @@ export function loadConfig(env: Env = process.env): Config {
     workspaceId: str('BRAZE_WORKSPACE') ?? defaultWorkspaceId(restEndpoint, apiKey),
     redisUrl,
     batchWindowMs: int('BATCH_WINDOW_MS', 20, 0, 10_000),
+    batchIdleMs: int('BATCH_IDLE_MS', 2, 0, 10_000),
+    batchMaxInFlight: int('BATCH_MAX_IN_FLIGHT', 8, 1, 1_000),
+    laneMaxItems: int('LANE_MAX_ITEMS', 100_000, 100, 10_000_000),
     batching: onOff('BATCHING', 'on'),
     requestDeadlineMs: int('REQUEST_DEADLINE_MS', 10_000, 100, 600_000),
     rateLimits: effectiveRateLimits(contract, overrides),

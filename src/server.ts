@@ -2,12 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
-import { TrackBatcher } from './batching/trackBatcher.js';
-import { BrazeClient } from './braze/client.js';
-import { SharedCache } from './catalog/cache.js';
-import { CatalogService } from './catalog/service.js';
-import { CONTRACTS } from './braze/contracts.js';
-import { createBudget, type RateBudgetService } from './budget/index.js';
+import { GatewayCore } from './app/gateway.js';
+import type { BrazeClient } from './braze/client.js';
+import type { RateBudgetService } from './budget/index.js';
 import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -20,12 +17,8 @@ import { authFailureResponse, authenticate, clientAddress, type Principal } from
 import { limitValidationRules } from './security/limits.js';
 import { PromMetrics } from './metrics.js';
 import { operationMetricsPlugin } from './observability.js';
-import { MessagingBatchers, MessagingService } from './messaging/service.js';
 import type { Logger } from './log.js';
 import { buildSchema } from './schema.js';
-import { createExportLoader } from './users/exportLoader.js';
-import { IdentityBatchers } from './users/identity.js';
-import { UsersService } from './users/service.js';
 
 /**
  * The gateway's HTTP side: Apollo Server on /graphql, plus health. Apollo is driven through its
@@ -51,7 +44,8 @@ export interface RunningGateway {
   url: string;
   port: number;
   client: BrazeClient;
-  batcher: TrackBatcher;
+  /** The composition root: lanes, budget, services. */
+  core: GatewayCore;
   budget: RateBudgetService;
   metrics: PromMetrics;
   /**
@@ -67,41 +61,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // The budget exists before the metrics that read it, and the metrics before what reports to them.
   const holder: { budget?: RateBudgetService } = {};
   const metrics = new PromMetrics(() => holder.budget);
-  const budget = opts.budget ?? createBudget(config, log, opts.now, metrics);
+  const core = await GatewayCore.create({
+    config,
+    log,
+    telemetry: metrics,
+    budget: opts.budget,
+    now: opts.now,
+  });
+  const { budget, client } = core;
   holder.budget = budget;
-  await budget.ready(2_000);
-  const client = new BrazeClient({
-    ...config.upstream,
-    budget,
-    log,
-    telemetry: metrics,
-    breakerThreshold: config.breaker.threshold,
-    breakerCooldownMs: config.breaker.cooldownMs,
-  });
-  // BATCHING=off: one item per Braze request, the baseline batching is measured against.
-  const unbatched = config.batching === 'off';
-  const batcherOptions = {
-    windowMs: config.batchWindowMs,
-    log,
-    telemetry: metrics,
-    ...(unbatched ? { maxItems: 1 } : {}),
-  };
-  const batcher = new TrackBatcher({
-    ...batcherOptions,
-    client,
-    capacity: unbatched ? { perArray: 1, total: 1 } : CONTRACTS[config.contract].track,
-    maxBodyBytes: config.maxUpstreamBodyBytes,
-  });
-  const identity = new IdentityBatchers(client, batcherOptions);
-  const messaging = new MessagingBatchers(client, batcherOptions);
-  const flushAll = () => Promise.all([batcher.flush(), identity.flush(), messaging.flush()]);
-  const cache = new SharedCache({
-    prefix: `bgw:{${config.workspaceId}}`,
-    redis: budget.redisClient,
-    log,
-    telemetry: metrics,
-  });
-  const catalog = new CatalogService(client, cache, config.catalogCacheTtlMs);
   const maxItems = opts.maxItemsPerMutation ?? config.limits.maxListItems;
   let shuttingDown = false;
   let inFlight = 0;
@@ -192,6 +160,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           budget: budget.mode,
           redis,
           braze: client.breakerState,
+          // Per endpoint: the per-request maximum in force (lowered when Braze said so), items waiting.
+          lanes: core.lanes().map(({ endpoint, maxItemsPerRequest, learned, queued }) => ({
+            endpoint,
+            maxItemsPerRequest,
+            learned,
+            queued,
+          })),
         });
         return;
       }
@@ -259,20 +234,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       httpGraphQLRequest,
       context: async () => {
         const deadlineMs = Date.now() + deadlineFor(headers.get('x-request-deadline-ms'), config);
-        return {
-          requestId,
-          principal,
-          deadlineMs,
-          users: new UsersService(
-            { track: batcher, identity },
-            createExportLoader(client, () => deadlineMs, unbatched ? 1 : undefined),
-            deadlineMs,
-            maxItems,
-          ),
-          budget,
-          catalog,
-          messaging: new MessagingService(client, messaging, deadlineMs, maxItems),
-        };
+        return { requestId, principal, deadlineMs, ...core.services(deadlineMs, maxItems) };
       },
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);
@@ -299,7 +261,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     url,
     port,
     client,
-    batcher,
+    core,
     budget,
     metrics,
     close: () =>
@@ -307,22 +269,24 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         shuttingDown = true;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         const until = Date.now() + shutdownTimeoutMs;
-        // Answer what was received: flush batches now rather than after their windows, until
-        // no request is in flight (or the bound is reached).
-        do {
+        // Answer what was received: lanes send what they hold now instead of lingering, and what
+        // cannot leave in time (waiting for a budget window past the bound) is refused with
+        // RATE_LIMITED, so every caller gets an answer before the connections close. A margin
+        // is kept for those answers to be written.
+        const drainUntil = until - Math.min(2_000, shutdownTimeoutMs / 5);
+        const drained = core.drain(drainUntil);
+        while (inFlight > 0 && Date.now() < until) {
           server.closeIdleConnections();
-          await flushAll();
-          if (inFlight === 0) break;
-          await new Promise((r) => setTimeout(r, 10));
-        } while (Date.now() < until);
+          await Promise.race([drained, new Promise((r) => setTimeout(r, 10))]);
+        }
+        server.closeIdleConnections();
         if (inFlight > 0)
           log.error({ inFlight }, 'shutdown: requests still in flight after the timeout; closing');
         server.closeAllConnections();
         await stopped;
-        await flushAll();
+        await core.drain(Date.now());
         await apollo.stop();
-        await client.close();
-        await budget.close();
+        await core.close();
       })()),
   };
 }
@@ -331,11 +295,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
  * How long this request may wait for budget and Braze: the default, or what the client asks
  * for in `x-request-deadline-ms` (lower, or higher up to REQUEST_DEADLINE_MAX_MS).
  */
+/** The shortest deadline a caller may ask for with `x-request-deadline-ms`. */
+const MIN_REQUEST_DEADLINE_MS = 100;
+
 function deadlineFor(header: string | undefined, config: Config): number {
   if (header === undefined) return config.requestDeadlineMs;
   const asked = Number(header);
   if (!Number.isFinite(asked) || asked <= 0) return config.requestDeadlineMs;
-  return Math.min(asked, config.maxRequestDeadlineMs);
+  // A floor, so a typo (`1`) gets a refusal a client can act on rather than a certain timeout.
+  return Math.min(Math.max(asked, MIN_REQUEST_DEADLINE_MS), config.maxRequestDeadlineMs);
 }
 
 function requestIdOf(req: IncomingMessage): string {

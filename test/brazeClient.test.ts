@@ -173,6 +173,7 @@ describe('BrazeClient.send', () => {
       observe(group: RateGroupName, headers: RateHeaders, status: number) {
         calls.push(`observe ${group} ${status} ${headers.remaining}`);
       },
+      retryHintMs: () => 1_000,
       async close() {},
     };
     const { client } = clientFor(sim.url, { budget });

@@ -131,7 +131,8 @@ describe('RateBudgetService (memory)', () => {
       { 'messaging.broadcast': { limit: 5, windowSec: 60 } },
       { now, perAudience: { limit: 2, windowSec: 60 } },
     );
-    const take = (audience: string) => b.acquire('messaging.broadcast', now(), audience).then((r) => r.ok);
+    const take = (audience: string) =>
+      b.acquire('messaging.broadcast', now(), { audience }).then((r) => r.ok);
     expect([await take('a'), await take('a'), await take('a')]).toEqual([true, true, false]);
     expect([await take('b'), await take('b'), await take('c'), await take('c')]).toEqual([
       true,

@@ -61,7 +61,7 @@ describe('deleteUsers', () => {
 
   it('batches deletes from concurrent operations into shared requests', async () => {
     // A window wide enough that 60 concurrent operations land in it even on a busy machine.
-    stack = await startStack({ env: { BATCH_WINDOW_MS: '1000' } });
+    stack = await startStack({ env: { BATCH_WINDOW_MS: '1000', BATCH_IDLE_MS: '1000' } });
     const s = stack;
     const results = await Promise.all(
       Array.from({ length: 60 }, (_, i) =>

@@ -35,7 +35,7 @@ async function seed(s: Stack, n: number): Promise<void> {
 
 describe('triggerCampaign', () => {
   it('batches recipients of concurrent callers, 50 to a request, and returns each its dispatch id', async () => {
-    stack = await startStack({ env: { BATCH_WINDOW_MS: '1000' } });
+    stack = await startStack({ env: { BATCH_WINDOW_MS: '1000', BATCH_IDLE_MS: '1000' } });
     const s = stack;
     await seed(s, 120);
     const campaignId = await apiCampaignId(s);
@@ -68,7 +68,7 @@ describe('triggerCampaign', () => {
   });
 
   it('never puts one user twice in a request, and keeps different shared payloads apart', async () => {
-    stack = await startStack({ env: { BATCH_WINDOW_MS: '1000' } });
+    stack = await startStack({ env: { BATCH_WINDOW_MS: '1000', BATCH_IDLE_MS: '1000' } });
     const s = stack;
     await seed(s, 2);
     const campaignId = await apiCampaignId(s);

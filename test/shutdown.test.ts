@@ -25,6 +25,7 @@ describe('graceful shutdown', () => {
         BRAZE_REST_ENDPOINT: sim.url,
         // Long enough that only the shutdown flush can explain a quick answer.
         BATCH_WINDOW_MS: '8000',
+        BATCH_IDLE_MS: '8000',
         LOG_LEVEL: 'warn',
       },
     });

@@ -67,10 +67,10 @@ describe('trackEvents', () => {
     console.log(
       `600 concurrent single-event operations → ${upstream} /users/track requests (lower bound ${lowerBound}), ${elapsedMs} ms, ${(upstream / lowerBound).toFixed(2)}× the bound`,
     );
-    // Batching across requests must work: far fewer requests than operations. The exact figure
-    // depends on how fast this machine parses 600 requests; the bound allows a slow machine.
+    // Default flush policy: full requests leave at once, a part-full one only while no other
+    // request of the lane is out, so at most one request in the burst is not full.
     expect(upstream).toBeGreaterThanOrEqual(lowerBound);
-    expect(upstream).toBeLessThanOrEqual(lowerBound * 3);
+    expect(upstream).toBeLessThanOrEqual(lowerBound + 1);
   });
 
   it('fails only the invalid item among 75, whether the gateway or Braze spots it', async () => {

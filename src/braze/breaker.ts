@@ -24,16 +24,34 @@ export class CircuitBreaker {
     return this.now() < this.#openUntilMs ? 'open' : 'half-open';
   }
 
-  /** Throws while the circuit is open; lets one trial through when the cooldown is over. */
+  /**
+   * Throws while the circuit is open. Reserves nothing: a caller may still wait for budget, or
+   * give up, before it has a request to send (the trial is reserved by `admit`).
+   */
   check(path: string): void {
+    const state = this.state;
+    if (state === 'closed' || (state === 'half-open' && !this.#trialInFlight)) return;
+    throw this.#openError(path);
+  }
+
+  /**
+   * Called right before a request goes out. Half-open: the first caller becomes the trial and
+   * every other one fails fast until the trial's `success` or `failure` settles it. A caller
+   * that `admit` let through always reaches one of the two.
+   */
+  admit(path: string): void {
     const state = this.state;
     if (state === 'closed') return;
     if (state === 'half-open' && !this.#trialInFlight) {
       this.#trialInFlight = true;
       return;
     }
+    throw this.#openError(path);
+  }
+
+  #openError(path: string): UpstreamError {
     const retryInS = Math.max(1, Math.ceil((this.#openUntilMs - this.now()) / 1000));
-    throw new UpstreamError(
+    return new UpstreamError(
       'circuit_open',
       `Braze is failing repeatedly; not calling ${path} for now (retry in ${retryInS} s).`,
       undefined,

@@ -38,6 +38,8 @@ export interface BrazeClientOptions extends UpstreamConfig {
 export interface SendOptions {
   /** Epoch ms after which the caller no longer wants an answer (budget wait included). */
   deadlineMs: number;
+  /** Aborting stops a wait for budget: the request is no longer wanted. */
+  signal?: AbortSignal;
   /** Query-string parameters for GET endpoints; arrays repeat the key. */
   query?: Record<string, string | number | boolean | readonly string[] | undefined>;
 }
@@ -61,6 +63,17 @@ function jitter(ms: number): number {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** A request body already serialized (lanes join pre-serialized items instead of stringifying twice). */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * A body decided when the budget unit is granted (DESIGN "packed at the grant"): the lane takes
+ * as many waiting items as fit at that moment. `undefined` means nothing is left to send.
+ */
+export type BodyAtGrant = () => unknown;
 
 /** What `request` returns before classification. */
 interface RawAnswer {
@@ -103,28 +116,67 @@ export class BrazeClient {
     });
   }
 
-  /** Send one request to Braze. Resolves on 2xx; throws UpstreamError or RateLimitedError otherwise. */
+  /**
+   * Send one request to Braze. Resolves on 2xx; throws UpstreamError or RateLimitedError
+   * otherwise. A request Braze provably did not process (429, refused connection) is tried again
+   * within the deadline.
+   */
   async send<T extends WireResponse = WireResponse>(
     endpoint: EndpointName,
     body: unknown,
     opts: SendOptions,
   ): Promise<BrazeAnswer<T>> {
-    // 1. lookup: method, path and rate group come from the endpoint table only.
-    const spec: EndpointSpec = ENDPOINTS[endpoint];
-    const broadcast = spec.broadcastGroup !== undefined && isBroadcastBody(body);
-    const group = broadcast ? spec.broadcastGroup! : spec.group;
-    const audience = broadcast ? broadcastAudience(body) : undefined;
+    return (await this.#send<T>(endpoint, () => body, opts, true))!;
+  }
 
-    // 0. a Braze that keeps failing is not called at all until the breaker lets a trial through.
+  /**
+   * The lanes' way in: the same path, but the body is packed when the budget unit is granted,
+   * and the request is tried once. A failure that Braze provably did not process (429, refused
+   * connection) is thrown as is, with nothing resent: the lane puts its items back in line, where
+   * each item's own deadline decides whether it is tried again. Resolves undefined when `pack`
+   * found nothing left to send.
+   */
+  sendAtGrant<T extends WireResponse = WireResponse>(
+    endpoint: EndpointName,
+    pack: BodyAtGrant,
+    opts: SendOptions,
+  ): Promise<BrazeAnswer<T> | undefined> {
+    return this.#send<T>(endpoint, pack, opts, false);
+  }
+
+  /** The one path: lookup → acquire → pack → request → reconcile → classify. */
+  async #send<T extends WireResponse>(
+    endpoint: EndpointName,
+    pack: BodyAtGrant,
+    opts: SendOptions,
+    retry: boolean,
+  ): Promise<BrazeAnswer<T> | undefined> {
+    // 1. lookup: method, path and rate group come from the endpoint table only. Lanes carry
+    // named items, so a packed request is never a broadcast; a plain body is looked at.
+    const spec: EndpointSpec = ENDPOINTS[endpoint];
+    const sample = retry ? pack() : undefined;
+    const broadcast = spec.broadcastGroup !== undefined && isBroadcastBody(sample);
+    const group = broadcast ? spec.broadcastGroup! : spec.group;
+    const audience = broadcast ? broadcastAudience(sample) : undefined;
+
+    // 0. a Braze that keeps failing is not called at all until the breaker lets a trial through
+    // (the trial itself is reserved only once there is a request to send, below).
     this.#breaker.check(spec.path);
 
+    let body: unknown;
     for (let attempt = 1; ; attempt++) {
       // 2. acquire: one unit of the group's budget, waiting no later than the caller's deadline.
-      const grant = await this.#budget.acquire(group, opts.deadlineMs, audience);
+      const grant = await this.#budget.acquire(group, opts.deadlineMs, { audience, signal: opts.signal });
       if (!grant.ok) throw new RateLimitedError(grant.retryAfterMs);
 
-      // 3. request (unless the wait for budget used up the deadline: not Braze's failure).
-      if (opts.deadlineMs <= this.#now()) {
+      // 3. pack: what goes in the request is decided now, at the grant.
+      if (attempt === 1) {
+        body = retry ? sample : pack();
+        if (body === undefined && !retry) return undefined;
+      }
+
+      // 4. request (unless the wait for budget used up the deadline: not Braze's failure).
+      if (retry && opts.deadlineMs <= this.#now()) {
         throw new UpstreamError(
           'timeout',
           'The request deadline passed before Braze was called.',
@@ -134,11 +186,12 @@ export class BrazeClient {
           false,
         );
       }
+      this.#breaker.admit(spec.path);
       this.sent.set(endpoint, (this.sent.get(endpoint) ?? 0) + 1);
       const startedMs = this.#now();
       let raw: RawAnswer;
       try {
-        raw = await this.#request(spec, body, opts);
+        raw = await this.#request(spec, body, opts, retry);
       } catch (err) {
         const failure = err as UpstreamError;
         this.#telemetry.upstream(spec.path, failure.kind, (this.#now() - startedMs) / 1000);
@@ -147,6 +200,7 @@ export class BrazeClient {
         // backoff, within the deadline. Anything Braze may have received is never resent.
         const backoffMs = jitter(CONNECT_RETRY_BASE_MS * 2 ** (attempt - 1));
         if (
+          retry &&
           !failure.mayHaveBeenProcessed &&
           attempt < MAX_ATTEMPTS &&
           this.#now() + backoffMs < opts.deadlineMs
@@ -162,12 +216,12 @@ export class BrazeClient {
       if (raw.status >= 500) this.#breaker.failure();
       else this.#breaker.success();
 
-      // 4. reconcile the budget with what Braze says is left.
+      // 5. reconcile the budget with what Braze says is left.
       this.#budget.observe(group, raw.rate, raw.status);
 
       // A 429 was not processed, so it is safe to send again: the budget now knows the window is
       // spent, and the next acquire waits for the reset if the deadline allows.
-      if (raw.status === 429 && attempt < MAX_ATTEMPTS) {
+      if (retry && raw.status === 429 && attempt < MAX_ATTEMPTS) {
         this.#log.warn(
           { endpoint: spec.path, group, attempt },
           'Braze answered 429; retrying after the reset',
@@ -175,9 +229,14 @@ export class BrazeClient {
         continue;
       }
 
-      // 5. classify.
+      // 6. classify.
       return this.#classify<T>(endpoint, group, raw);
     }
+  }
+
+  /** How long a caller refused for `endpoint`'s budget should wait before trying again. */
+  retryHintMs(endpoint: EndpointName): number {
+    return this.#budget.retryHintMs(ENDPOINTS[endpoint].group);
   }
 
   /** closed, open or half-open: for /readyz and logs. */
@@ -189,7 +248,17 @@ export class BrazeClient {
     await this.#pool.close();
   }
 
-  async #request(spec: EndpointSpec, body: unknown, opts: SendOptions): Promise<RawAnswer> {
+  /**
+   * One HTTP exchange. A plain send is cut at its caller's deadline; a lane's request serves
+   * callers with different deadlines, so only the configured connect/headers/body timeouts bound
+   * it (one caller's short deadline never cuts its batch-mates' request).
+   */
+  async #request(
+    spec: EndpointSpec,
+    body: unknown,
+    opts: SendOptions,
+    cutAtDeadline: boolean,
+  ): Promise<RawAnswer> {
     const remainingMs = Math.max(1, opts.deadlineMs - this.#now());
     const path = spec.method === 'GET' ? spec.path + queryString(opts.query) : spec.path;
     try {
@@ -201,8 +270,13 @@ export class BrazeClient {
           'content-type': 'application/json',
           accept: 'application/json',
         },
-        body: spec.method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
-        signal: AbortSignal.timeout(remainingMs),
+        body:
+          spec.method !== 'POST'
+            ? undefined
+            : body instanceof JsonText
+              ? body.text
+              : JSON.stringify(body ?? {}),
+        signal: cutAtDeadline ? AbortSignal.timeout(remainingMs) : undefined,
       });
       const text = await res.body.text();
       return { status: res.statusCode, text, rate: readRateHeaders(res.headers) };

@@ -89,11 +89,17 @@ export function endpointForPath(path: string): EndpointName | undefined {
 
 /**
  * Whether a messaging body targets a segment, filters or a connected audience rather than named
- * users (facts §2 row 6): such calls count in `messaging.broadcast`.
+ * users (facts §2 row 6): such calls count in `messaging.broadcast`. A call that names its
+ * recipients (`external_user_ids`, `user_aliases`, `recipients`) is not a broadcast, even when a
+ * `segment_id` or `audience` narrows it: it counts in the default bucket.
  */
 export function isBroadcastBody(body: unknown): boolean {
   if (typeof body !== 'object' || body === null) return false;
   const b = body as Record<string, unknown>;
+  const named = [b.external_user_ids, b.user_aliases, b.recipients].some(
+    (list) => Array.isArray(list) && list.length > 0,
+  );
+  if (named) return false;
   return b.broadcast === true || b.segment_id !== undefined || b.audience !== undefined;
 }
 

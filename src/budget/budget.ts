@@ -15,12 +15,18 @@ export interface RateHeaders {
   resetAtMs?: number;
 }
 
+export interface AcquireOptions {
+  /** A broadcast's unique audience, whose own bucket must have room too. */
+  audience?: string;
+  /** Aborting stops the wait: the caller no longer wants the unit (resolves `{ ok: false }`). */
+  signal?: AbortSignal;
+}
+
 export interface RateBudget {
-  /**
-   * Take one request unit from `group`, waiting (FIFO) no later than `deadlineMs` (epoch ms).
-   * `audience` names a broadcast's unique audience, whose own bucket must have room too.
-   */
-  acquire(group: RateGroupName, deadlineMs: number, audience?: string): Promise<AcquireResult>;
+  /** Take one request unit from `group`, waiting (FIFO) no later than `deadlineMs` (epoch ms). */
+  acquire(group: RateGroupName, deadlineMs: number, opts?: AcquireOptions): Promise<AcquireResult>;
+  /** A refusal's retry hint for `group`: the time until its current window ends. */
+  retryHintMs(group: RateGroupName): number;
   /** Reconcile with what Braze reported for `group`. */
   observe(group: RateGroupName, headers: RateHeaders, status: number): void;
   close(): Promise<void>;

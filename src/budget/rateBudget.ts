@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../metrics.js';
-import type { AcquireResult, RateBudget, RateHeaders } from './budget.js';
+import type { AcquireOptions, AcquireResult, RateBudget, RateHeaders } from './budget.js';
 import { RATE_GROUP_NAMES, type RateGroupName, type RateLimit } from './groups.js';
 import type { RedisStore } from './redisStore.js';
 import { MemoryStore, windowStart, type Bucket, type PendingRaise, type TakeResult } from './store.js';
@@ -57,13 +57,22 @@ interface Waiter {
   settled: boolean;
   resolve: (r: AcquireResult) => void;
   timer: NodeJS.Timeout | undefined;
+  queue: Queue;
+  /** Removes the abort listener, when the caller passed a signal. */
+  unlisten: (() => void) | undefined;
 }
 
-/** The callers waiting for one (group, audience), in arrival order. */
+/**
+ * The callers waiting for one (group, audience), in arrival order. Invariant: while `live > 0`,
+ * either a pump runs or a timer will start one — a queue with waiters is never left unwatched.
+ */
 interface Queue {
+  key: string;
   group: RateGroupName;
   audience: string | undefined;
   waiters: Waiter[];
+  /** Waiters not yet settled (settled ones are dropped from the head lazily). */
+  live: number;
   pumping: boolean;
   timer: NodeJS.Timeout | undefined;
 }
@@ -149,11 +158,14 @@ export class RateBudgetService implements RateBudget {
     );
   }
 
-  async acquire(group: RateGroupName, deadlineMs: number, audience?: string): Promise<AcquireResult> {
+  async acquire(group: RateGroupName, deadlineMs: number, opts: AcquireOptions = {}): Promise<AcquireResult> {
     if (this.#closed) return { ok: false, retryAfterMs: 1_000 };
+    if (opts.signal?.aborted === true) return { ok: false, retryAfterMs: 0 };
+    const { audience } = opts;
     const key = audience === undefined ? group : `${group}\u0000${audience}`;
     const queued = this.#queues.get(key);
-    if (queued !== undefined && queued.waiters.length > 0) return this.#enqueue(queued, deadlineMs);
+    // Whoever waits is served first: a newcomer never skips the queue.
+    if (queued !== undefined && queued.live > 0) return this.#enqueue(queued, deadlineMs, opts.signal, 0);
     // Nobody is waiting ahead: try at once.
     const r = await this.#take(group, audience);
     if (r.granted) {
@@ -164,11 +176,14 @@ export class RateBudgetService implements RateBudget {
     if (this.#now() + waitMs > deadlineMs) return this.#refuse(waitMs);
     let queue = this.#queues.get(key);
     if (queue === undefined) {
-      queue = { group, audience, waiters: [], pumping: false, timer: undefined };
+      queue = { key, group, audience, waiters: [], live: 0, pumping: false, timer: undefined };
       this.#queues.set(key, queue);
     }
-    if (queue.timer === undefined && !queue.pumping) this.#schedule(key, queue, waitMs);
-    return this.#enqueue(queue, deadlineMs);
+    return this.#enqueue(queue, deadlineMs, opts.signal, waitMs);
+  }
+
+  retryHintMs(group: RateGroupName): number {
+    return this.#untilWindowEnd(group);
   }
 
   observe(group: RateGroupName, headers: RateHeaders, status: number): void {
@@ -224,7 +239,7 @@ export class RateBudgetService implements RateBudget {
       const r = readings[i]!;
       let waiting = 0;
       for (const q of this.#queues.values()) {
-        if (q.group === group) waiting += q.waiters.filter((w) => !w.settled).length;
+        if (q.group === group) waiting += q.live;
       }
       return {
         group,
@@ -244,8 +259,8 @@ export class RateBudgetService implements RateBudget {
     for (const queue of this.#queues.values()) {
       clearTimeout(queue.timer);
       for (const w of queue.waiters) this.#settle(w, { ok: false, retryAfterMs: 1_000 });
-      queue.waiters.length = 0;
     }
+    this.#queues.clear();
     await this.#opts.redis?.close();
   }
 
@@ -333,14 +348,25 @@ export class RateBudgetService implements RateBudget {
     return { ok: false, retryAfterMs };
   }
 
-  #enqueue(queue: Queue, deadlineMs: number): Promise<AcquireResult> {
+  /**
+   * Wait in `queue` for a unit, no later than `deadlineMs`; `firstWaitMs` is when the store says a
+   * unit may free up. Makes sure the queue is watched (pumping, or a timer set).
+   */
+  #enqueue(
+    queue: Queue,
+    deadlineMs: number,
+    signal: AbortSignal | undefined,
+    firstWaitMs: number,
+  ): Promise<AcquireResult> {
     const startedMs = this.#now();
     const group = queue.group;
-    return new Promise<AcquireResult>((resolve) => {
+    const promise = new Promise<AcquireResult>((resolve) => {
       const waiter: Waiter = {
         deadlineMs,
         settled: false,
         timer: undefined,
+        queue,
+        unlisten: undefined,
         resolve: (r) => {
           if (r.ok) {
             const waitedMs = this.#now() - startedMs;
@@ -353,62 +379,89 @@ export class RateBudgetService implements RateBudget {
       };
       // Never wait past the deadline, whatever the queue does.
       waiter.timer = setTimeout(
-        () => {
-          const { windowSec } = this.#opts.limits[queue.group];
-          const windowMs = windowSec * 1000;
-          this.#settle(waiter, this.#refuse(Math.max(1, windowMs - (this.#now() % windowMs))));
-        },
+        () => this.#settle(waiter, this.#refuse(this.#untilWindowEnd(queue.group))),
         Math.max(0, deadlineMs - this.#now()),
       );
+      if (signal !== undefined) {
+        const onAbort = () => this.#settle(waiter, { ok: false, retryAfterMs: 0 });
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
       queue.waiters.push(waiter);
+      queue.live += 1;
     });
+    if (!queue.pumping && queue.timer === undefined) this.#schedule(queue, firstWaitMs);
+    return promise;
+  }
+
+  /** Time until the group's current (clock-aligned) window ends: a refusal's retry hint. */
+  #untilWindowEnd(group: RateGroupName): number {
+    const windowMs = this.#opts.limits[group].windowSec * 1000;
+    return Math.max(1, windowMs - (this.#now() % windowMs));
   }
 
   #settle(w: Waiter, r: AcquireResult): void {
     if (w.settled) return;
     w.settled = true;
+    w.queue.live -= 1;
     clearTimeout(w.timer);
+    w.unlisten?.();
     w.resolve(r);
+    const queue = w.queue;
+    // The last waiter left: nothing to watch any more.
+    if (queue.live === 0 && !queue.pumping) this.#retire(queue);
   }
 
-  #schedule(key: string, queue: Queue, waitMs: number): void {
+  /** Forget a queue nobody waits in (a later acquire starts afresh, at once). */
+  #retire(queue: Queue): void {
+    clearTimeout(queue.timer);
+    queue.timer = undefined;
+    queue.waiters.length = 0;
+    if (this.#queues.get(queue.key) === queue) this.#queues.delete(queue.key);
+  }
+
+  #schedule(queue: Queue, waitMs: number): void {
+    clearTimeout(queue.timer);
     // A little jitter, so replicas waiting for the same window don't all call Redis at once.
     queue.timer = setTimeout(
       () => {
         queue.timer = undefined;
-        void this.#pump(key, queue);
+        void this.#pump(queue);
       },
       waitMs + Math.floor(Math.random() * 15),
     );
   }
 
   /** Grant waiters in arrival order while the store says yes; then sleep until the next window. */
-  async #pump(key: string, queue: Queue): Promise<void> {
+  async #pump(queue: Queue): Promise<void> {
     if (queue.pumping || this.#closed) return;
     queue.pumping = true;
     try {
       for (;;) {
         while (queue.waiters.length > 0 && queue.waiters[0]!.settled) queue.waiters.shift();
-        const head = queue.waiters[0];
-        if (head === undefined) {
-          this.#queues.delete(key);
-          return;
-        }
+        if (queue.live === 0) return;
         const r = await this.#take(queue.group, queue.audience);
         if (r.granted) {
           this.stats.granted += 1;
-          queue.waiters.shift();
-          this.#settle(head, { ok: true });
+          // The head may have left (deadline, abort) during the take: the unit goes to the next.
+          while (queue.waiters.length > 0 && queue.waiters[0]!.settled) queue.waiters.shift();
+          const head = queue.waiters.shift();
+          if (head !== undefined) this.#settle(head, { ok: true });
           continue;
         }
         const waitMs = Math.max(0, r.resetAtMs - r.nowMs);
         const now = this.#now();
         for (const w of queue.waiters) if (now + waitMs > w.deadlineMs) this.#settle(w, this.#refuse(waitMs));
-        if (queue.waiters.some((w) => !w.settled)) this.#schedule(key, queue, waitMs);
+        if (queue.live > 0) this.#schedule(queue, waitMs);
         return;
       }
+    } catch (err) {
+      // The stores fall back by themselves; this is a bug, but waiters must not hang on it.
+      this.#opts.log.error({ err: String(err) }, 'rate budget: pump failed; retrying shortly');
+      if (queue.live > 0) this.#schedule(queue, 50);
     } finally {
       queue.pumping = false;
+      if (queue.live === 0) this.#retire(queue);
     }
   }
 }

@@ -1,7 +1,8 @@
 import type { BrazeClient } from '../braze/client.js';
 import { canonicalJson } from '../braze/endpoints.js';
 import type { WireResponse, WireUserAlias } from '../braze/wire.js';
-import { ItemBatcher, type BatcherOptions } from '../batching/itemBatcher.js';
+import type { DeliveryEngine } from '../delivery/engine.js';
+import type { Delivery } from '../delivery/lane.js';
 import { BadInputError, toItemError } from '../errors.js';
 import type {
   RecipientInput,
@@ -44,48 +45,72 @@ export interface RecipientResultShape extends ItemResultShape {
 const dispatchIdOf = (answer: WireResponse): string =>
   typeof answer.dispatch_id === 'string' ? answer.dispatch_id : '';
 
-export class MessagingBatchers {
-  readonly campaign: ItemBatcher<TriggerItem, string>;
-  readonly canvas: ItemBatcher<TriggerItem, string>;
-  readonly subscription: ItemBatcher<SubscriptionItem, void>;
+/** One named recipient of /messages/send, with the message payload it travels with. */
+interface SendItem {
+  shared: Obj;
+  id?: string;
+  alias?: WireUserAlias;
+  who: string;
+}
 
-  constructor(client: BrazeClient, opts: BatcherOptions) {
+/**
+ * Rejections about what every item of a partition shares (the campaign, canvas, message or
+ * subscription group), by Braze's documented messages (facts §3.11, §3.15): confirmed with one
+ * item alone, then every item of that partition fails at once.
+ */
+const SHARED_REJECTION =
+  /campaign|canvas|message variant|message type|no message|push payload|length exceeded|subscription group|send_id/i;
+const sharedRejection = (err: { brazeMessage?: string }): boolean =>
+  err.brazeMessage !== undefined && SHARED_REJECTION.test(err.brazeMessage);
+
+export class MessagingLanes {
+  readonly campaign: Delivery<TriggerItem, string>;
+  readonly canvas: Delivery<TriggerItem, string>;
+  readonly send: Delivery<SendItem, string>;
+  readonly subscription: Delivery<SubscriptionItem, void>;
+
+  constructor(engine: DeliveryEngine) {
     const trigger = (endpoint: 'campaigns.trigger.send' | 'canvas.trigger.send') =>
-      new ItemBatcher<TriggerItem, string>(
-        client,
-        {
-          endpoint,
-          partition: (item) => canonicalJson(item.shared),
-          distinctBy: (item) => item.who,
-          body: (items) => ({ ...items[0]!.shared, recipients: items.map((i) => i.recipient) }),
-          result: dispatchIdOf,
-        },
-        opts,
-      );
+      engine.items<TriggerItem, string>({
+        endpoint,
+        partition: (item) => canonicalJson(item.shared),
+        distinctBy: (item) => item.who,
+        sharedRejection,
+        body: (items) => ({ ...items[0]!.shared, recipients: items.map((i) => i.recipient) }),
+        result: dispatchIdOf,
+      });
     this.campaign = trigger('campaigns.trigger.send');
     this.canvas = trigger('canvas.trigger.send');
-    this.subscription = new ItemBatcher<SubscriptionItem, void>(
-      client,
-      {
-        endpoint: 'subscription.status.set',
-        // v1 takes one group, one state and one kind of id per request.
-        partition: (item) => `${canonicalJson(item.shared)}|${item.field}`,
-        body: (items) => ({ ...items[0]!.shared, [items[0]!.field]: items.map((i) => i.id) }),
-        result: () => undefined,
+    this.send = engine.items<SendItem, string>({
+      endpoint: 'messages.send',
+      partition: (item) => canonicalJson(item.shared),
+      distinctBy: (item) => item.who,
+      sharedRejection,
+      body: (items) => {
+        const body: Obj = { ...items[0]!.shared };
+        const ids = items.flatMap((i) => (i.id === undefined ? [] : [i.id]));
+        const aliases = items.flatMap((i) => (i.alias === undefined ? [] : [i.alias]));
+        if (ids.length > 0) body.external_user_ids = ids;
+        if (aliases.length > 0) body.user_aliases = aliases;
+        return body;
       },
-      opts,
-    );
-  }
-
-  async flush(): Promise<void> {
-    await Promise.all([this.campaign.flush(), this.canvas.flush(), this.subscription.flush()]);
+      result: dispatchIdOf,
+    });
+    this.subscription = engine.items<SubscriptionItem, void>({
+      endpoint: 'subscription.status.set',
+      // v1 takes one group, one state and one kind of id per request.
+      partition: (item) => `${canonicalJson(item.shared)}|${item.field}`,
+      sharedRejection,
+      body: (items) => ({ ...items[0]!.shared, [items[0]!.field]: items.map((i) => i.id) }),
+      result: () => undefined,
+    });
   }
 }
 
 export class MessagingService {
   constructor(
     private readonly client: BrazeClient,
-    private readonly batchers: MessagingBatchers,
+    private readonly lanes: MessagingLanes,
     private readonly deadlineMs: number,
     private readonly maxItems: number,
   ) {}
@@ -146,41 +171,25 @@ export class MessagingService {
       );
       return { recipients: [], dispatchIds: [dispatchIdOf(answer.body)] };
     }
-    // 50 named users to a request (ids and aliases may share one).
-    const everyone: Array<{ id?: string; alias?: WireUserAlias }> = [
-      ...ids.map((id) => ({ id })),
-      ...aliases.map((alias) => ({ alias })),
+    // Named users go through the lane: 50 to a request, shared with other callers' sends of
+    // the same message, never one user twice in a request.
+    const everyone: SendItem[] = [
+      ...ids.map((id) => ({ shared, id, who: `e:${id}` })),
+      ...aliases.map((alias) => ({ shared, alias, who: canonicalJson(alias) })),
     ];
-    const results: RecipientResultShape[] = [];
-    const dispatchIds: string[] = [];
-    const chunks: (typeof everyone)[] = [];
-    for (let i = 0; i < everyone.length; i += 50) chunks.push(everyone.slice(i, i + 50));
-    const answers = await Promise.all(
-      chunks.map(async (chunk) => {
-        const body: Obj = { ...shared };
-        const chunkIds = chunk.flatMap((r) => (r.id === undefined ? [] : [r.id]));
-        const chunkAliases = chunk.flatMap((r) => (r.alias === undefined ? [] : [r.alias]));
-        if (chunkIds.length > 0) body.external_user_ids = chunkIds;
-        if (chunkAliases.length > 0) body.user_aliases = chunkAliases;
+    const recipients = await Promise.all(
+      everyone.map(async (item): Promise<RecipientResultShape> => {
         try {
-          const answer = await this.client.send('messages.send', body, { deadlineMs: this.deadlineMs });
-          return { chunk, dispatchId: dispatchIdOf(answer.body) };
+          return { ok: true, error: null, dispatchId: await this.lanes.send.submit(item, this.deadlineMs) };
         } catch (err) {
-          return { chunk, error: toItemError(err) };
+          return { ok: false, error: toItemError(err), dispatchId: null };
         }
       }),
     );
-    for (const a of answers) {
-      if ('dispatchId' in a && a.dispatchId !== undefined) dispatchIds.push(a.dispatchId);
-      for (const _ of a.chunk) {
-        results.push(
-          'error' in a && a.error !== undefined
-            ? { ok: false, error: a.error, dispatchId: null }
-            : { ok: true, error: null, dispatchId: a.dispatchId ?? null },
-        );
-      }
-    }
-    return { recipients: results, dispatchIds };
+    const dispatchIds = [
+      ...new Set(recipients.flatMap((r) => (r.dispatchId === null ? [] : [r.dispatchId]))),
+    ];
+    return { recipients, dispatchIds };
   }
 
   async createSendId(campaignId: string, sendId: string | null | undefined): Promise<string> {
@@ -209,7 +218,7 @@ export class MessagingService {
     }
     return itemResults(items, 'ids', this.maxItems, (item, path) => {
       if (item.id === '') throw new BadInputError('ids must not be empty.', path);
-      return this.batchers.subscription.submit(item, this.deadlineMs);
+      return this.lanes.subscription.submit(item, this.deadlineMs);
     });
   }
 
@@ -270,12 +279,12 @@ export class MessagingService {
       return { recipients: [], dispatchId: dispatchIdOf(answer.body), notice };
     }
     checkListLength(recipients.length, 'input.recipients', this.maxItems);
-    const batcher = endpoint === 'campaigns.trigger.send' ? this.batchers.campaign : this.batchers.canvas;
+    const lane = endpoint === 'campaigns.trigger.send' ? this.lanes.campaign : this.lanes.canvas;
     const results = await Promise.all(
       recipients.map(async (r, i): Promise<RecipientResultShape> => {
         try {
           const item = recipientItem(r, `input.recipients[${i}]`, shared, propertiesField);
-          return { ok: true, error: null, dispatchId: await batcher.submit(item, this.deadlineMs) };
+          return { ok: true, error: null, dispatchId: await lane.submit(item, this.deadlineMs) };
         } catch (err) {
           return { ok: false, error: toItemError(err), dispatchId: null };
         }

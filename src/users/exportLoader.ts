@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import type { BrazeClient } from '../braze/client.js';
-import { ENDPOINTS } from '../braze/endpoints.js';
 import type { WireExportIdsBody, WireExportIdsResponse, WireUserAlias } from '../braze/wire.js';
+import type { DeliveryEngine } from '../delivery/engine.js';
+import type { Delivery } from '../delivery/lane.js';
 import { toBrazeUser, type BrazeUserModel } from './exportShape.js';
 
 export type UserKey =
@@ -12,7 +12,8 @@ export type UserKey =
 /** A user to export, with the export fields the asking selection needs. */
 export type ExportKey = UserKey & { fields: readonly string[] };
 
-const MAX_IDS = ENDPOINTS['users.export.ids'].maxItems ?? 50;
+/** Fields that take a request out of Braze's faster export tier (facts §2 row 2). */
+const SLOW_FIELDS = new Set(['campaigns_received', 'canvases_received']);
 
 /** Same user, same fields → one load; the fields are part of the key so no answer lacks any. */
 function cacheKeyOf(key: ExportKey): string {
@@ -31,58 +32,69 @@ function keyOf(key: UserKey): string {
 }
 
 /**
- * A per-request reader over /users/export/ids. Within one GraphQL operation every user asked
- * for is fetched once, external ids and aliases 50 to a request; a braze_id takes a request of
- * its own (Braze accepts one per request). `fields_to_export` is the union of what the batch's
- * selections need. Unknown users load as null.
+ * The /users/export/ids lane, shared by every GraphQL request (and federation's `_entities`):
+ * up to 50 external ids and aliases per request plus one braze_id riding along (Braze takes a
+ * single `braze_id` per request, facts §2.1). `fields_to_export` is the union of what the
+ * packed items' selections need; requests that ask for campaigns or canvases received travel
+ * apart, so the others keep Braze's faster export tier. Two callers reading the same user share
+ * one slot. Unknown users load as null.
+ */
+export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey, BrazeUserModel | null> {
+  const list = Math.min(engine.maxItems, 50);
+  return engine.create<ExportKey, BrazeUserModel | null>({
+    name: 'users.export.ids',
+    endpoint: 'users.export.ids',
+    capacity: { total: list + 1, perClass: { list, single: 1 } },
+    partition: (k) => (k.fields.some((f) => SLOW_FIELDS.has(f)) ? 'received' : ''),
+    classOf: (k) => (k.kind === 'braze_id' ? 'single' : 'list'),
+    mergeBy: keyOf,
+    body: (keys) => {
+      const body: WireExportIdsBody = {
+        fields_to_export: [...new Set(keys.flatMap((k) => k.fields))].sort(),
+      };
+      const seen = new Set<string>();
+      const ids: string[] = [];
+      const aliases: WireUserAlias[] = [];
+      for (const k of keys) {
+        const key = keyOf(k);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (k.kind === 'external_id') ids.push(k.id);
+        else if (k.kind === 'alias') aliases.push(k.alias);
+        else body.braze_id = k.id;
+      }
+      if (ids.length > 0) body.external_ids = ids;
+      if (aliases.length > 0) body.user_aliases = aliases;
+      return body;
+    },
+    results: (answer, keys) => {
+      const found = new Map<string, BrazeUserModel>();
+      for (const user of (answer.body as WireExportIdsResponse).users ?? []) {
+        const model = toBrazeUser(user);
+        if (user.external_id !== undefined) found.set(`e:${user.external_id}`, model);
+        if (user.braze_id !== undefined) found.set(`b:${user.braze_id}`, model);
+        for (const a of user.user_aliases ?? []) found.set(keyOf({ kind: 'alias', alias: a }), model);
+      }
+      return keys.map((k) => found.get(keyOf(k)) ?? null);
+    },
+  });
+}
+
+/**
+ * A per-request reader in front of the export lane: within one GraphQL operation every user asked
+ * for is loaded once (DataLoader's cache and dedupe); across operations the lane shares requests.
  */
 export function createExportLoader(
-  client: BrazeClient,
-  deadlineMs: () => number,
-  maxIds: number = MAX_IDS,
+  exports: Delivery<ExportKey, BrazeUserModel | null>,
+  deadlineMs: number,
 ): DataLoader<ExportKey, BrazeUserModel | null, string> {
   return new DataLoader<ExportKey, BrazeUserModel | null, string>(
-    async (keys) => {
-      const fields = [...new Set(keys.flatMap((k) => k.fields))].sort();
-      const found = new Map<string, BrazeUserModel>();
-      const failed = new Map<string, Error>();
-      // One slot per distinct user: the same user asked with other fields shares it.
-      const distinct = new Map<string, UserKey>();
-      for (const k of keys) distinct.set(keyOf(k), k);
-      const listed = [...distinct.values()].filter((k) => k.kind !== 'braze_id');
-      const requests: Array<{ body: WireExportIdsBody; keys: UserKey[] }> = [];
-      for (let i = 0; i < listed.length; i += maxIds) {
-        const chunk = listed.slice(i, i + maxIds);
-        const body: WireExportIdsBody = { fields_to_export: fields };
-        const ids = chunk.flatMap((k) => (k.kind === 'external_id' ? [k.id] : []));
-        const aliases = chunk.flatMap((k) => (k.kind === 'alias' ? [k.alias] : []));
-        if (ids.length > 0) body.external_ids = ids;
-        if (aliases.length > 0) body.user_aliases = aliases;
-        requests.push({ body, keys: chunk });
-      }
-      for (const k of distinct.values()) {
-        if (k.kind === 'braze_id')
-          requests.push({ body: { braze_id: k.id, fields_to_export: fields }, keys: [k] });
-      }
-      await Promise.all(
-        requests.map(async ({ body, keys: chunk }) => {
-          try {
-            const answer = await client.send<WireExportIdsResponse>('users.export.ids', body, {
-              deadlineMs: deadlineMs(),
-            });
-            for (const user of answer.body.users ?? []) {
-              const model = toBrazeUser(user);
-              if (user.external_id !== undefined) found.set(`e:${user.external_id}`, model);
-              if (user.braze_id !== undefined) found.set(`b:${user.braze_id}`, model);
-              for (const a of user.user_aliases ?? []) found.set(keyOf({ kind: 'alias', alias: a }), model);
-            }
-          } catch (err) {
-            for (const k of chunk) failed.set(keyOf(k), err instanceof Error ? err : new Error(String(err)));
-          }
-        }),
-      );
-      return keys.map((k) => failed.get(keyOf(k)) ?? found.get(keyOf(k)) ?? null);
-    },
+    (keys) =>
+      Promise.all(keys.map((k) => exports.submit(k, deadlineMs).catch((err: unknown) => toError(err)))),
     { cacheKeyFn: cacheKeyOf, maxBatchSize: 10_000 },
   );
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,6 +1,6 @@
-import type { BrazeClient } from '../braze/client.js';
 import type { WireUserAlias } from '../braze/wire.js';
-import { ItemBatcher, indexedErrors, type BatcherOptions } from '../batching/itemBatcher.js';
+import { indexedErrors, type DeliveryEngine } from '../delivery/engine.js';
+import type { Delivery } from '../delivery/lane.js';
 import { BadInputError } from '../errors.js';
 import type {
   AliasUpdateInput,
@@ -13,8 +13,8 @@ import type {
 import { toWireAlias, toWireIdentifier } from './identifiers.js';
 
 /**
- * Identity operations (facts §3.3–§3.9): GraphQL inputs → wire items, and one process-wide
- * batcher per endpoint, 50 items to a Braze request.
+ * Identity operations (facts §3.3–§3.9): GraphQL inputs → wire items, and one delivery (lanes)
+ * per endpoint, 50 items to a Braze request.
  */
 
 type DeleteItem =
@@ -29,81 +29,61 @@ interface RenameItem {
   new_external_id: string;
 }
 
-export class IdentityBatchers {
-  readonly delete: ItemBatcher<DeleteItem, void>;
-  readonly aliasNew: ItemBatcher<{ external_id?: string } & WireUserAlias, void>;
-  readonly aliasUpdate: ItemBatcher<
+export class IdentityLanes {
+  readonly delete: Delivery<DeleteItem, void>;
+  readonly aliasNew: Delivery<{ external_id?: string } & WireUserAlias, void>;
+  readonly aliasUpdate: Delivery<
     { alias_label: string; old_alias_name: string; new_alias_name: string },
     void
   >;
-  readonly identify: ItemBatcher<{ external_id: string; user_alias: WireUserAlias }, void>;
-  readonly merge: ItemBatcher<MergeItem, void>;
-  readonly rename: ItemBatcher<RenameItem, void>;
-  readonly remove: ItemBatcher<string, void>;
+  readonly identify: Delivery<{ external_id: string; user_alias: WireUserAlias }, void>;
+  readonly merge: Delivery<MergeItem, void>;
+  readonly rename: Delivery<RenameItem, void>;
+  readonly remove: Delivery<string, void>;
 
-  constructor(client: BrazeClient, opts: BatcherOptions) {
+  constructor(engine: DeliveryEngine) {
     const ok = (): void => undefined;
-    this.delete = new ItemBatcher<DeleteItem, void>(
-      client,
-      {
-        endpoint: 'users.delete',
-        // Braze takes one identifier type per /users/delete request (facts §2.1, C-6).
-        partition: (item) => item.kind,
-        body: (items) => ({
-          [items[0]!.kind]: items.map((i) => (i.kind === 'user_aliases' ? i.alias : i.id)),
-        }),
-        result: ok,
-      },
-      opts,
-    );
-    this.aliasNew = new ItemBatcher(
-      client,
-      { endpoint: 'users.alias.new', body: (items) => ({ user_aliases: items }), result: ok },
-      opts,
-    );
-    this.aliasUpdate = new ItemBatcher(
-      client,
-      { endpoint: 'users.alias.update', body: (items) => ({ alias_updates: items }), result: ok },
-      opts,
-    );
-    this.identify = new ItemBatcher(
-      client,
-      { endpoint: 'users.identify', body: (items) => ({ aliases_to_identify: items }), result: ok },
-      opts,
-    );
-    this.merge = new ItemBatcher(
-      client,
-      { endpoint: 'users.merge', body: (items) => ({ merge_updates: items }), result: ok },
-      opts,
-    );
-    this.rename = new ItemBatcher(
-      client,
-      {
-        endpoint: 'users.external_ids.rename',
-        body: (items) => ({ external_id_renames: items }),
-        itemErrors: (answer) => indexedErrors(answer.rename_errors),
-        result: ok,
-      },
-      opts,
-    );
-    this.remove = new ItemBatcher(
-      client,
-      {
-        endpoint: 'users.external_ids.remove',
-        body: (items) => ({ external_ids: items }),
-        itemErrors: (answer) => indexedErrors(answer.removal_errors),
-        result: ok,
-      },
-      opts,
-    );
-  }
-
-  async flush(): Promise<void> {
-    await Promise.all(
-      [this.delete, this.aliasNew, this.aliasUpdate, this.identify, this.merge, this.rename, this.remove].map(
-        (b) => b.flush(),
-      ),
-    );
+    this.delete = engine.items<DeleteItem, void>({
+      endpoint: 'users.delete',
+      // Braze takes one identifier type per /users/delete request (facts §2.1, C-6).
+      partition: (item) => item.kind,
+      body: (items) => ({
+        [items[0]!.kind]: items.map((i) => (i.kind === 'user_aliases' ? i.alias : i.id)),
+      }),
+      result: ok,
+    });
+    this.aliasNew = engine.items({
+      endpoint: 'users.alias.new',
+      body: (items) => ({ user_aliases: items }),
+      result: ok,
+    });
+    this.aliasUpdate = engine.items({
+      endpoint: 'users.alias.update',
+      body: (items) => ({ alias_updates: items }),
+      result: ok,
+    });
+    this.identify = engine.items({
+      endpoint: 'users.identify',
+      body: (items) => ({ aliases_to_identify: items }),
+      result: ok,
+    });
+    this.merge = engine.items({
+      endpoint: 'users.merge',
+      body: (items) => ({ merge_updates: items }),
+      result: ok,
+    });
+    this.rename = engine.items({
+      endpoint: 'users.external_ids.rename',
+      body: (items) => ({ external_id_renames: items }),
+      itemErrors: (answer) => indexedErrors(answer.rename_errors),
+      result: ok,
+    });
+    this.remove = engine.items({
+      endpoint: 'users.external_ids.remove',
+      body: (items) => ({ external_ids: items }),
+      itemErrors: (answer) => indexedErrors(answer.removal_errors),
+      result: ok,
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import type DataLoader from 'dataloader';
-import type { TrackBatcher } from '../batching/trackBatcher.js';
+import type { Delivery } from '../delivery/lane.js';
 import type {
   AliasUpdateInput,
   ExternalIdRenameInput,
@@ -22,18 +22,19 @@ import {
   newAliasItem,
   removeItem,
   renameItem,
-  type IdentityBatchers,
+  type IdentityLanes,
 } from './identity.js';
 import { checkListLength, itemResults, type ItemResultShape } from './itemResults.js';
 import { attributesObject, eventObject, purchaseObject } from './track.js';
+import { trackItem, type TrackItem } from './trackLane.js';
 
 /**
  * The users domain, per GraphQL request: what resolvers call. Writes go to the process-wide
- * batchers; reads go through this request's export loader.
+ * lanes; reads go through this request's export loader, in front of the export lane.
  */
 export class UsersService {
   constructor(
-    private readonly batchers: { track: TrackBatcher; identity: IdentityBatchers },
+    private readonly lanes: { track: Delivery<TrackItem, void>; identity: IdentityLanes },
     private readonly exportLoader: DataLoader<ExportKey, BrazeUserModel | null, string>,
     private readonly deadlineMs: number,
     private readonly maxItems: number,
@@ -41,61 +42,61 @@ export class UsersService {
 
   trackEvents(events: readonly TrackEventInput[]): Promise<ItemResultShape[]> {
     return itemResults(events, 'events', this.maxItems, (e, path) =>
-      this.batchers.track.track(eventObject(e, path), this.deadlineMs),
+      this.lanes.track.submit(trackItem(eventObject(e, path)), this.deadlineMs),
     );
   }
 
   trackPurchases(purchases: readonly TrackPurchaseInput[]): Promise<ItemResultShape[]> {
     return itemResults(purchases, 'purchases', this.maxItems, (p, path) =>
-      this.batchers.track.track(purchaseObject(p, path), this.deadlineMs),
+      this.lanes.track.submit(trackItem(purchaseObject(p, path)), this.deadlineMs),
     );
   }
 
   setUserAttributes(updates: readonly UserAttributesInput[]): Promise<ItemResultShape[]> {
     return itemResults(updates, 'updates', this.maxItems, (u, path) =>
-      this.batchers.track.track(attributesObject(u, path), this.deadlineMs),
+      this.lanes.track.submit(trackItem(attributesObject(u, path)), this.deadlineMs),
     );
   }
 
   deleteUsers(users: readonly UserRef[]): Promise<ItemResultShape[]> {
     return itemResults(users, 'users', this.maxItems, (u, path) =>
-      this.batchers.identity.delete.submit(deleteItem(u, path), this.deadlineMs),
+      this.lanes.identity.delete.submit(deleteItem(u, path), this.deadlineMs),
     );
   }
 
   createUserAliases(aliases: readonly NewAliasInput[]): Promise<ItemResultShape[]> {
     return itemResults(aliases, 'aliases', this.maxItems, (a, path) =>
-      this.batchers.identity.aliasNew.submit(newAliasItem(a, path), this.deadlineMs),
+      this.lanes.identity.aliasNew.submit(newAliasItem(a, path), this.deadlineMs),
     );
   }
 
   identifyUsers(identifications: readonly IdentifyInput[]): Promise<ItemResultShape[]> {
     return itemResults(identifications, 'identifications', this.maxItems, (i, path) =>
-      this.batchers.identity.identify.submit(identifyItem(i, path), this.deadlineMs),
+      this.lanes.identity.identify.submit(identifyItem(i, path), this.deadlineMs),
     );
   }
 
   updateUserAliases(updates: readonly AliasUpdateInput[]): Promise<ItemResultShape[]> {
     return itemResults(updates, 'updates', this.maxItems, (u, path) =>
-      this.batchers.identity.aliasUpdate.submit(aliasUpdateItem(u, path), this.deadlineMs),
+      this.lanes.identity.aliasUpdate.submit(aliasUpdateItem(u, path), this.deadlineMs),
     );
   }
 
   mergeUsers(merges: readonly MergeInput[]): Promise<ItemResultShape[]> {
     return itemResults(merges, 'merges', this.maxItems, (m, path) =>
-      this.batchers.identity.merge.submit(mergeItem(m, path), this.deadlineMs),
+      this.lanes.identity.merge.submit(mergeItem(m, path), this.deadlineMs),
     );
   }
 
   renameExternalIds(renames: readonly ExternalIdRenameInput[]): Promise<ItemResultShape[]> {
     return itemResults(renames, 'renames', this.maxItems, (r, path) =>
-      this.batchers.identity.rename.submit(renameItem(r, path), this.deadlineMs),
+      this.lanes.identity.rename.submit(renameItem(r, path), this.deadlineMs),
     );
   }
 
   removeExternalIds(externalIds: readonly string[]): Promise<ItemResultShape[]> {
     return itemResults(externalIds, 'externalIds', this.maxItems, (id, path) =>
-      this.batchers.identity.remove.submit(removeItem(id, path), this.deadlineMs),
+      this.lanes.identity.remove.submit(removeItem(id, path), this.deadlineMs),
     );
   }
 

@@ -1,4 +1,4 @@
-import type { TrackObject } from '../batching/trackPacker.js';
+import type { TrackObject } from './trackLane.js';
 import type { WireAttributes, WireEvent, WirePurchase } from '../braze/wire.js';
 import { BadInputError } from '../errors.js';
 import type { TrackEventInput, TrackPurchaseInput, UserAttributesInput } from '../generated/graphql.js';

@@ -1,0 +1,134 @@
+import { BrazeClient } from '../braze/client.js';
+import { CONTRACTS } from '../braze/contracts.js';
+import { createBudget, type RateBudgetService } from '../budget/index.js';
+import { SharedCache } from '../catalog/cache.js';
+import { CatalogService } from '../catalog/service.js';
+import type { Config } from '../config.js';
+import { DeliveryEngine, type DeliveryView } from '../delivery/engine.js';
+import type { Delivery } from '../delivery/lane.js';
+import type { Logger } from '../log.js';
+import { MessagingLanes, MessagingService } from '../messaging/service.js';
+import type { Telemetry } from '../metrics.js';
+import { createExportDelivery, createExportLoader, type ExportKey } from '../users/exportLoader.js';
+import type { BrazeUserModel } from '../users/exportShape.js';
+import { IdentityLanes } from '../users/identity.js';
+import { UsersService } from '../users/service.js';
+import { createTrackDelivery, type TrackItem } from '../users/trackLane.js';
+
+/**
+ * The composition root: builds the budget, the Braze client, the delivery engine with every
+ * lane, the caches and the domain services, once per gateway; owns their shutdown. The HTTP side
+ * asks it for a request's services and nothing else.
+ */
+
+export interface CoreOptions {
+  config: Config & { upstream: { restEndpoint: string; apiKey: string } };
+  log: Logger;
+  telemetry: Telemetry;
+  /** The rate budget; by default one built from the config (Redis when REDIS_URL is set). */
+  budget?: RateBudgetService;
+  /** Clock for the budget (tests skew it). */
+  now?: () => number;
+}
+
+/** What one GraphQL request works with. */
+export interface RequestServices {
+  users: UsersService;
+  messaging: MessagingService;
+  catalog: CatalogService;
+  budget: RateBudgetService;
+}
+
+export class GatewayCore {
+  readonly budget: RateBudgetService;
+  readonly client: BrazeClient;
+  readonly engine: DeliveryEngine;
+  readonly track: Delivery<TrackItem, void>;
+  readonly exports: Delivery<ExportKey, BrazeUserModel | null>;
+  readonly identity: IdentityLanes;
+  readonly messaging: MessagingLanes;
+  readonly catalog: CatalogService;
+  readonly #maxListItems: number;
+
+  private constructor(opts: CoreOptions, budget: RateBudgetService) {
+    const { config, log, telemetry } = opts;
+    this.budget = budget;
+    this.client = new BrazeClient({
+      ...config.upstream,
+      budget,
+      log,
+      telemetry,
+      breakerThreshold: config.breaker.threshold,
+      breakerCooldownMs: config.breaker.cooldownMs,
+    });
+    // BATCHING=off: one item per Braze request, the baseline batching is measured against.
+    const unbatched = config.batching === 'off';
+    this.engine = new DeliveryEngine(
+      this.client,
+      {
+        windowMs: config.batchWindowMs,
+        idleMs: config.batchIdleMs,
+        maxInFlight: unbatched ? 1_000 : config.batchMaxInFlight,
+        maxQueued: config.laneMaxItems,
+        maxAttempts: 3,
+        log,
+        telemetry,
+      },
+      unbatched ? { maxItems: 1 } : {},
+    );
+    this.track = createTrackDelivery(
+      this.engine,
+      unbatched ? { perArray: 1, total: 1 } : CONTRACTS[config.contract].track,
+      config.maxUpstreamBodyBytes,
+    );
+    this.exports = createExportDelivery(this.engine);
+    this.identity = new IdentityLanes(this.engine);
+    this.messaging = new MessagingLanes(this.engine);
+    const cache = new SharedCache({
+      prefix: `bgw:{${config.workspaceId}}`,
+      redis: budget.redisClient,
+      log,
+      telemetry,
+    });
+    this.catalog = new CatalogService(this.client, cache, config.catalogCacheTtlMs);
+    this.#maxListItems = config.limits.maxListItems;
+  }
+
+  /** Build the core; waits (bounded) for Redis so the first requests already share the budget. */
+  static async create(opts: CoreOptions): Promise<GatewayCore> {
+    const budget = opts.budget ?? createBudget(opts.config, opts.log, opts.now, opts.telemetry);
+    await budget.ready(2_000);
+    return new GatewayCore(opts, budget);
+  }
+
+  /** The services of one GraphQL request, bound to its deadline. */
+  services(deadlineMs: number, maxItems = this.#maxListItems): RequestServices {
+    return {
+      users: new UsersService(
+        { track: this.track, identity: this.identity },
+        createExportLoader(this.exports, deadlineMs),
+        deadlineMs,
+        maxItems,
+      ),
+      messaging: new MessagingService(this.client, this.messaging, deadlineMs, maxItems),
+      catalog: this.catalog,
+      budget: this.budget,
+    };
+  }
+
+  /** Every lane's state, for /readyz. */
+  lanes(): DeliveryView[] {
+    return this.engine.view();
+  }
+
+  /** Send what the lanes hold now; refuse what cannot leave by `untilMs`. */
+  drain(untilMs: number): Promise<void> {
+    return this.engine.drain(untilMs);
+  }
+
+  /** After the HTTP side has answered everything: close upstream connections and the budget. */
+  async close(): Promise<void> {
+    await this.client.close();
+    await this.budget.close();
+  }
+}

@@ -1,0 +1,691 @@
+import type { BrazeAnswer, BrazeClient } from '../braze/client.js';
+import type { EndpointName } from '../braze/endpoints.js';
+import { BadInputError, RateLimitedError, UpstreamError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Telemetry } from '../metrics.js';
+
+/**
+ * The delivery engine (DESIGN "Lanes, packed at the grant").
+ *
+ * A lane is a FIFO of items bound for one Braze endpoint and partition (one identifier type per
+ * /users/delete, one campaign and payload per trigger…), from every concurrent GraphQL request,
+ * each item with its own deadline. The lane asks the budget for one unit at a time; what the
+ * request carries is decided when the unit is granted: as many waiting items as Braze's maxima
+ * allow, oldest first. So when the budget binds, items pile up while the lane waits and every
+ * request leaves full, and the budget's wait queue holds lanes, never batches.
+ *
+ * When to ask (the flush policy), first match wins:
+ *  - a full request's worth is waiting, or the lane is draining (shutdown) → now;
+ *  - no item arrived for `idleMs` (a closed loop of callers is all waiting) → now;
+ *  - the oldest item has waited `windowMs` (a steady trickle still leaves) → now;
+ *  - a request that would leave part-full waits while another of its lane is out (or waiting for
+ *    budget): items accumulate meanwhile and the next one leaves fuller ("smart batching"); full
+ *    requests go in parallel, up to `maxInFlight` per lane.
+ *
+ * Promises kept:
+ *  - `submit` resolves with that item's own result or rejects with its own error; every item is
+ *    answered exactly once, and an item is never sent after its deadline has passed;
+ *  - one caller's deadline never shortens its batch-mates': the acquire waits for the latest
+ *    deadline in line, the HTTP request is bounded by the configured timeouts only, and an item
+ *    whose own deadline passes while it waits is refused alone (`RATE_LIMITED` with
+ *    `retryAfter` when it waited for budget);
+ *  - one item's failure never fails its neighbours: Braze's per-item errors fail the items they
+ *    name; a whole-request rejection fails the items it names and puts the rest back in line; one
+ *    that names none halves the request (each half back in line) until the bad item stands
+ *    alone; one about what all items share (the campaign id) fails the lane at once after one
+ *    confirming request;
+ *  - what Braze provably did not process (a 429, a refused connection) goes back to the head of
+ *    the line and is tried again while its deadline allows.
+ */
+
+/** How much one request may carry. */
+export interface LaneCapacity {
+  /** Most items (merged slots) in one request. */
+  total: number;
+  /** Most items of one class in one request (e.g. per /users/track array). */
+  perClass?: Readonly<Record<string, number>>;
+  /** Most bytes of items in one request (each item's size from `bytesOf`). */
+  maxBytes?: number;
+}
+
+/** What differs per endpoint, as data and small functions. */
+export interface LaneSpec<I, R> {
+  /** Name for logs, stats and metrics (usually the endpoint). */
+  name: string;
+  endpoint: EndpointName;
+  capacity: LaneCapacity;
+  /** Items of different partitions travel in different lanes (never in one request). */
+  partition?(item: I): string;
+  /** The capacity class of an item (see `perClass`). */
+  classOf?(item: I): string;
+  bytesOf?(item: I): number;
+  /** Items with equal keys never share a request (Braze would keep only one of them). */
+  distinctBy?(item: I): string;
+  /** Items with equal keys share one slot of a request (two callers reading the same user). */
+  mergeBy?(item: I): string;
+  /** The request body for the items packed at a grant. */
+  body(items: readonly I[]): unknown;
+  /** One outcome per item of a 2xx answer: its value, or its own Error. */
+  results(answer: BrazeAnswer, items: readonly I[]): Array<R | Error>;
+  /** Items a whole-request rejection names, by index in the request. */
+  named?(err: UpstreamError, items: readonly I[]): Map<number, Error>;
+  /**
+   * Whether a whole-request rejection may concern what every item of the partition shares (a
+   * campaign id, a subscription group): confirmed with one item alone, then fails them all.
+   */
+  sharedRejection?(err: UpstreamError): boolean;
+  /** Braze said the request held too many items: the capacity to use from now on. */
+  learnCapacity?(err: UpstreamError, sent: number, current: LaneCapacity): LaneCapacity | undefined;
+  /** The error a lone item that Braze still rejects gets. */
+  alone?(err: UpstreamError, item: I): Error;
+}
+
+/** The flush policy and bounds, the same for every lane of a gateway. */
+export interface LaneSettings {
+  /** Longest the oldest item lingers for company before its request is asked for. */
+  windowMs: number;
+  /** A request is asked for once no item arrived for this long. */
+  idleMs: number;
+  /** Full requests of one lane out (or waiting for budget) at once. */
+  maxInFlight: number;
+  /** Items waiting in one endpoint's lanes; past it a newcomer is refused at once. */
+  maxQueued: number;
+  /** Tries of an item Braze did not process (429, refused connection) before it fails. */
+  maxAttempts: number;
+  log: Logger;
+  telemetry?: Telemetry;
+  now?: () => number;
+}
+
+interface Entry<I, R> {
+  item: I;
+  deadlineMs: number;
+  enqueuedMs: number;
+  cls: string;
+  bytes: number;
+  /** Most items a request holding this entry may carry (lowered by whole-request rejections). */
+  cap: number;
+  attempts: number;
+  lastError: Error | undefined;
+  resolve: (value: R) => void;
+  reject: (err: Error) => void;
+  done: boolean;
+}
+
+/** Counters for tests, logs, benchmarks and /readyz. */
+export interface DeliveryStats {
+  items: number;
+  requests: number;
+  /** Requests answered 2xx and the items they carried (fill ratio = carried / requests). */
+  delivered: number;
+  carried: number;
+  splits: number;
+  requeued: number;
+  expired: number;
+  refused: number;
+}
+
+const CONNECT_RETRY_BASE_MS = 100;
+
+/** One endpoint's lanes, one per partition, created on demand and dropped when idle. */
+export class Delivery<I, R> {
+  readonly spec: LaneSpec<I, R>;
+  readonly #client: BrazeClient;
+  readonly #settings: LaneSettings;
+  readonly #now: () => number;
+  readonly #lanes = new Map<string, Lane<I, R>>();
+  /** The capacity in force: the spec's, or lower once Braze said a request was too large. */
+  capacity: LaneCapacity;
+  /** Set by `drain`: every item's deadline is cut to it, and lanes ask for budget at once. */
+  drainUntilMs: number | undefined;
+  queued = 0;
+  readonly stats: DeliveryStats = {
+    items: 0,
+    requests: 0,
+    delivered: 0,
+    carried: 0,
+    splits: 0,
+    requeued: 0,
+    expired: 0,
+    refused: 0,
+  };
+  readonly #idleWaiters: Array<() => void> = [];
+
+  constructor(client: BrazeClient, spec: LaneSpec<I, R>, settings: LaneSettings) {
+    this.#client = client;
+    this.spec = spec;
+    this.#settings = settings;
+    this.#now = settings.now ?? Date.now;
+    this.capacity = spec.capacity;
+  }
+
+  /** Queue one item; resolves with its result once Braze accepted it, rejects with its own error. */
+  submit(item: I, deadlineMs: number): Promise<R> {
+    const now = this.#now();
+    if (this.queued >= this.#settings.maxQueued) {
+      this.stats.refused += 1;
+      return Promise.reject(
+        new RateLimitedError(
+          this.#client.retryHintMs(this.spec.endpoint),
+          `The gateway already holds ${this.queued} items waiting for ${this.spec.name}: retry later.`,
+        ),
+      );
+    }
+    const partition = this.spec.partition?.(item) ?? '';
+    let lane = this.#lanes.get(partition);
+    if (lane === undefined) {
+      lane = new Lane(this, partition, this.#client, this.#settings);
+      this.#lanes.set(partition, lane);
+    }
+    const until = this.drainUntilMs === undefined ? deadlineMs : Math.min(deadlineMs, this.drainUntilMs);
+    this.stats.items += 1;
+    return lane.push(item, until, now);
+  }
+
+  /** Send what waits now; items that cannot leave by `untilMs` are refused. */
+  drain(untilMs: number): Promise<void> {
+    this.drainUntilMs = untilMs;
+    for (const lane of this.#lanes.values()) lane.drain(untilMs);
+    return this.whenIdle();
+  }
+
+  /** Resolves once no item waits and no request is out. */
+  whenIdle(): Promise<void> {
+    if (this.#lanes.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** A lane with nothing queued and nothing out is forgotten (partitions come and go). */
+  laneIdle(lane: Lane<I, R>): void {
+    if (this.#lanes.get(lane.partition) === lane) this.#lanes.delete(lane.partition);
+    if (this.#lanes.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  /** Lanes that exist now (for tests and metrics). */
+  get laneCount(): number {
+    return this.#lanes.size;
+  }
+
+  /** Adopt a lower capacity for the rest of the process, and say so once. */
+  learn(next: LaneCapacity): boolean {
+    if (next.total >= this.capacity.total) return false;
+    this.#settings.log.warn(
+      { endpoint: this.spec.name, before: this.capacity.total, after: next.total },
+      'Braze says requests are too large for this workspace: adopting the lower per-request maximum (check BRAZE_CONTRACT)',
+    );
+    this.capacity = next;
+    return true;
+  }
+}
+
+/** One lane: the FIFO of one partition of one endpoint, and its requests. */
+class Lane<I, R> {
+  readonly partition: string;
+  readonly #owner: Delivery<I, R>;
+  readonly #client: BrazeClient;
+  readonly #settings: LaneSettings;
+  readonly #now: () => number;
+  #queue: Array<Entry<I, R>> = [];
+  /** Requests of this lane out or waiting for budget. */
+  #inFlight = 0;
+  /** The pending budget wait, if any: at most one per lane. */
+  #acquiring: { controller: AbortController; deadlineMs: number } | undefined;
+  #lastArrivalMs = 0;
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushAtMs = Infinity;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #expiryAtMs = Infinity;
+  /** After a refused connection: no request before then (backoff). */
+  #retryAtMs = 0;
+  /** A shared-payload rejection is being confirmed with this entry alone. */
+  #probe: { entry: Entry<I, R>; message: string | undefined } | undefined;
+  #probing = false;
+
+  constructor(owner: Delivery<I, R>, partition: string, client: BrazeClient, settings: LaneSettings) {
+    this.#owner = owner;
+    this.partition = partition;
+    this.#client = client;
+    this.#settings = settings;
+    this.#now = settings.now ?? Date.now;
+  }
+
+  get #spec(): LaneSpec<I, R> {
+    return this.#owner.spec;
+  }
+
+  push(item: I, deadlineMs: number, now: number): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const spec = this.#spec;
+      const entry: Entry<I, R> = {
+        item,
+        deadlineMs,
+        enqueuedMs: now,
+        cls: spec.classOf?.(item) ?? '',
+        bytes: spec.bytesOf?.(item) ?? 0,
+        cap: Infinity,
+        attempts: 0,
+        lastError: undefined,
+        resolve,
+        reject,
+        done: false,
+      };
+      this.#queue.push(entry);
+      this.#owner.queued += 1;
+      this.#lastArrivalMs = now;
+      this.#armExpiry(deadlineMs);
+      this.#kick();
+    });
+  }
+
+  drain(untilMs: number): void {
+    for (const e of this.#queue) if (e.deadlineMs > untilMs) e.deadlineMs = untilMs;
+    this.#armExpiry(untilMs);
+    // A wait for budget longer than the drain allows is asked again with the shorter deadline.
+    if (this.#acquiring !== undefined && this.#acquiring.deadlineMs > untilMs) {
+      this.#acquiring.controller.abort();
+    }
+    this.#kick();
+  }
+
+  // --- when to ask for a request ---
+
+  #kick(): void {
+    if (this.#acquiring !== undefined || this.#queue.length === 0) return this.#checkIdle();
+    if (this.#inFlight >= this.#settings.maxInFlight) return; // a completion kicks again
+    const now = this.#now();
+    if (now < this.#retryAtMs) return this.#armFlush(this.#retryAtMs);
+    const full = this.#urgent() || this.#fullWorth();
+    // Smart batching: a request that would leave part-empty waits while another of this lane is
+    // out; its items keep accumulating, and the completion kicks again.
+    if (!full && this.#inFlight > 0) return;
+    const at = full ? now : this.#readyAtMs(now);
+    if (at > now) return this.#armFlush(at);
+    this.#startRequest();
+  }
+
+  /** Items that go without lingering: a drain, a probe, split halves. */
+  #urgent(): boolean {
+    return (
+      this.#owner.drainUntilMs !== undefined || this.#probe !== undefined || this.#queue[0]!.cap !== Infinity
+    );
+  }
+
+  /** When a part-full request is worth asking for: the earliest of window and idle gap. */
+  #readyAtMs(now: number): number {
+    const oldest = this.#queue[0]!;
+    return Math.max(
+      now,
+      Math.min(oldest.enqueuedMs + this.#settings.windowMs, this.#lastArrivalMs + this.#settings.idleMs),
+    );
+  }
+
+  /** One request's worth is waiting: the next item would need another request anyway. */
+  #fullWorth(): boolean {
+    const cap = this.#owner.capacity;
+    if (this.#queue.length >= cap.total) return true;
+    if (cap.perClass === undefined) return false;
+    const counts = new Map<string, number>();
+    for (const e of this.#queue) {
+      const n = (counts.get(e.cls) ?? 0) + 1;
+      if (n >= (cap.perClass[e.cls] ?? Infinity)) return true;
+      counts.set(e.cls, n);
+    }
+    return false;
+  }
+
+  #armFlush(atMs: number): void {
+    if (this.#flushTimer !== undefined && this.#flushAtMs <= atMs) return;
+    clearTimeout(this.#flushTimer);
+    this.#flushAtMs = atMs;
+    this.#flushTimer = setTimeout(
+      () => {
+        this.#flushTimer = undefined;
+        this.#flushAtMs = Infinity;
+        this.#kick();
+      },
+      Math.max(0, atMs - this.#now()),
+    );
+  }
+
+  #checkIdle(): void {
+    if (this.#queue.length > 0 || this.#inFlight > 0) return;
+    clearTimeout(this.#flushTimer);
+    clearTimeout(this.#expiryTimer);
+    this.#flushTimer = undefined;
+    this.#expiryTimer = undefined;
+    this.#flushAtMs = Infinity;
+    this.#expiryAtMs = Infinity;
+    this.#owner.laneIdle(this);
+  }
+
+  // --- one request ---
+
+  #startRequest(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    this.#flushAtMs = Infinity;
+    const controller = new AbortController();
+    // The unit may serve any item in line, so the wait lasts as long as the latest deadline.
+    let deadlineMs = 0;
+    for (const e of this.#queue) if (e.deadlineMs > deadlineMs) deadlineMs = e.deadlineMs;
+    const acquiring = { controller, deadlineMs };
+    this.#acquiring = acquiring;
+    this.#inFlight += 1;
+    let taken: Array<Entry<I, R>> | undefined;
+    const spec = this.#spec;
+    this.#client
+      .sendAtGrant(
+        spec.endpoint,
+        () => {
+          // Granted: from now on another request may wait for budget.
+          if (this.#acquiring === acquiring) this.#acquiring = undefined;
+          taken = this.#pack();
+          queueMicrotask(() => this.#kick());
+          if (taken.length === 0) return undefined;
+          this.#owner.stats.requests += 1;
+          const oldestMs = Math.min(...taken.map((e) => e.enqueuedMs));
+          this.#settings.telemetry?.batchWait(spec.name, (this.#now() - oldestMs) / 1000);
+          this.#settings.telemetry?.batchRequest(spec.name, taken.length);
+          return spec.body(taken.map((e) => e.item));
+        },
+        { deadlineMs, signal: controller.signal },
+      )
+      .then(
+        (answer) => {
+          if (taken !== undefined && taken.length > 0 && answer !== undefined) this.#delivered(taken, answer);
+        },
+        (err: unknown) => {
+          if (taken === undefined) this.#notGranted(err, controller.signal.aborted);
+          else this.#failed(taken, err);
+        },
+      )
+      .catch((err: unknown) => {
+        // A bug in a spec's result mapping: answer the items rather than leave them hanging.
+        this.#settings.log.error({ err: String(err), endpoint: spec.name }, 'delivery: unexpected failure');
+        for (const e of taken ?? [])
+          this.#settle(e, new UpstreamError('network', 'Internal delivery failure.'));
+      })
+      .finally(() => {
+        if (this.#acquiring === acquiring) this.#acquiring = undefined;
+        this.#inFlight -= 1;
+        this.#kick();
+      });
+  }
+
+  /** At the grant: drop what expired, then take as many waiting items as one request holds. */
+  #pack(): Array<Entry<I, R>> {
+    this.#expire(this.#now());
+    if (this.#probe !== undefined) {
+      const { entry } = this.#probe;
+      const at = this.#queue.indexOf(entry);
+      if (at >= 0 && !entry.done) {
+        this.#queue.splice(at, 1);
+        this.#owner.queued -= 1;
+        this.#probing = true;
+        return [entry];
+      }
+      this.#probe = undefined; // the probe expired meanwhile: pack as usual
+    }
+    const spec = this.#spec;
+    const cap = this.#owner.capacity;
+    const taken: Array<Entry<I, R>> = [];
+    const kept: Array<Entry<I, R>> = [];
+    const perClass = new Map<string, number>();
+    const leftByClass = new Map<string, number>();
+    for (const e of this.#queue) leftByClass.set(e.cls, (leftByClass.get(e.cls) ?? 0) + 1);
+    const distinct = new Set<string>();
+    const merged = new Set<string>();
+    let slots = 0;
+    let limit = cap.total;
+    let bytes = 0;
+    let i = 0;
+    for (; i < this.#queue.length; i++) {
+      if (slots >= limit || this.#classesFull(perClass, leftByClass, cap)) break;
+      const e = this.#queue[i]!;
+      leftByClass.set(e.cls, leftByClass.get(e.cls)! - 1);
+      const mergeKey = spec.mergeBy?.(e.item);
+      if (mergeKey !== undefined && merged.has(mergeKey)) {
+        taken.push(e); // rides in a slot already taken
+        continue;
+      }
+      const classCount = perClass.get(e.cls) ?? 0;
+      const key = spec.distinctBy?.(e.item);
+      const fits =
+        slots + 1 <= e.cap &&
+        classCount < (cap.perClass?.[e.cls] ?? Infinity) &&
+        (cap.maxBytes === undefined || slots === 0 || bytes + e.bytes <= cap.maxBytes) &&
+        (key === undefined || !distinct.has(key));
+      if (!fits) {
+        kept.push(e);
+        continue;
+      }
+      taken.push(e);
+      slots += 1;
+      limit = Math.min(limit, e.cap);
+      bytes += e.bytes;
+      perClass.set(e.cls, classCount + 1);
+      if (key !== undefined) distinct.add(key);
+      if (mergeKey !== undefined) merged.add(mergeKey);
+    }
+    this.#queue = i === this.#queue.length ? kept : kept.concat(this.#queue.slice(i));
+    this.#owner.queued -= taken.length;
+    return taken;
+  }
+
+  /** Every class still waiting has filled its share of the request: nothing more can fit. */
+  #classesFull(perClass: Map<string, number>, left: Map<string, number>, cap: LaneCapacity): boolean {
+    if (cap.perClass === undefined) return false;
+    for (const [cls, n] of left) {
+      if (n > 0 && (perClass.get(cls) ?? 0) < (cap.perClass[cls] ?? Infinity)) return false;
+    }
+    return true;
+  }
+
+  // --- outcomes ---
+
+  #delivered(taken: Array<Entry<I, R>>, answer: BrazeAnswer): void {
+    const stats = this.#owner.stats;
+    stats.delivered += 1;
+    stats.carried += taken.length;
+    if (this.#probe !== undefined && this.#probing) {
+      // The probe went through: the rejection was about some other item. Split as usual.
+      this.#probe = undefined;
+      this.#probing = false;
+    }
+    const outcomes = this.#spec.results(
+      answer,
+      taken.map((e) => e.item),
+    );
+    taken.forEach((e, i) => {
+      const outcome =
+        i < outcomes.length ? outcomes[i] : new UpstreamError('network', 'No outcome recorded.');
+      this.#settle(e, outcome as R | Error);
+    });
+  }
+
+  /** The wait for budget ended without a unit: refused, aborted, or the circuit is open. */
+  #notGranted(err: unknown, aborted: boolean): void {
+    if (aborted) return; // the lane let go on purpose (everyone expired, or a drain)
+    const now = this.#now();
+    if (err instanceof RateLimitedError) {
+      // No unit before the latest deadline in line: every item that was waiting then is refused.
+      const refused = this.#failWhere(
+        (e) => e.deadlineMs <= now + err.retryAfterMs,
+        (e) => e.lastError ?? err,
+      );
+      this.#owner.stats.expired += refused;
+      // Refused although someone could have waited (the budget is closing): don't spin.
+      if (refused === 0) this.#retryAtMs = Math.max(this.#retryAtMs, now + Math.max(10, err.retryAfterMs));
+      return;
+    }
+    // The circuit is open (or the path failed before sending): fail fast, everyone in line.
+    const error = err instanceof Error ? err : new UpstreamError('network', 'Braze request failed.');
+    this.#failWhere(
+      () => true,
+      () => error,
+    );
+  }
+
+  #failed(taken: Array<Entry<I, R>>, err: unknown): void {
+    const spec = this.#spec;
+    const probe = this.#probing ? this.#probe : undefined;
+    this.#probing = false;
+    // Braze did not process it (429): back to the head of the line, unless tried enough.
+    if (err instanceof RateLimitedError) return this.#requeue(taken, err, 0);
+    if (!(err instanceof UpstreamError)) {
+      const error = err instanceof Error ? err : new UpstreamError('network', 'Braze request failed.');
+      for (const e of taken) this.#settle(e, error);
+      return;
+    }
+    if (!err.mayHaveBeenProcessed && err.kind !== 'circuit_open') {
+      // Never reached Braze (refused connection): back in line after a jittered backoff.
+      const attempt = Math.max(...taken.map((e) => e.attempts)) + 1;
+      const backoffMs = Math.round(CONNECT_RETRY_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      if (attempt < this.#settings.maxAttempts)
+        this.#settings.log.warn({ endpoint: spec.name, attempt, backoffMs }, 'Braze unreachable; retrying');
+      this.#requeue(taken, err, backoffMs);
+      return;
+    }
+    if (err.kind !== 'rejected') {
+      // About the request, not its content (401, 403, 5xx, timeout, reset): the same for all.
+      for (const e of taken) this.#settle(e, err);
+      return;
+    }
+    const items = taken.map((e) => e.item);
+    // Too many items for this workspace: adopt its real maximum, and everything goes again.
+    const learned = spec.learnCapacity?.(err, taken.length, this.#owner.capacity);
+    if (learned !== undefined && this.#owner.learn(learned)) return this.#putBack(taken);
+    if (probe !== undefined) {
+      this.#probe = undefined;
+      if (err.brazeMessage === probe.message) {
+        // The item alone meets the same refusal: it is about what they all share.
+        const error = this.#aloneError(err, probe.entry.item);
+        this.#settle(probe.entry, error);
+        this.#failWhere(
+          () => true,
+          () => error,
+        );
+        return;
+      }
+    }
+    const named = spec.named?.(err, items) ?? new Map<number, Error>();
+    if (named.size > 0) {
+      const rest: Array<Entry<I, R>> = [];
+      taken.forEach((e, i) => {
+        const error = named.get(i);
+        if (error !== undefined) this.#settle(e, error);
+        else rest.push(e);
+      });
+      return this.#putBack(rest);
+    }
+    if (taken.length === 1) return this.#settle(taken[0]!, this.#aloneError(err, items[0]!));
+    if (probe === undefined && taken[0]!.cap === Infinity && spec.sharedRejection?.(err) === true) {
+      // Confirm with one item alone before failing the whole lane; should the item go through,
+      // the others are halved as below.
+      this.#probe = { entry: taken[0]!, message: err.brazeMessage };
+      this.#owner.stats.splits += 1;
+      const half = Math.ceil((taken.length - 1) / 2);
+      for (const e of taken.slice(1)) e.cap = Math.min(e.cap, half);
+      return this.#putBack(taken);
+    }
+    // Names none: halve it, each half back at the head, until the bad item stands alone.
+    this.#owner.stats.splits += 1;
+    const half = Math.ceil(taken.length / 2);
+    for (const e of taken) e.cap = Math.min(e.cap, half);
+    this.#putBack(taken);
+  }
+
+  #aloneError(err: UpstreamError, item: I): Error {
+    return (
+      this.#spec.alone?.(err, item) ??
+      new BadInputError(
+        `Braze rejected this item: ${err.brazeMessage ?? `status ${err.status ?? 'unknown'}`}`,
+      )
+    );
+  }
+
+  /** Not processed by Braze: back at the head, tried again after `delayMs` while deadlines allow. */
+  #requeue(taken: Array<Entry<I, R>>, err: Error, delayMs: number): void {
+    const again: Array<Entry<I, R>> = [];
+    for (const e of taken) {
+      e.attempts += 1;
+      e.lastError = err;
+      if (e.attempts >= this.#settings.maxAttempts) this.#settle(e, err);
+      else again.push(e);
+    }
+    if (delayMs > 0) this.#retryAtMs = Math.max(this.#retryAtMs, this.#now() + delayMs);
+    this.#putBack(again);
+  }
+
+  #putBack(entries: Array<Entry<I, R>>): void {
+    const live = entries.filter((e) => !e.done);
+    if (live.length === 0) return;
+    this.#owner.stats.requeued += live.length;
+    this.#queue = live.concat(this.#queue);
+    this.#owner.queued += live.length;
+    for (const e of live) this.#armExpiry(e.deadlineMs);
+  }
+
+  // --- deadlines ---
+
+  #armExpiry(deadlineMs: number): void {
+    if (deadlineMs >= this.#expiryAtMs) return;
+    clearTimeout(this.#expiryTimer);
+    this.#expiryAtMs = deadlineMs;
+    this.#expiryTimer = setTimeout(
+      () => {
+        this.#expiryTimer = undefined;
+        this.#expiryAtMs = Infinity;
+        this.#expire(this.#now());
+        this.#kick();
+      },
+      Math.max(0, deadlineMs - this.#now()),
+    );
+  }
+
+  /** Refuse every waiting item whose deadline has passed; re-arm for the next one. */
+  #expire(now: number): void {
+    const waitingForBudget = this.#acquiring !== undefined;
+    const expired = this.#failWhere(
+      (e) => e.deadlineMs <= now,
+      (e) => e.lastError ?? this.#expiryError(waitingForBudget),
+    );
+    this.#owner.stats.expired += expired;
+    // Nobody left to use a unit: stop waiting for one.
+    if (this.#queue.length === 0 && this.#acquiring !== undefined) this.#acquiring.controller.abort();
+    let next = Infinity;
+    for (const e of this.#queue) if (e.deadlineMs < next) next = e.deadlineMs;
+    if (next !== Infinity) this.#armExpiry(next);
+  }
+
+  #expiryError(waitingForBudget: boolean): Error {
+    if (waitingForBudget) return new RateLimitedError(this.#client.retryHintMs(this.#spec.endpoint));
+    return new UpstreamError(
+      'timeout',
+      `Braze did not take this item before its deadline (requests to ${this.#spec.name} are slow); it was never sent.`,
+      undefined,
+      undefined,
+      undefined,
+      false,
+    );
+  }
+
+  /** Take the waiting entries `pred` picks out of the line and fail each; returns how many. */
+  #failWhere(pred: (e: Entry<I, R>) => boolean, errorOf: (e: Entry<I, R>) => Error): number {
+    const failed: Array<Entry<I, R>> = [];
+    const kept: Array<Entry<I, R>> = [];
+    for (const e of this.#queue) (pred(e) ? failed : kept).push(e);
+    if (failed.length === 0) return 0;
+    this.#queue = kept;
+    this.#owner.queued -= failed.length;
+    for (const e of failed) this.#settle(e, errorOf(e));
+    return failed.length;
+  }
+
+  #settle(e: Entry<I, R>, outcome: R | Error): void {
+    if (e.done) return;
+    e.done = true;
+    if (outcome instanceof Error) e.reject(outcome);
+    else e.resolve(outcome);
+  }
+}
