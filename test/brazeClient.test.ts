@@ -200,4 +200,106 @@ describe('BrazeClient.send', () => {
     expect([err.kind, err.mayHaveBeenProcessed]).toEqual(['timeout', false]);
     expect(sim.count()).toBe(0);
   });
+
+  it("gives up after three 429s and reports RATE_LIMITED with the time to Braze's reset", async () => {
+    sim = await startSimulator({ apiKey: TEST_API_KEY });
+    const resetS = Math.floor(Date.now() / 1000) + 4;
+    sim.injectFault({
+      path: '/users/track',
+      status: 429,
+      body: { message: 'Too Many Requests' },
+      headers: {
+        'x-ratelimit-limit': '100',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': String(resetS),
+      },
+      times: Infinity,
+    });
+    // A budget that always grants: the 429s come from Braze alone.
+    const budget: RateBudget = {
+      acquire: async () => ({ ok: true }),
+      observe() {},
+      retryHintMs: () => 1_000,
+      async close() {},
+    };
+    const { client: c, lines } = clientFor(sim.url, { budget });
+    const err = (await failure(c.send('users.track', trackBody, { deadlineMs: soon() }))) as RateLimitedError;
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect(err.retryAfterSec).toBeGreaterThanOrEqual(2);
+    expect(err.retryAfterSec).toBeLessThanOrEqual(4);
+    expect(err.message).toMatch(/Braze answered 429 for \/users\/track/);
+    expect(sim.count('/users/track')).toBe(3);
+    expect(lines.filter((l) => l.includes('retrying after the reset'))).toHaveLength(2);
+  });
+
+  it('regression: a half-open trial refused by the budget does not keep the circuit open', async () => {
+    sim = await startSimulator({ apiKey: TEST_API_KEY });
+    let refuse = false;
+    const budget: RateBudget = {
+      acquire: async () => (refuse ? { ok: false, retryAfterMs: 1_000 } : { ok: true }),
+      observe() {},
+      retryHintMs: () => 1_000,
+      async close() {},
+    };
+    let nowMs = 1_800_000_000_000;
+    const { log } = memoryLogger();
+    client = new BrazeClient({
+      restEndpoint: sim.url,
+      apiKey: TEST_API_KEY,
+      connectTimeoutMs: 1_000,
+      headersTimeoutMs: 5_000,
+      bodyTimeoutMs: 5_000,
+      connections: 4,
+      budget,
+      log,
+      now: () => nowMs,
+      breakerThreshold: 1,
+      breakerCooldownMs: 1_000,
+    });
+    const c = client;
+    const far = () => nowMs + 60_000;
+    sim.injectFault({ path: '/users/track', status: 503 });
+    expect(
+      ((await failure(c.send('users.track', trackBody, { deadlineMs: far() }))) as UpstreamError).kind,
+    ).toBe('server');
+    expect(c.breakerState).toBe('open');
+    nowMs += 1_500; // cooldown over: half-open
+    refuse = true; // the would-be trial is refused by the budget before anything is sent
+    expect(await failure(c.send('users.track', trackBody, { deadlineMs: far() }))).toBeInstanceOf(
+      RateLimitedError,
+    );
+    // …and a lane that gives up before its grant: nothing was reserved either.
+    const controller = new AbortController();
+    controller.abort();
+    refuse = false;
+    expect(
+      await c.sendAtGrant('users.track', () => undefined, { deadlineMs: far(), signal: controller.signal }),
+    ).toBe(undefined);
+    // The next request is the trial; it succeeds and closes the circuit.
+    const ok = await c.send('users.track', trackBody, { deadlineMs: far() });
+    expect(ok.status).toBe(201);
+    expect(c.breakerState).toBe('closed');
+  });
+
+  it("retries a refused connection only within the caller's deadline", async () => {
+    sim = await startSimulator({ apiKey: TEST_API_KEY });
+    const url = sim.url;
+    await sim.close();
+    sim = undefined;
+    const { client: c, lines } = clientFor(url);
+    // Backoff is 50–150 ms: a 30 ms deadline leaves no room for a second try.
+    const started = Date.now();
+    const err = (await failure(
+      c.send('users.track', trackBody, { deadlineMs: Date.now() + 30 }),
+    )) as UpstreamError;
+    expect([err.kind, err.mayHaveBeenProcessed]).toEqual(['network', false]);
+    expect(lines.filter((l) => l.includes('Braze unreachable; retrying'))).toHaveLength(0);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    // With room, it tries three times in all.
+    const again = (await failure(
+      c.send('users.track', trackBody, { deadlineMs: Date.now() + 5_000 }),
+    )) as UpstreamError;
+    expect(again.kind).toBe('network');
+    expect(lines.filter((l) => l.includes('Braze unreachable; retrying'))).toHaveLength(2);
+  });
 });

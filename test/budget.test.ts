@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_RATE_LIMITS, type RateGroupName, type RateLimit } from '../src/budget/groups.js';
 import { RateBudgetService } from '../src/budget/rateBudget.js';
 import { memoryLogger } from './helpers.js';
@@ -150,5 +150,68 @@ describe('RateBudgetService (memory)', () => {
     const r = await b.acquire('users.track', now());
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.retryAfterMs).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('RateBudgetService waiting queue (fake clock)', () => {
+  // A limit of 1 per 1 s window, starting 100 ms into a window; timers and Date are faked.
+  function oneEverySecond() {
+    vi.useFakeTimers({ now: 1_800_000_000_100 });
+    return budget({ 'users.identity': { limit: 1, windowSec: 1 } }, { now: () => Date.now() }).b;
+  }
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+  const outcome = (p: Promise<{ ok: boolean }>) => p.then((r) => (r.ok ? 'ok' : 'refused'));
+
+  it('regression: after the pump refuses every waiter, a newcomer is still served (the queue never wedges)', async () => {
+    const b = oneEverySecond();
+    expect((await b.acquire('users.identity', Date.now() + 5_000)).ok).toBe(true);
+    // Three waiters whose deadlines end before the next window: all refused by their deadline.
+    const doomed = [1, 2, 3].map(() => outcome(b.acquire('users.identity', Date.now() + 300)));
+    await vi.advanceTimersByTimeAsync(400);
+    expect(await Promise.all(doomed)).toEqual(['refused', 'refused', 'refused']);
+    // A first waiter served at the next window, two refused by the pump there (next-next is too late).
+    const served = outcome(b.acquire('users.identity', Date.now() + 1_000));
+    const pumpRefused = [1, 2].map(() => outcome(b.acquire('users.identity', Date.now() + 1_000)));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await served).toBe('ok');
+    expect(await Promise.all(pumpRefused)).toEqual(['refused', 'refused']);
+    // The queue is empty of live waiters now; a newcomer waits for the next window and gets it.
+    const newcomer = outcome(b.acquire('users.identity', Date.now() + 5_000));
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(await newcomer).toBe('ok');
+    expect((await b.snapshot()).find((g) => g.group === 'users.identity')!.waiting).toBe(0);
+  });
+
+  it('serves waiters in arrival order across windows, rescheduling after each (no newcomer skips ahead)', async () => {
+    const b = oneEverySecond();
+    expect((await b.acquire('users.identity', Date.now() + 10_000)).ok).toBe(true);
+    const order: string[] = [];
+    const waiters = ['a', 'b', 'c'].map((name) =>
+      b.acquire('users.identity', Date.now() + 10_000).then((r) => order.push(`${name}:${r.ok}`)),
+    );
+    // Right at the next window's start, before the pump's timer (with its jitter, here 14 ms)
+    // fires, a newcomer arrives: the unit must still go to `a`, who waited first.
+    vi.spyOn(Math, 'random').mockReturnValue(0.99);
+    await vi.advanceTimersByTimeAsync(900);
+    const late = b.acquire('users.identity', Date.now() + 10_000).then((r) => order.push(`late:${r.ok}`));
+    await vi.advanceTimersByTimeAsync(4_000);
+    await Promise.all([...waiters, late]);
+    expect(order).toEqual(['a:true', 'b:true', 'c:true', 'late:true']);
+    expect(b.stats.granted).toBe(5);
+  });
+
+  it('lets an aborted waiter go and gives its unit to the next one', async () => {
+    const b = oneEverySecond();
+    expect((await b.acquire('users.identity', Date.now() + 10_000)).ok).toBe(true);
+    const controller = new AbortController();
+    const gone = b.acquire('users.identity', Date.now() + 10_000, { signal: controller.signal });
+    const next = outcome(b.acquire('users.identity', Date.now() + 10_000));
+    controller.abort();
+    expect(await gone).toEqual({ ok: false, retryAfterMs: 0 });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await next).toBe('ok');
   });
 });

@@ -358,6 +358,8 @@ export class RateBudgetService implements RateBudget {
     signal: AbortSignal | undefined,
     firstWaitMs: number,
   ): Promise<AcquireResult> {
+    // Aborted while the first take was on its way: not wanted any more.
+    if (signal?.aborted === true) return Promise.resolve({ ok: false, retryAfterMs: 0 });
     const startedMs = this.#now();
     const group = queue.group;
     const promise = new Promise<AcquireResult>((resolve) => {

@@ -1,22 +1,21 @@
-import type { BrazeClient } from '../braze/client.js';
 import type { WireResponse } from '../braze/wire.js';
 import { BadInputError } from '../errors.js';
 import { ENDPOINTS, type EndpointName } from '../braze/endpoints.js';
-import { Delivery, type LaneCapacity, type LaneSettings, type LaneSpec } from './lane.js';
+import { Delivery, type LaneCapacity, type LaneClient, type LaneSettings, type LaneSpec } from './lane.js';
 
 /**
  * The delivery engine of one gateway: it creates every endpoint's lanes, so shutdown drains them
  * all without a hand-kept list, and /readyz can show what each has learned.
  */
 export class DeliveryEngine {
-  readonly #client: BrazeClient;
+  readonly #client: LaneClient;
   readonly #settings: LaneSettings;
   /** Most items per request whatever the endpoint allows (1 turns batching off). */
   readonly maxItems: number;
   // Deliveries of every item and result type; only their common surface is used here.
   readonly #deliveries: Array<Delivery<never, unknown>> = [];
 
-  constructor(client: BrazeClient, settings: LaneSettings, opts: { maxItems?: number } = {}) {
+  constructor(client: LaneClient, settings: LaneSettings, opts: { maxItems?: number } = {}) {
     this.#client = client;
     this.#settings = settings;
     this.maxItems = opts.maxItems ?? Infinity;

@@ -38,6 +38,9 @@ import type { Telemetry } from '../metrics.js';
  *    the line and is tried again while its deadline allows.
  */
 
+/** What a lane needs of the Braze client: the one upstream path, packed at the grant. */
+export type LaneClient = Pick<BrazeClient, 'sendAtGrant' | 'retryHintMs'>;
+
 /** How much one request may carry. */
 export interface LaneCapacity {
   /** Most items (merged slots) in one request. */
@@ -130,7 +133,7 @@ const CONNECT_RETRY_BASE_MS = 100;
 /** One endpoint's lanes, one per partition, created on demand and dropped when idle. */
 export class Delivery<I, R> {
   readonly spec: LaneSpec<I, R>;
-  readonly #client: BrazeClient;
+  readonly #client: LaneClient;
   readonly #settings: LaneSettings;
   readonly #now: () => number;
   readonly #lanes = new Map<string, Lane<I, R>>();
@@ -151,7 +154,7 @@ export class Delivery<I, R> {
   };
   readonly #idleWaiters: Array<() => void> = [];
 
-  constructor(client: BrazeClient, spec: LaneSpec<I, R>, settings: LaneSettings) {
+  constructor(client: LaneClient, spec: LaneSpec<I, R>, settings: LaneSettings) {
     this.#client = client;
     this.spec = spec;
     this.#settings = settings;
@@ -222,7 +225,7 @@ export class Delivery<I, R> {
 class Lane<I, R> {
   readonly partition: string;
   readonly #owner: Delivery<I, R>;
-  readonly #client: BrazeClient;
+  readonly #client: LaneClient;
   readonly #settings: LaneSettings;
   readonly #now: () => number;
   #queue: Array<Entry<I, R>> = [];
@@ -241,7 +244,7 @@ class Lane<I, R> {
   #probe: { entry: Entry<I, R>; message: string | undefined } | undefined;
   #probing = false;
 
-  constructor(owner: Delivery<I, R>, partition: string, client: BrazeClient, settings: LaneSettings) {
+  constructor(owner: Delivery<I, R>, partition: string, client: LaneClient, settings: LaneSettings) {
     this.#owner = owner;
     this.partition = partition;
     this.#client = client;
@@ -292,6 +295,7 @@ class Lane<I, R> {
   #kick(): void {
     if (this.#acquiring !== undefined || this.#queue.length === 0) return this.#checkIdle();
     if (this.#inFlight >= this.#settings.maxInFlight) return; // a completion kicks again
+    if (this.#probing) return; // a confirming request is out: its answer decides for everyone
     const now = this.#now();
     if (now < this.#retryAtMs) return this.#armFlush(this.#retryAtMs);
     const full = this.#urgent() || this.#fullWorth();
@@ -424,7 +428,7 @@ class Lane<I, R> {
         this.#probing = true;
         return [entry];
       }
-      this.#probe = undefined; // the probe expired meanwhile: pack as usual
+      if (!this.#probing) this.#probe = undefined; // the probe expired meanwhile: pack as usual
     }
     const spec = this.#spec;
     const cap = this.#owner.capacity;
@@ -440,12 +444,18 @@ class Lane<I, R> {
     let bytes = 0;
     let i = 0;
     for (; i < this.#queue.length; i++) {
-      if (slots >= limit || this.#classesFull(perClass, leftByClass, cap)) break;
+      const full = slots >= limit || this.#classesFull(perClass, leftByClass, cap);
+      // Full: only items riding in a slot already taken (reads of the same user) still join.
+      if (full && spec.mergeBy === undefined) break;
       const e = this.#queue[i]!;
       leftByClass.set(e.cls, leftByClass.get(e.cls)! - 1);
       const mergeKey = spec.mergeBy?.(e.item);
       if (mergeKey !== undefined && merged.has(mergeKey)) {
         taken.push(e); // rides in a slot already taken
+        continue;
+      }
+      if (full) {
+        kept.push(e);
         continue;
       }
       const classCount = perClass.get(e.cls) ?? 0;
