@@ -277,8 +277,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         const drained = core.drain(drainUntil);
         while (inFlight > 0 && Date.now() < until) {
           server.closeIdleConnections();
-          await Promise.race([drained, new Promise((r) => setTimeout(r, 10))]);
+          // A timer, not just `drained`: once that settles, awaiting it alone would spin without
+          // ever letting the answers' sockets finish.
+          await new Promise((r) => setTimeout(r, 10));
         }
+        await drained;
         server.closeIdleConnections();
         if (inFlight > 0)
           log.error({ inFlight }, 'shutdown: requests still in flight after the timeout; closing');

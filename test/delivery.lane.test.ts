@@ -437,9 +437,11 @@ describe('failures', () => {
     const d = delivery();
     const outs = ids('k', 3).map((id) => submit(d, id));
     await vi.advanceTimersByTimeAsync(2);
-    await braze.grant(); // answered 429: nothing processed
+    await braze.grant(); // answered 429 (reset in 1 s): nothing processed
     const behind = submit(d, 'z');
-    await vi.advanceTimersByTimeAsync(2);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(braze.pending).toHaveLength(0); // nothing goes before Braze's reset
+    await vi.advanceTimersByTimeAsync(1);
     await braze.grant(); // the 429ed items first, then the newcomer
     expect((await Promise.all([...outs, behind])).every((o) => o.ok)).toBe(true);
     expect(braze.sent).toEqual([ids('k', 3), [...ids('k', 3), 'z']]);
@@ -449,7 +451,7 @@ describe('failures', () => {
       throw new RateLimitedError(1_000);
     };
     const stuck = submit(d, 'stuck');
-    await vi.advanceTimersByTimeAsync(20);
+    await vi.advanceTimersByTimeAsync(2_100);
     const r = await stuck;
     expect(!r.ok && r.error instanceof RateLimitedError).toBe(true);
     expect(braze.sent.filter((b) => b.includes('stuck'))).toHaveLength(3);

@@ -116,6 +116,25 @@ describe('triggerCampaign', () => {
     expect(r[2]!.error!.message).toContain('not an email address');
   });
 
+  it('regression: an unknown campaign for 50 recipients costs one request and one confirming request, not 99', async () => {
+    stack = await startStack();
+    const res = await stack.gql<{ triggerCampaign: { recipients: RecipientResult[] } }>(TRIGGER, {
+      i: {
+        campaignId: 'no-such-campaign',
+        recipients: Array.from({ length: 50 }, (_, i) => ({ user: { externalId: `m-${i}` } })),
+      },
+    });
+    const r = res.body.data!.triggerCampaign.recipients;
+    expect(r).toHaveLength(50);
+    for (const item of r) {
+      expect(item.ok).toBe(false);
+      expect(item.error!.code).toBe('BAD_USER_INPUT');
+      expect(item.error!.message).toContain('Invalid Campaign ID');
+    }
+    const sent = stack.sim.requests.filter((q) => q.path === '/campaigns/trigger/send');
+    expect(sent.map((q) => (q.body as { recipients: unknown[] }).recipients.length)).toEqual([50, 1]);
+  });
+
   it('sends a broadcast as one request in the broadcast group', async () => {
     stack = await startStack();
     const campaignId = await apiCampaignId(stack);

@@ -62,4 +62,56 @@ describe('graceful shutdown', () => {
     expect(answeredMs).toBeLessThan(8_000);
     expect(code).toBe(0);
   });
+
+  it('regression: SIGTERM while a caller waits for budget answers it (RATE_LIMITED) and exits 0 well within 25 s', async () => {
+    // One unit an hour: the first item takes it, the second waits for the next hour's window.
+    const limited = await startSimulator({
+      apiKey: TEST_API_KEY,
+      rateLimits: { 'users.track': { limit: 1, windowSec: 3_600 } },
+    });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/replica.ts'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        BRAZE_API_KEY: TEST_API_KEY,
+        BRAZE_REST_ENDPOINT: limited.url,
+        RATE_LIMIT_USERS_TRACK: '1/1h',
+        REQUEST_DEADLINE_MAX_MS: '3600000',
+        LOG_LEVEL: 'warn',
+      },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 400 && !/"url"/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+    const url = /\{"url":"([^"]+)"\}/.exec(out)![1]!;
+    const track = (id: string, deadlineMs: number) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-deadline-ms': String(deadlineMs) },
+        body: JSON.stringify({ query: TRACK_EVENTS, variables: { events: [event(id, 'budget')] } }),
+      }).then(
+        async (r) => ((await r.json()) as { data: { trackEvents: ItemResult[] } }).data.trackEvents[0]!,
+      );
+    const first = await track('w-1', 10_000);
+    expect(first.ok).toBe(true);
+    const waiting = track('w-2', 3_600_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(limited.count('/users/track')).toBe(1);
+    const stoppedAt = Date.now();
+    child.kill('SIGTERM');
+    const answer = await waiting;
+    const [code] = (await once(child, 'exit')) as [number];
+    const tookMs = Date.now() - stoppedAt;
+    await limited.close();
+    console.log(
+      `SIGTERM with a caller waiting for budget: ${JSON.stringify(answer)}, exit ${code} after ${tookMs} ms`,
+    );
+    expect(answer.ok).toBe(false);
+    expect(answer.error!.code).toBe('RATE_LIMITED');
+    expect(answer.error!.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(limited.requests.filter((r) => r.path === '/users/track')).toHaveLength(1); // never sent
+    expect(code).toBe(0);
+    expect(tookMs).toBeLessThan(5_000);
+  });
 });

@@ -181,6 +181,23 @@ describe('trackEvents', () => {
     expect(s.logs.join('')).toContain('check BRAZE_CONTRACT');
     expect(exported(s.sim, 'm-5')?.purchases?.[0]).toMatchObject({ name: 'plan', count: 1 });
     expect(exported(s.sim, 'm-49')?.custom_events?.[0]).toMatchObject({ name: 'app_opened', count: 1 });
+    // The workspace's real maximum is kept for the rest of the process: no second 400, and it shows.
+    const more = await s.gql<{ trackEvents: ItemResult[] }>(TRACK_EVENTS, {
+      events: Array.from({ length: 80 }, (_, i) => event(`n-${i}`)),
+    });
+    expect(more.body.data!.trackEvents.every((r) => r.ok)).toBe(true);
+    const after = s.sim.requests.filter((r) => r.path === TRACK).slice(3);
+    expect(after.map((r) => [r.status, (r.body as { events: unknown[] }).events.length])).toEqual([
+      [201, 75],
+      [201, 5],
+    ]);
+    const ready = (await (await fetch(s.gw.url.replace('/graphql', '/readyz'))).json()) as {
+      lanes: Array<{ endpoint: string; maxItemsPerRequest: number; learned: boolean }>;
+    };
+    expect(ready.lanes.find((l) => l.endpoint === 'users.track')).toMatchObject({
+      maxItemsPerRequest: 75,
+      learned: true,
+    });
   });
 
   it('fails every item of a request with UPSTREAM_ERROR on a Braze 5xx, without splitting', async () => {

@@ -45,6 +45,34 @@ describe('users(externalIds) and user(ref)', () => {
     expect(sent.map((r) => r.body.external_ids!.length)).toEqual([50, 50, 20]);
   });
 
+  it('shares export requests between 300 concurrent single-id reads: ≤ ceil(300/50) + 1 = 7 requests', async () => {
+    // Warm keep-alive connections first, as a long-running client would have them.
+    await Promise.all(Array.from({ length: 300 }, () => stack.gql('{ __typename }')));
+    const before = exportRequests().length;
+    const ids = Array.from({ length: 300 }, (_, i) => (i < 130 ? `a-${i}` : `nobody-${i}`));
+    const answers = await Promise.all(
+      ids.map((id) =>
+        stack.gql<{ user: { externalId: string; firstName: string } | null }>(
+          'query ($id: ID!) { user(ref: { externalId: $id }) { externalId firstName } }',
+          { id },
+        ),
+      ),
+    );
+    answers.forEach((a, i) => {
+      expect(a.body.errors).toBeUndefined();
+      if (i < 130) expect(a.body.data!.user).toEqual({ externalId: `a-${i}`, firstName: `First ${i}` });
+      else expect(a.body.data!.user).toBeNull();
+    });
+    const sent = exportRequests().slice(before);
+    const perRequest = sent.map((r) => r.body.external_ids!.length);
+    console.log(
+      `300 concurrent single-id reads → ${sent.length} /users/export/ids requests (${perRequest.join(', ')} ids)`,
+    );
+    expect(perRequest.reduce((a, b) => a + b, 0)).toBe(300);
+    expect(perRequest.every((n) => n <= 50)).toBe(true);
+    expect(sent.length).toBeLessThanOrEqual(7);
+  });
+
   it('exports only the fields the selection needs, across fragments', async () => {
     const before = exportRequests().length;
     const res = await stack.gql<{ user: { firstName: string; email: string } }>(

@@ -540,8 +540,9 @@ class Lane<I, R> {
     const spec = this.#spec;
     const probe = this.#probing ? this.#probe : undefined;
     this.#probing = false;
-    // Braze did not process it (429): back to the head of the line, unless tried enough.
-    if (err instanceof RateLimitedError) return this.#requeue(taken, err, 0);
+    // Braze did not process it (429): back to the head of the line, not before Braze's reset
+    // (the budget also knows the window is spent), unless tried enough.
+    if (err instanceof RateLimitedError) return this.#requeue(taken, err, err.retryAfterMs);
     if (!(err instanceof UpstreamError)) {
       const error = err instanceof Error ? err : new UpstreamError('network', 'Braze request failed.');
       for (const e of taken) this.#settle(e, error);
