@@ -318,6 +318,21 @@ describe('deadlines', () => {
     expect(braze.sent).toEqual([['c']]);
   });
 
+  it('refuses at once the items the budget says cannot be served before their deadline', async () => {
+    braze.autoGrant = false;
+    const d = delivery();
+    const short = submit(d, 'short', 1_000);
+    const long = submit(d, 'long', 60_000);
+    await vi.advanceTimersByTimeAsync(2);
+    braze.pending[0]!.opts.onBudgetWait!(Date.now() + 5_000); // next unit in 5 s
+    const s = await short; // answered now, not after its 1 s deadline
+    expect(!s.ok && s.error instanceof RateLimitedError && s.error.retryAfterSec).toBe(5);
+    expect(braze.pending).toHaveLength(1);
+    await braze.grant();
+    expect(await long).toEqual({ ok: true, value: 'done:long' });
+    expect(braze.sent).toEqual([['long']]);
+  });
+
   it('refuses a newcomer at once when the lanes already hold their bound', async () => {
     braze.autoGrant = false;
     const d = delivery({}, { maxQueued: 3 });

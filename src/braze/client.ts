@@ -40,6 +40,8 @@ export interface SendOptions {
   deadlineMs: number;
   /** Aborting stops a wait for budget: the request is no longer wanted. */
   signal?: AbortSignal;
+  /** Told when the request starts waiting for budget, with the earliest time a unit may free up. */
+  onBudgetWait?: (untilMs: number) => void;
   /** Query-string parameters for GET endpoints; arrays repeat the key. */
   query?: Record<string, string | number | boolean | readonly string[] | undefined>;
 }
@@ -166,7 +168,11 @@ export class BrazeClient {
     let body: unknown;
     for (let attempt = 1; ; attempt++) {
       // 2. acquire: one unit of the group's budget, waiting no later than the caller's deadline.
-      const grant = await this.#budget.acquire(group, opts.deadlineMs, { audience, signal: opts.signal });
+      const grant = await this.#budget.acquire(group, opts.deadlineMs, {
+        audience,
+        signal: opts.signal,
+        onWait: opts.onBudgetWait,
+      });
       if (!grant.ok) throw new RateLimitedError(grant.retryAfterMs);
 
       // 3. pack: what goes in the request is decided now, at the grant.

@@ -20,6 +20,11 @@ export interface AcquireOptions {
   audience?: string;
   /** Aborting stops the wait: the caller no longer wants the unit (resolves `{ ok: false }`). */
   signal?: AbortSignal;
+  /**
+   * Told when the caller starts waiting, with the earliest time (epoch ms) a unit may free up:
+   * a lane refuses at once the items whose deadlines end before then.
+   */
+  onWait?: (untilMs: number) => void;
 }
 
 export interface RateBudget {

@@ -179,6 +179,7 @@ export class RateBudgetService implements RateBudget {
       queue = { key, group, audience, waiters: [], live: 0, pumping: false, timer: undefined };
       this.#queues.set(key, queue);
     }
+    opts.onWait?.(this.#now() + waitMs);
     return this.#enqueue(queue, deadlineMs, opts.signal, waitMs);
   }
 

@@ -392,7 +392,12 @@ class Lane<I, R> {
           this.#settings.telemetry?.batchRequest(spec.name, taken.length);
           return spec.body(taken.map((e) => e.item));
         },
-        { deadlineMs, signal: controller.signal },
+        {
+          deadlineMs,
+          signal: controller.signal,
+          // The budget says no unit before `untilMs`: whoever cannot wait that long is told now.
+          onBudgetWait: (untilMs) => this.#refuseBefore(untilMs),
+        },
       )
       .then(
         (answer) => {
@@ -534,6 +539,18 @@ class Lane<I, R> {
       () => true,
       () => error,
     );
+  }
+
+  /** Refuse at once the waiting items whose deadlines end before the budget's next unit. */
+  #refuseBefore(untilMs: number): void {
+    const now = this.#now();
+    const retryAfterMs = Math.max(1, untilMs - now);
+    const refused = this.#failWhere(
+      (e) => e.deadlineMs < untilMs,
+      (e) => e.lastError ?? new RateLimitedError(retryAfterMs),
+    );
+    this.#owner.stats.expired += refused;
+    if (this.#queue.length === 0 && this.#acquiring !== undefined) this.#acquiring.controller.abort();
   }
 
   #failed(taken: Array<Entry<I, R>>, err: unknown): void {
