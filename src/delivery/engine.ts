@@ -1,7 +1,14 @@
 import type { WireResponse } from '../braze/wire.js';
 import { BadInputError } from '../errors.js';
 import { ENDPOINTS, type EndpointName } from '../braze/endpoints.js';
-import { Delivery, type LaneCapacity, type LaneClient, type LaneSettings, type LaneSpec } from './lane.js';
+import {
+  Delivery,
+  type DeliveryStats,
+  type LaneCapacity,
+  type LaneClient,
+  type LaneSettings,
+  type LaneSpec,
+} from './lane.js';
 
 /**
  * The delivery engine of one gateway: it creates every endpoint's lanes, so shutdown drains them
@@ -75,21 +82,13 @@ export class DeliveryEngine {
   }
 }
 
-export interface DeliveryView {
+export interface DeliveryView extends DeliveryStats {
   endpoint: string;
   maxItemsPerRequest: number;
   /** True once Braze said requests were too large and a lower maximum was adopted. */
   learned: boolean;
   queued: number;
   lanes: number;
-  items: number;
-  requests: number;
-  delivered: number;
-  carried: number;
-  splits: number;
-  requeued: number;
-  expired: number;
-  refused: number;
 }
 
 /** A count-based lane spec: what differs per "up to N items" endpoint. */
