@@ -121,4 +121,25 @@ describe('RateBudgetService on Redis', () => {
     });
     await b.close();
   });
+
+  it('regression: one slow Redis reply (command timeout, connection up) falls back, then shares again', async () => {
+    const { b, lines } = await sharedBudget(randomUUID(), {
+      'users.identity': { limit: 100, windowSec: 60 },
+    });
+    expect(b.mode).toBe('shared');
+    const admin = new Redis(redis.url);
+    // Redis answers nothing for 0.7 s: longer than the store's 500 ms command timeout.
+    await admin.call('CLIENT', 'PAUSE', '700', 'WRITE');
+    const during = await b.acquire('users.identity', Date.now() + 5_000);
+    expect(during.ok).toBe(true); // served from the local fallback share
+    expect(b.mode).toBe('fallback');
+    // No `ready` event comes (the connection never dropped); the recovery check brings it back.
+    const deadline = Date.now() + 5_000;
+    while (b.mode !== 'shared' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    admin.disconnect();
+    expect(b.mode).toBe('shared');
+    expect(lines.join('')).toContain('Redis is back');
+    expect((await b.acquire('users.identity', Date.now() + 1_000)).ok).toBe(true);
+    await b.close();
+  });
 });

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { TEST_API_KEY, TRACK_EVENTS, event, startStack, type ItemResult } from './helpers.js';
 import { startTestRedis, type TestRedis } from './redisServer.js';
+import { killAll, startReplicaProcess, type ReplicaProcess } from './fixtures/replicaProcess.js';
 
 /**
  * Three gateway processes share one Redis budget in front of a simulated Braze with a tiny
@@ -29,12 +29,7 @@ beforeAll(async () => {
   });
 });
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    if (c.exitCode === null) {
-      c.kill('SIGKILL');
-      await once(c, 'exit');
-    }
-  }
+  await killAll(children);
   sim.reset();
 });
 afterAll(async () => {
@@ -42,33 +37,17 @@ afterAll(async () => {
   await redis.stop();
 });
 
-async function startReplica(
-  env: Record<string, string>,
-): Promise<{ url: string; child: ChildProcessWithoutNullStreams }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/replica.ts'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      BRAZE_API_KEY: TEST_API_KEY,
-      BRAZE_REST_ENDPOINT: sim.url,
-      RATE_LIMIT_USERS_TRACK: `${LIMIT}/${WINDOW_MS / 1000}s`,
-      REQUEST_DEADLINE_MS: '2500',
-      RATE_BUDGET_GUARD_MS: '200',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
+async function startReplica(env: Record<string, string>): Promise<ReplicaProcess> {
+  const replica = await startReplicaProcess({
+    BRAZE_API_KEY: TEST_API_KEY,
+    BRAZE_REST_ENDPOINT: sim.url,
+    RATE_LIMIT_USERS_TRACK: `${LIMIT}/${WINDOW_MS / 1000}s`,
+    REQUEST_DEADLINE_MS: '2500',
+    RATE_BUDGET_GUARD_MS: '200',
+    ...env,
   });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  for await (const chunk of child.stdout) {
-    out += (chunk as Buffer).toString();
-    const m = /\{"url":"([^"]+)"\}/.exec(out);
-    if (m) return { url: m[1]!, child };
-  }
-  throw new Error(`replica exited before listening: ${err}`);
+  children.push(replica.child);
+  return replica;
 }
 
 interface LoadResult {

@@ -44,7 +44,8 @@ describe('RateBudgetService (memory)', () => {
   it('grants up to the limit, then refuses at once with retryAfter when the reset is past the deadline', async () => {
     const now = clockAt(30_000, 60_000);
     const { b } = budget({ 'users.track': { limit: 3, windowSec: 60 } }, { now });
-    for (let i = 0; i < 3; i++) expect(await b.acquire('users.track', now() + 1_000)).toEqual({ ok: true });
+    for (let i = 0; i < 3; i++)
+      expect(await b.acquire('users.track', now() + 1_000)).toMatchObject({ ok: true });
     const refused = await b.acquire('users.track', now() + 1_000);
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.retryAfterMs).toBeGreaterThan(29_000);
@@ -78,10 +79,10 @@ describe('RateBudgetService (memory)', () => {
   it('answers a waiting caller by its deadline when the next window cannot serve it', async () => {
     const now = clockAt(100, 1_000);
     const { b } = budget({ 'users.identity': { limit: 1, windowSec: 1 } }, { now });
-    expect(await b.acquire('users.identity', now() + 5_000)).toEqual({ ok: true });
+    expect(await b.acquire('users.identity', now() + 5_000)).toMatchObject({ ok: true });
     const second = b.acquire('users.identity', now() + 1_500); // served by the next window
     const third = b.acquire('users.identity', now() + 1_500); // behind it, and the window after is too late
-    expect(await second).toEqual({ ok: true });
+    expect(await second).toMatchObject({ ok: true });
     const r = await third;
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.retryAfterMs).toBeGreaterThan(0);

@@ -284,6 +284,20 @@ describe('deadlines', () => {
     expect(await long).toEqual({ ok: true, value: 'done:long' });
   });
 
+  it('regression: an item found expired at the grant, before its timer ran, is RATE_LIMITED like any other', async () => {
+    braze.autoGrant = false;
+    const d = delivery();
+    const late = submit(d, 'late', 100);
+    const fine = submit(d, 'fine', 10_000);
+    await vi.advanceTimersByTimeAsync(2);
+    vi.setSystemTime(Date.now() + 120); // the clock moves on, the expiry timer has not run yet
+    await braze.grant();
+    const r = await late;
+    expect(!r.ok && r.error instanceof RateLimitedError && r.error.retryAfterSec).toBe(7);
+    expect(await fine).toEqual({ ok: true, value: 'done:fine' });
+    expect(braze.sent).toEqual([['fine']]);
+  });
+
   it('gives up its wait for budget once everyone in line has expired, and serves the next caller', async () => {
     braze.autoGrant = false;
     const d = delivery();

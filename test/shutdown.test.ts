@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { TEST_API_KEY, TRACK_EVENTS, event, type ItemResult } from './helpers.js';
+import { startReplicaProcess } from './fixtures/replicaProcess.js';
 
 /** SIGTERM on a gateway process with items waiting in a batch window: nothing acknowledged is lost. */
 
@@ -16,23 +16,13 @@ afterAll(async () => {
 
 describe('graceful shutdown', () => {
   it('flushes pending batches at once, answers every request, delivers every acknowledged item, exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/replica.ts'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        BRAZE_API_KEY: TEST_API_KEY,
-        BRAZE_REST_ENDPOINT: sim.url,
-        // Long enough that only the shutdown flush can explain a quick answer.
-        BATCH_WINDOW_MS: '8000',
-        BATCH_IDLE_MS: '8000',
-        LOG_LEVEL: 'warn',
-      },
+    const { url, child } = await startReplicaProcess({
+      BRAZE_API_KEY: TEST_API_KEY,
+      BRAZE_REST_ENDPOINT: sim.url,
+      // Long enough that only the shutdown flush can explain a quick answer.
+      BATCH_WINDOW_MS: '8000',
+      BATCH_IDLE_MS: '8000',
     });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    for (let i = 0; i < 400 && !/"url"/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-    const url = /\{"url":"([^"]+)"\}/.exec(out)![1]!;
 
     const started = Date.now();
     const pending = Array.from({ length: 60 }, (_, i) =>
@@ -69,22 +59,12 @@ describe('graceful shutdown', () => {
       apiKey: TEST_API_KEY,
       rateLimits: { 'users.track': { limit: 1, windowSec: 3_600 } },
     });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/replica.ts'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        BRAZE_API_KEY: TEST_API_KEY,
-        BRAZE_REST_ENDPOINT: limited.url,
-        RATE_LIMIT_USERS_TRACK: '1/1h',
-        REQUEST_DEADLINE_MAX_MS: '3600000',
-        LOG_LEVEL: 'warn',
-      },
+    const { url, child } = await startReplicaProcess({
+      BRAZE_API_KEY: TEST_API_KEY,
+      BRAZE_REST_ENDPOINT: limited.url,
+      RATE_LIMIT_USERS_TRACK: '1/1h',
+      REQUEST_DEADLINE_MAX_MS: '3600000',
     });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    for (let i = 0; i < 400 && !/"url"/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-    const url = /\{"url":"([^"]+)"\}/.exec(out)![1]!;
     const track = (id: string, deadlineMs: number) =>
       fetch(url, {
         method: 'POST',

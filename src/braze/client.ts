@@ -166,6 +166,8 @@ export class BrazeClient {
     this.#breaker.check(spec.path);
 
     let body: unknown;
+    let packed = false;
+    let staleGrants = 0;
     for (let attempt = 1; ; attempt++) {
       // 2. acquire: one unit of the group's budget, waiting no later than the caller's deadline.
       const grant = await this.#budget.acquire(group, opts.deadlineMs, {
@@ -176,9 +178,19 @@ export class BrazeClient {
       if (!grant.ok) throw new RateLimitedError(grant.retryAfterMs);
 
       // 3. pack: what goes in the request is decided now, at the grant.
-      if (attempt === 1) {
+      if (!packed) {
         body = retry ? sample : pack();
+        packed = true;
         if (body === undefined && !retry) return undefined;
+      }
+
+      // A grant whose window ended before the request could leave (a stalled event loop) would
+      // reach Braze in the next window, uncounted there: ask again rather than risk a 429.
+      if (grant.windowEndsAtMs !== undefined && this.#now() >= grant.windowEndsAtMs && staleGrants < 3) {
+        staleGrants += 1;
+        attempt -= 1;
+        this.#log.warn({ endpoint: spec.path, group }, 'budget unit expired before sending; asking again');
+        continue;
       }
 
       // 4. request (unless the wait for budget used up the deadline: not Braze's failure).

@@ -5,7 +5,16 @@ import type { RateGroupName } from './groups.js';
  * with Braze's `X-RateLimit-*` headers after it. Being over the limit is a result, not an error:
  * `acquire` resolves `{ ok: false, retryAfterMs }` when no unit frees up before the deadline.
  */
-export type AcquireResult = { ok: true } | { ok: false; retryAfterMs: number };
+export type AcquireResult =
+  | {
+      ok: true;
+      /**
+       * When the window the unit was counted in ends, on this process's clock. A request not
+       * sent by then would land in the next window at Braze: the caller asks again instead.
+       */
+      windowEndsAtMs?: number;
+    }
+  | { ok: false; retryAfterMs: number };
 
 /** Braze's view of a group's window, read from one response (facts §4.1). */
 export interface RateHeaders {

@@ -79,6 +79,8 @@ interface Queue {
 
 /** Braze's reset may differ from our window end by clock skew and rounding to the second. */
 const RESET_TOLERANCE_MS = 2_000;
+/** How often a budget in fallback checks whether its Redis connection is usable again. */
+const RECOVERY_CHECK_MS = 1_000;
 /** A reconciliation not carried by a take within this time is written on its own. */
 const RAISE_FLUSH_MS = 250;
 
@@ -95,6 +97,7 @@ export class RateBudgetService implements RateBudget {
   #mode: BudgetMode;
   #closed = false;
   #recovering = false;
+  #recoveryTimer: NodeJS.Timeout | undefined;
   /** Counters for logs, metrics and benchmarks. */
   readonly stats = { granted: 0, refused: 0, waited: 0, waitMsTotal: 0, reconciled: 0, fallbacks: 0 };
 
@@ -118,13 +121,16 @@ export class RateBudgetService implements RateBudget {
   async ready(timeoutMs: number): Promise<void> {
     const redis = this.#opts.redis;
     if (redis === undefined) return;
-    if (await redis.waitReady(timeoutMs)) await this.redisReady();
+    if (await redis.waitReady(timeoutMs)) await this.redisReady('start-up');
     else
       this.#opts.log.warn('rate budget: Redis is not answering at start-up; counting locally until it does');
   }
 
-  /** The Redis store's `ready` event: hand the local count over and share again. */
-  async redisReady(): Promise<void> {
+  /**
+   * The Redis store's `ready` event (or a recovery check that found the connection usable): hand
+   * the local count over and share again.
+   */
+  async redisReady(why: 'start-up' | 'recovered' = 'recovered'): Promise<void> {
     const redis = this.#opts.redis;
     if (this.#mode !== 'fallback' || redis === undefined || this.#recovering) return;
     this.#recovering = true;
@@ -144,7 +150,10 @@ export class RateBudgetService implements RateBudget {
       this.#recovering = false;
     }
     this.#mode = 'shared';
-    this.#opts.log.warn('rate budget: Redis is back; the budget is shared across replicas again');
+    clearInterval(this.#recoveryTimer);
+    this.#recoveryTimer = undefined;
+    if (why === 'start-up') this.#opts.log.info('rate budget: shared across replicas through Redis');
+    else this.#opts.log.warn('rate budget: Redis is back; the budget is shared across replicas again');
   }
 
   /** The Redis store failed: count locally until it is back. */
@@ -156,6 +165,15 @@ export class RateBudgetService implements RateBudget {
       { err: String(err), replicas: this.#opts.replicas },
       'rate budget: Redis is unreachable; falling back to a local budget of limit ÷ RATE_BUDGET_REPLICAS',
     );
+    // A command that timed out leaves the connection up: no `ready` event will come. Check now
+    // and then whether the connection is usable, and share again when it is.
+    this.#recoveryTimer ??= setInterval(() => {
+      if (this.#mode !== 'fallback') {
+        clearInterval(this.#recoveryTimer);
+        this.#recoveryTimer = undefined;
+      } else if (this.#opts.redis?.ready === true) void this.redisReady();
+    }, RECOVERY_CHECK_MS);
+    this.#recoveryTimer.unref();
   }
 
   async acquire(group: RateGroupName, deadlineMs: number, opts: AcquireOptions = {}): Promise<AcquireResult> {
@@ -170,7 +188,7 @@ export class RateBudgetService implements RateBudget {
     const r = await this.#take(group, audience);
     if (r.granted) {
       this.stats.granted += 1;
-      return { ok: true };
+      return this.#granted(r);
     }
     const waitMs = Math.max(0, r.resetAtMs - r.nowMs);
     if (this.#now() + waitMs > deadlineMs) return this.#refuse(waitMs);
@@ -257,6 +275,7 @@ export class RateBudgetService implements RateBudget {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#raiseTimer);
+    clearInterval(this.#recoveryTimer);
     for (const queue of this.#queues.values()) {
       clearTimeout(queue.timer);
       for (const w of queue.waiters) this.#settle(w, { ok: false, retryAfterMs: 1_000 });
@@ -342,6 +361,11 @@ export class RateBudgetService implements RateBudget {
   /** Braze's limit for the group: the configured one, or lower if Braze said so. */
   #brazeLimit(group: RateGroupName): number {
     return Math.min(this.#opts.limits[group].limit, this.#observedLimits.get(group) ?? Infinity);
+  }
+
+  /** A grant, with the end of its window on this process's clock (the store's may be Redis's). */
+  #granted(r: TakeResult): AcquireResult {
+    return { ok: true, windowEndsAtMs: this.#now() + (r.resetAtMs - r.nowMs) };
   }
 
   #refuse(retryAfterMs: number): AcquireResult {
@@ -449,7 +473,7 @@ export class RateBudgetService implements RateBudget {
           // The head may have left (deadline, abort) during the take: the unit goes to the next.
           while (queue.waiters.length > 0 && queue.waiters[0]!.settled) queue.waiters.shift();
           const head = queue.waiters.shift();
-          if (head !== undefined) this.#settle(head, { ok: true });
+          if (head !== undefined) this.#settle(head, this.#granted(r));
           continue;
         }
         const waitMs = Math.max(0, r.resetAtMs - r.nowMs);

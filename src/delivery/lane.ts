@@ -129,6 +129,10 @@ export interface DeliveryStats {
 }
 
 const CONNECT_RETRY_BASE_MS = 100;
+/** Least a part-full request lingers while the budget binds. */
+const BINDING_LINGER_MS = 100;
+/** How long after a wait for budget the budget is still taken to bind. */
+const BINDING_MEMORY_MS = 5_000;
 
 /** One endpoint's lanes, one per partition, created on demand and dropped when idle. */
 export class Delivery<I, R> {
@@ -243,6 +247,8 @@ class Lane<I, R> {
   /** A shared-payload rejection is being confirmed with this entry alone. */
   #probe: { entry: Entry<I, R>; message: string | undefined } | undefined;
   #probing = false;
+  /** Until then the budget is taken to bind for this lane (see `#readyAtMs`). */
+  #bindingUntilMs = 0;
 
   constructor(owner: Delivery<I, R>, partition: string, client: LaneClient, settings: LaneSettings) {
     this.#owner = owner;
@@ -314,9 +320,17 @@ class Lane<I, R> {
     );
   }
 
-  /** When a part-full request is worth asking for: the earliest of window and idle gap. */
+  /**
+   * When a part-full request is worth asking for: the earliest of window and idle gap. While the
+   * budget binds (this lane was told to wait for a unit lately), the idle gap no longer counts
+   * and the linger is at least BINDING_LINGER_MS: a unit is scarce, so a part-full lane leaves
+   * the window's first units to fuller ones (on other replicas too) and fills up meanwhile.
+   */
   #readyAtMs(now: number): number {
     const oldest = this.#queue[0]!;
+    if (now < this.#bindingUntilMs) {
+      return Math.max(now, oldest.enqueuedMs + Math.max(this.#settings.windowMs, BINDING_LINGER_MS));
+    }
     return Math.max(
       now,
       Math.min(oldest.enqueuedMs + this.#settings.windowMs, this.#lastArrivalMs + this.#settings.idleMs),
@@ -544,6 +558,8 @@ class Lane<I, R> {
   /** Refuse at once the waiting items whose deadlines end before the budget's next unit. */
   #refuseBefore(untilMs: number): void {
     const now = this.#now();
+    // The budget binds: until a while after that unit frees up, part-full requests linger.
+    this.#bindingUntilMs = Math.max(this.#bindingUntilMs, untilMs + BINDING_MEMORY_MS);
     const retryAfterMs = Math.max(1, untilMs - now);
     const refused = this.#failWhere(
       (e) => e.deadlineMs < untilMs,
@@ -673,10 +689,9 @@ class Lane<I, R> {
 
   /** Refuse every waiting item whose deadline has passed; re-arm for the next one. */
   #expire(now: number): void {
-    const waitingForBudget = this.#acquiring !== undefined;
     const expired = this.#failWhere(
       (e) => e.deadlineMs <= now,
-      (e) => e.lastError ?? this.#expiryError(waitingForBudget),
+      (e) => e.lastError ?? this.#expiryError(),
     );
     this.#owner.stats.expired += expired;
     // Nobody left to use a unit: stop waiting for one.
@@ -686,16 +701,12 @@ class Lane<I, R> {
     if (next !== Infinity) this.#armExpiry(next);
   }
 
-  #expiryError(waitingForBudget: boolean): Error {
-    if (waitingForBudget) return new RateLimitedError(this.#client.retryHintMs(this.#spec.endpoint));
-    return new UpstreamError(
-      'timeout',
-      `Braze did not take this item before its deadline (requests to ${this.#spec.name} are slow); it was never sent.`,
-      undefined,
-      undefined,
-      undefined,
-      false,
-    );
+  /**
+   * An item never sent whose deadline passed: it waited for budget, or behind its lane's requests
+   * to a slow Braze. Either way it is safe to send again later: RATE_LIMITED with a retry hint.
+   */
+  #expiryError(): Error {
+    return new RateLimitedError(this.#client.retryHintMs(this.#spec.endpoint));
   }
 
   /** Take the waiting entries `pred` picks out of the line and fail each; returns how many. */
