@@ -67,22 +67,36 @@ export type UpstreamFailureKind =
   | 'timeout' // connect, headers or body timeout, or the caller's deadline
   | 'circuit_open'; // Braze kept failing: not called until a trial succeeds
 
+/** What an UpstreamError may carry besides its kind and message. */
+export interface UpstreamErrorDetails {
+  /** Braze's HTTP status, when it answered. */
+  status?: number;
+  /** Braze's own message, already scrubbed of the API key; for item errors and logs. */
+  brazeMessage?: string;
+  /** Braze's `errors[]` from a fatal answer, for per-item mapping. */
+  brazeErrors?: readonly unknown[];
+  /** False only when Braze provably never received the request (safe to retry). Default true. */
+  mayHaveBeenProcessed?: boolean;
+}
+
 /** Braze failed or refused a request, as seen by the gateway. */
 export class UpstreamError extends GatewayError {
   readonly code = 'UPSTREAM_ERROR';
+  readonly status: number | undefined;
+  readonly brazeMessage: string | undefined;
+  readonly brazeErrors: readonly unknown[] | undefined;
+  readonly mayHaveBeenProcessed: boolean;
   constructor(
     readonly kind: UpstreamFailureKind,
     message: string,
-    readonly status?: number,
-    /** Braze's own message, already scrubbed of the API key; for item errors and logs. */
-    readonly brazeMessage?: string,
-    /** Braze's `errors[]` from a fatal answer, for per-item mapping. */
-    readonly brazeErrors?: readonly unknown[],
-    /** False only when Braze provably never received the request (safe to retry). */
-    readonly mayHaveBeenProcessed = true,
+    details: UpstreamErrorDetails = {},
   ) {
     super(message);
     this.name = 'UpstreamError';
+    this.status = details.status;
+    this.brazeMessage = details.brazeMessage;
+    this.brazeErrors = details.brazeErrors;
+    this.mayHaveBeenProcessed = details.mayHaveBeenProcessed ?? true;
   }
   override extensions(): Record<string, unknown> {
     return this.status === undefined

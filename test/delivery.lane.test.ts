@@ -71,7 +71,11 @@ class FakeBraze implements LaneClient {
 }
 
 function rejected(message: string, opts: { errors?: unknown[]; status?: number } = {}): UpstreamError {
-  return new UpstreamError('rejected', `rejected: ${message}`, opts.status ?? 400, message, opts.errors);
+  return new UpstreamError('rejected', `rejected: ${message}`, {
+    status: opts.status ?? 400,
+    brazeMessage: message,
+    brazeErrors: opts.errors,
+  });
 }
 
 let braze: FakeBraze;
@@ -491,7 +495,7 @@ describe('failures', () => {
     braze.respond = () => {
       calls += 1;
       if (calls === 1)
-        throw new UpstreamError('network', 'Could not connect', undefined, undefined, undefined, false);
+        throw new UpstreamError('network', 'Could not connect', { mayHaveBeenProcessed: false });
       return OK;
     };
     const d = delivery();
@@ -509,7 +513,7 @@ describe('failures', () => {
 
   it('fails every item alike on a failure about the request (5xx), without resending', async () => {
     braze.respond = () => {
-      throw new UpstreamError('server', 'Braze failed with 503', 503);
+      throw new UpstreamError('server', 'Braze failed with 503', { status: 503 });
     };
     const d = delivery();
     const outs = ids('s', 3).map((id) => submit(d, id));

@@ -22,14 +22,15 @@ describe('error mapping', () => {
       message: 'Braze rate limit reached: retry in 2 s.',
       retryAfter: 2,
     });
-    expect(toItemError(new UpstreamError('server', 'Braze failed with 503 on /users/track.', 503)).code).toBe(
-      'UPSTREAM_ERROR',
-    );
+    expect(
+      toItemError(new UpstreamError('server', 'Braze failed with 503 on /users/track.', { status: 503 }))
+        .code,
+    ).toBe('UPSTREAM_ERROR');
     expect(toGraphQLError(new RateLimitedError(30_000)).extensions).toEqual({
       code: 'RATE_LIMITED',
       retryAfter: 30,
     });
-    expect(toGraphQLError(new UpstreamError('forbidden', 'x', 403)).extensions).toEqual({
+    expect(toGraphQLError(new UpstreamError('forbidden', 'x', { status: 403 })).extensions).toEqual({
       code: 'UPSTREAM_ERROR',
       reason: 'forbidden',
       upstreamStatus: 403,

@@ -54,10 +54,7 @@ export class CircuitBreaker {
     return new UpstreamError(
       'circuit_open',
       `Braze is failing repeatedly; not calling ${path} for now (retry in ${retryInS} s).`,
-      undefined,
-      undefined,
-      undefined,
-      false,
+      { mayHaveBeenProcessed: false },
     );
   }
 

@@ -195,14 +195,9 @@ export class BrazeClient {
 
       // 4. request (unless the wait for budget used up the deadline: not Braze's failure).
       if (retry && opts.deadlineMs <= this.#now()) {
-        throw new UpstreamError(
-          'timeout',
-          'The request deadline passed before Braze was called.',
-          undefined,
-          undefined,
-          undefined,
-          false,
-        );
+        throw new UpstreamError('timeout', 'The request deadline passed before Braze was called.', {
+          mayHaveBeenProcessed: false,
+        });
       }
       this.#breaker.admit(spec.path);
       this.sent.set(endpoint, (this.sent.get(endpoint) ?? 0) + 1);
@@ -321,15 +316,13 @@ export class BrazeClient {
         throw new UpstreamError(
           'unauthorized',
           "Braze rejected the gateway's API key (401): check BRAZE_API_KEY and that it belongs to the configured instance.",
-          401,
-          brazeMessage,
+          { status: 401, brazeMessage },
         );
       case raw.status === 403:
         throw new UpstreamError(
           'forbidden',
           `The gateway's Braze API key lacks the permission ${ENDPOINTS[endpoint].permission} (403).`,
-          403,
-          brazeMessage,
+          { status: 403, brazeMessage },
         );
       case raw.status === 429: {
         const retryAfterMs =
@@ -340,19 +333,15 @@ export class BrazeClient {
         );
       }
       case raw.status >= 500:
-        throw new UpstreamError(
-          'server',
-          `Braze failed with ${raw.status} on ${path}.`,
-          raw.status,
+        throw new UpstreamError('server', `Braze failed with ${raw.status} on ${path}.`, {
+          status: raw.status,
           brazeMessage,
-        );
+        });
       default:
         throw new UpstreamError(
           'rejected',
           `Braze rejected the request to ${path} (${raw.status})${brazeMessage === undefined ? '' : `: ${brazeMessage}`}`,
-          raw.status,
-          brazeMessage,
-          errors,
+          { status: raw.status, brazeMessage, brazeErrors: errors },
         );
     }
   }
@@ -370,14 +359,9 @@ export class BrazeClient {
       code === 'ENOTFOUND' ||
       code === 'EAI_AGAIN'
     ) {
-      return new UpstreamError(
-        'network',
-        `Could not connect to Braze for ${spec.path} (${code}).`,
-        undefined,
-        undefined,
-        undefined,
-        false,
-      );
+      return new UpstreamError('network', `Could not connect to Braze for ${spec.path} (${code}).`, {
+        mayHaveBeenProcessed: false,
+      });
     }
     if (
       err instanceof undiciErrors.HeadersTimeoutError ||
