@@ -1,5 +1,4 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RateBudgetService } from './budget/rateBudget.js';
 
 /**
  * What the gateway measures, as one small interface the components call. Labels are endpoint
@@ -16,6 +15,16 @@ export interface Telemetry {
   budgetWait(group: string, seconds: number): void;
   cache(result: 'hit' | 'miss'): void;
   graphql(operation: string, outcome: 'ok' | 'error', seconds: number): void;
+}
+
+/**
+ * What the metrics read from the rate budget when Prometheus scrapes: a narrow view, so metrics
+ * depend on no budget class (and the budget, which reports to Telemetry, on no metrics class).
+ */
+export interface BudgetReadings {
+  readonly mode: string;
+  readonly stats: { readonly refused: number };
+  snapshot(): Promise<ReadonlyArray<{ group: string; remaining: number }>>;
 }
 
 export const NO_TELEMETRY: Telemetry = {
@@ -39,7 +48,16 @@ export class PromMetrics implements Telemetry {
   readonly #graphqlTotal: Counter<'operation' | 'outcome'>;
   readonly #graphqlSeconds: Histogram<'operation'>;
 
-  constructor(budget: () => RateBudgetService | undefined) {
+  /** The budget to read at scrape time; set once it exists (it reports to these metrics). */
+  #budget: BudgetReadings | undefined;
+
+  /** Read `budget` when scraped. */
+  readBudget(budget: BudgetReadings): void {
+    this.#budget = budget;
+  }
+
+  constructor() {
+    const budget = (): BudgetReadings | undefined => this.#budget;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'bgw_' });
     this.#upstreamTotal = new Counter({

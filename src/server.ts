@@ -58,9 +58,8 @@ export interface RunningGateway {
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const { config, log } = opts;
-  // The budget exists before the metrics that read it, and the metrics before what reports to them.
-  const holder: { budget?: RateBudgetService } = {};
-  const metrics = new PromMetrics(() => holder.budget);
+  // The metrics exist before what reports to them; they read the budget once it exists.
+  const metrics = new PromMetrics();
   const core = await GatewayCore.create({
     config,
     log,
@@ -69,7 +68,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     now: opts.now,
   });
   const { budget, client } = core;
-  holder.budget = budget;
+  metrics.readBudget(budget);
   const maxItems = opts.maxItemsPerMutation ?? config.limits.maxListItems;
   let shuttingDown = false;
   let inFlight = 0;

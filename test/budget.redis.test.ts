@@ -23,12 +23,7 @@ async function sharedBudget(
   replicas = 1,
 ) {
   const { log, lines } = memoryLogger();
-  const holder: { b?: RateBudgetService } = {};
-  const store = new RedisStore({
-    url: redis.url,
-    onReady: () => void holder.b?.redisReady(),
-    onError: (err) => holder.b?.redisFailed(err),
-  });
+  const store = new RedisStore({ url: redis.url });
   const b = new RateBudgetService({
     workspaceId,
     limits: { ...DEFAULT_RATE_LIMITS, ...limits },
@@ -39,7 +34,6 @@ async function sharedBudget(
     redis: store,
     log,
   });
-  holder.b = b;
   await b.ready(2_000);
   return { b, lines };
 }

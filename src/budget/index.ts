@@ -15,24 +15,15 @@ export function createBudget(
   now?: () => number,
   telemetry?: Telemetry,
 ): RateBudgetService {
-  // The store's events reach the budget built just below.
-  const holder: { budget?: RateBudgetService } = {};
   let lastErrorLogMs = 0;
-  const redis =
-    config.redisUrl === undefined
-      ? undefined
-      : new RedisStore({
-          url: config.redisUrl,
-          onReady: () => void holder.budget?.redisReady(),
-          onError: (err) => {
-            holder.budget?.redisFailed(err);
-            // ioredis retries every few hundred ms: say so once in a while, not every time.
-            if (Date.now() - lastErrorLogMs > 30_000) {
-              lastErrorLogMs = Date.now();
-              log.warn({ err: err.message }, 'rate budget: Redis connection error');
-            }
-          },
-        });
+  const redis = config.redisUrl === undefined ? undefined : new RedisStore({ url: config.redisUrl });
+  // ioredis retries every few hundred ms: say so once in a while, not every time.
+  redis?.onError((err) => {
+    if (Date.now() - lastErrorLogMs > 30_000) {
+      lastErrorLogMs = Date.now();
+      log.warn({ err: err.message }, 'rate budget: Redis connection error');
+    }
+  });
   const budget = new RateBudgetService({
     workspaceId: config.workspaceId,
     limits: config.rateLimits,
@@ -45,7 +36,6 @@ export function createBudget(
     now,
     telemetry,
   });
-  holder.budget = budget;
   return budget;
 }
 

@@ -98,6 +98,8 @@ export class RateBudgetService implements RateBudget {
   #closed = false;
   #recovering = false;
   #recoveryTimer: NodeJS.Timeout | undefined;
+  /** Whether the budget has been shared once (a first connection is not a recovery). */
+  #everShared = false;
   /** Counters for logs, metrics and benchmarks. */
   readonly stats = { granted: 0, refused: 0, waited: 0, waitMsTotal: 0, reconciled: 0, fallbacks: 0 };
 
@@ -106,6 +108,9 @@ export class RateBudgetService implements RateBudget {
     this.#now = opts.now ?? Date.now;
     this.#local = new MemoryStore(this.#now);
     this.#mode = opts.redis === undefined ? 'memory' : opts.redis.ready ? 'shared' : 'fallback';
+    this.#everShared = this.#mode === 'shared';
+    opts.redis?.onReady(() => void this.redisReady());
+    opts.redis?.onError((err) => this.redisFailed(err));
   }
 
   get mode(): BudgetMode {
@@ -121,7 +126,7 @@ export class RateBudgetService implements RateBudget {
   async ready(timeoutMs: number): Promise<void> {
     const redis = this.#opts.redis;
     if (redis === undefined) return;
-    if (await redis.waitReady(timeoutMs)) await this.redisReady('start-up');
+    if (await redis.waitReady(timeoutMs)) await this.redisReady();
     else
       this.#opts.log.warn('rate budget: Redis is not answering at start-up; counting locally until it does');
   }
@@ -130,7 +135,7 @@ export class RateBudgetService implements RateBudget {
    * The Redis store's `ready` event (or a recovery check that found the connection usable): hand
    * the local count over and share again.
    */
-  async redisReady(why: 'start-up' | 'recovered' = 'recovered'): Promise<void> {
+  async redisReady(): Promise<void> {
     const redis = this.#opts.redis;
     if (this.#mode !== 'fallback' || redis === undefined || this.#recovering) return;
     this.#recovering = true;
@@ -152,8 +157,9 @@ export class RateBudgetService implements RateBudget {
     this.#mode = 'shared';
     clearInterval(this.#recoveryTimer);
     this.#recoveryTimer = undefined;
-    if (why === 'start-up') this.#opts.log.info('rate budget: shared across replicas through Redis');
+    if (!this.#everShared) this.#opts.log.info('rate budget: shared across replicas through Redis');
     else this.#opts.log.warn('rate budget: Redis is back; the budget is shared across replicas again');
+    this.#everShared = true;
   }
 
   /** The Redis store failed: count locally until it is back. */

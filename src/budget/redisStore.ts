@@ -106,10 +106,6 @@ export interface RedisStoreOptions {
   url: string;
   /** Longest a Redis call may take before the budget treats Redis as down. */
   commandTimeoutMs?: number;
-  /** Called when the connection becomes usable again (after a failure). */
-  onReady?: () => void;
-  /** Called when the connection is lost. */
-  onError?: (err: Error) => void;
 }
 
 export class RedisStore implements BudgetStore {
@@ -131,9 +127,19 @@ export class RedisStore implements BudgetStore {
     this.redis.defineCommand('budgetRaise', { lua: RAISE, numberOfKeys: 1 });
     this.redis.defineCommand('budgetAdd', { lua: ADD, numberOfKeys: 1 });
     this.redis.defineCommand('budgetRead', { lua: READ });
-    if (opts.onReady) this.redis.on('ready', opts.onReady);
-    // ioredis reconnects by itself; errors are reported, never thrown from the event.
-    this.redis.on('error', (err: Error) => opts.onError?.(err));
+    // ioredis reconnects by itself and reports errors as events; without a listener an error
+    // event would throw. Interested parties subscribe with `onReady` / `onError`.
+    this.redis.on('error', () => undefined);
+  }
+
+  /** Call `listener` whenever the connection becomes usable (again). */
+  onReady(listener: () => void): void {
+    this.redis.on('ready', listener);
+  }
+
+  /** Call `listener` on every connection error (ioredis keeps reconnecting by itself). */
+  onError(listener: (err: Error) => void): void {
+    this.redis.on('error', listener);
   }
 
   get ready(): boolean {
