@@ -284,7 +284,7 @@ export function loadConfig(env: Env = process.env): Config {
     workspaceId: str('BRAZE_WORKSPACE') ?? defaultWorkspaceId(restEndpoint, apiKey),
     redisUrl,
     batchWindowMs: int('BATCH_WINDOW_MS', 20, 0, 10_000),
-    batchIdleMs: int('BATCH_IDLE_MS', 2, 0, 10_000),
+    batchIdleMs: int('BATCH_IDLE_MS', 0, 0, 10_000),
     batchMaxInFlight: int('BATCH_MAX_IN_FLIGHT', 8, 1, 1_000),
     laneMaxItems: int('LANE_MAX_ITEMS', 100_000, 100, 10_000_000),
     batching: onOff('BATCHING', 'on'),

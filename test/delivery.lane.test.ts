@@ -97,7 +97,17 @@ function delivery(
       results: (_answer, items) => items.map((i) => `done:${i.id}`),
       ...over,
     },
-    { windowMs: 20, idleMs: 2, maxInFlight: 4, maxQueued: 1_000, maxAttempts: 3, log, ...settings },
+    {
+      windowMs: 20,
+      idleMs: 2,
+      maxInFlight: 4,
+      maxQueued: 1_000,
+      maxAttempts: 3,
+      log,
+      // The end of an event-loop turn, on the fake clock: right after the current microtasks.
+      atTurnEnd: queueMicrotask,
+      ...settings,
+    },
   );
 }
 

@@ -155,7 +155,7 @@ describe('trackEvents', () => {
     // The gateway believes in the legacy 75 + 75 + 75; this workspace allows 75 objects in total.
     // 50 events and 50 purchases from two concurrent operations share one 100-object batch.
     stack = await startStack({
-      env: { BRAZE_CONTRACT: 'legacy', BATCH_WINDOW_MS: '200' },
+      env: { BRAZE_CONTRACT: 'legacy', BATCH_WINDOW_MS: '200', BATCH_IDLE_MS: '200' },
       sim: { contract: 'current' },
     });
     const s = stack;

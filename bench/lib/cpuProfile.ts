@@ -38,7 +38,7 @@ export interface ProfileSummary {
   areas: SelfTime[];
 }
 
-/** Where a function's code lives: `graphql`, `@apollo/server`, `src/batching`, `node:internal/http`… */
+/** Where a function's code lives: `graphql`, `@apollo/server`, `src/delivery`, `node:internal/http`… */
 export function areaOf(url: string, functionName: string): string {
   if (url === '') {
     if (functionName === '(garbage collector)') return 'GC';

@@ -3,7 +3,7 @@
  * docs/benchmarks.json, all from one BenchReport.
  */
 import { groupedBarChart } from './chart.js';
-import type { BenchReport, Measurement, TargetId } from './types.js';
+import type { BenchReport, Measurement, TargetCheck, TargetId } from './types.js';
 
 export const COLORS: Record<TargetId | 'replicas', string> = {
   gateway: '#1f77b4',
@@ -24,6 +24,12 @@ export function int(n: number | null | undefined): string {
 export function num(n: number | null | undefined, digits = 2): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return DASH;
   return n.toFixed(digits);
+}
+
+/** A latency difference in ms, with its sign. */
+export function signedMs(n: number): string {
+  if (!Number.isFinite(n)) return DASH;
+  return `${n >= 0 ? '+' : '−'}${millis(Math.abs(n))} ms`;
 }
 
 function millis(n: number): string {
@@ -115,7 +121,9 @@ function headlines(report: BenchReport): string[] {
       parts.push(`${num(rate(g) / rate(naive), 1)} × naive Apollo's items/s`);
     if (off !== undefined && rate(off) > 0) parts.push(`${num(rate(g) / rate(off), 1)} × BATCHING=off`);
     if (bare !== undefined && rate(bare) > 0)
-      parts.push(`${((rate(g) / rate(bare)) * 100).toFixed(0)}% of bare Apollo`);
+      parts.push(
+        `${((rate(g) / rate(bare)) * 100).toFixed(0)}% of bare Apollo (p50 ${signedMs(g.p50Ms - bare.p50Ms)} over it)`,
+      );
     const upstream: string[] = [];
     if (g.trackPer1k !== null && g.sentEvents > 0)
       upstream.push(
@@ -134,11 +142,36 @@ function headlines(report: BenchReport): string[] {
   return out;
 }
 
+const ENDPOINT_OF: Record<string, string> = {
+  'users.track': '/users/track',
+  'users.export.ids': '/users/export/ids',
+};
+
+/** One sentence per lane: how many items the gateway's upstream requests carried. */
+function requestSizeLines(report: BenchReport, m: Measurement): string[] {
+  return (m.requestSizes ?? []).map((z) => {
+    const items = z.batcher === 'users.track' ? 'events' : 'ids';
+    const bands = z.bands.map((b) => `${b.label}: ${int(b.requests)}`).join(', ');
+    return (
+      `${targetLabel(report, m.target)}: ${ENDPOINT_OF[z.batcher] ?? z.batcher} requests by ${items} carried ` +
+      `(the gateway's \`bgw_batch_items_per_request\` histogram, 429ed ones included): ${bands}; ` +
+      `${int(z.requests)} requests, ${num(z.items / z.requests, 1)} ${items} each on average.`
+    );
+  });
+}
+
 export function checksTable(report: BenchReport): string {
   return table(
     ['target', 'scenario', 'measured', 'goal', 'met', 'note'],
-    report.checks.map((c) => [c.target, c.scenario, c.measured, c.goal, c.met ? '✔' : '✘', c.note ?? '']),
+    report.checks.map((c) => [c.target, c.scenario, c.measured, c.goal, metCell(c), c.note ?? '']),
   );
+}
+
+/** ✔ or ✘, and for a target with a floor under its goal whether the floor was cleared. */
+export function metCell(c: TargetCheck): string {
+  const mark = c.met ? '✔' : '✘';
+  if (c.floor === undefined || c.met) return mark;
+  return `${mark} (floor ${c.floor.goal} ${c.floor.met ? '✔' : '✘'})`;
 }
 
 export function consoleTable(report: BenchReport): string {
@@ -327,6 +360,12 @@ export function markdown(report: BenchReport): string {
     p();
     p(scenarioTable(r, rows));
     p();
+    for (const m of rows) {
+      for (const line of requestSizeLines(r, m)) {
+        p(line);
+        p();
+      }
+    }
     const budget = rows[0]?.budget;
     if (budget !== undefined) {
       p(
@@ -339,6 +378,10 @@ export function markdown(report: BenchReport): string {
             ['utilisation (accepted ÷ limit × windows)', `${(budget.utilisation * 100).toFixed(1)}%`],
             ['most admitted in any one window', String(budget.maxInAnyWindow)],
             ['429s from the simulator', String(budget.rejected429)],
+            [
+              'events per accepted /users/track request (whole load)',
+              `${num(budget.eventsPerAcceptedRequest, 1)} of 75 (${budget.acceptedOverall} requests accepted)`,
+            ],
             ['items that failed (e.g. RATE_LIMITED past the deadline)', String(budget.rateLimitedItems)],
           ],
         ),

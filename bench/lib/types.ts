@@ -60,7 +60,20 @@ export interface Measurement {
   attempts?: number;
   /** Replicas scenario only. */
   budget?: BudgetFigures;
+  /** The gateway's upstream requests by items carried, per lane (its own histogram). */
+  requestSizes?: RequestSizes[];
   sampleFailure?: string;
+}
+
+/** A gateway lane's upstream requests during one load, from its `bgw_batch_items_per_request`. */
+export interface RequestSizes {
+  /** The lane (users.track, users.export.ids). */
+  batcher: string;
+  /** Requests granted (429ed ones included) and the items they carried. */
+  requests: number;
+  items: number;
+  /** Requests per band of items carried (the histogram's buckets), empty bands left out. */
+  bands: Array<{ label: string; requests: number }>;
 }
 
 export interface BudgetFigures {
@@ -74,6 +87,13 @@ export interface BudgetFigures {
   maxInAnyWindow: number;
   rejected429: number;
   rateLimitedItems: number;
+  /** /users/track requests the simulator accepted (2xx) over the whole load, warm-up included. */
+  acceptedOverall: number;
+  /**
+   * Events per accepted /users/track request over the whole load: events that reached Braze
+   * (sent to the gateways, less those that failed there) ÷ `acceptedOverall`. At most 75.
+   */
+  eventsPerAcceptedRequest: number;
   /** Every window of the run, from the polled simulator counts. */
   windows: BudgetWindow[];
   /** What the per-window counts show (windows not filled). */
@@ -96,6 +116,8 @@ export interface TargetCheck {
   measured: string;
   goal: string;
   met: boolean;
+  /** A lower bar under the goal (e.g. the goal is 70%, the floor 50%): whether it was cleared. */
+  floor?: { goal: string; met: boolean };
   note?: string;
 }
 

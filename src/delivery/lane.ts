@@ -98,6 +98,8 @@ export interface LaneSettings {
   log: Logger;
   telemetry?: Telemetry;
   now?: () => number;
+  /** Runs a callback at the end of this turn of the event loop; setImmediate unless a test says. */
+  atTurnEnd?: (callback: () => void) => void;
 }
 
 interface Entry<I, R> {
@@ -238,6 +240,11 @@ class Lane<I, R> {
   /** The pending budget wait, if any: at most one per lane. */
   #acquiring: { controller: AbortController; deadlineMs: number } | undefined;
   #lastArrivalMs = 0;
+  /** An item arrived since the last turn-end check (see `#kick`). */
+  #arrivedThisTurn = false;
+  #turnEndArmed = false;
+  /** When this lane's last unit was granted. */
+  #lastGrantMs = 0;
   #flushTimer: NodeJS.Timeout | undefined;
   #flushAtMs = Infinity;
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -281,6 +288,7 @@ class Lane<I, R> {
       this.#queue.push(entry);
       this.#owner.queued += 1;
       this.#lastArrivalMs = now;
+      this.#arrivedThisTurn = true;
       this.#armExpiry(deadlineMs);
       this.#kick();
     });
@@ -310,7 +318,21 @@ class Lane<I, R> {
     if (!full && this.#inFlight > 0) return;
     const at = full ? now : this.#readyAtMs(now);
     if (at > now) return this.#armFlush(at);
+    // A part-full request leaves at the end of this turn of the event loop at the earliest:
+    // callers whose HTTP requests arrived in the same turn join it.
+    if (!full && this.#arrivedThisTurn) return this.#armTurnEnd();
     this.#startRequest();
+  }
+
+  /** Kick again once this turn of the event loop has run its I/O callbacks (setImmediate). */
+  #armTurnEnd(): void {
+    if (this.#turnEndArmed) return;
+    this.#turnEndArmed = true;
+    (this.#settings.atTurnEnd ?? setImmediate)(() => {
+      this.#turnEndArmed = false;
+      this.#arrivedThisTurn = false;
+      this.#kick();
+    });
   }
 
   /** Items that go without lingering: a drain, a probe, split halves. */
@@ -329,7 +351,10 @@ class Lane<I, R> {
   #readyAtMs(now: number): number {
     const oldest = this.#queue[0]!;
     if (now < this.#bindingUntilMs) {
-      return Math.max(now, oldest.enqueuedMs + Math.max(this.#settings.windowMs, BINDING_LINGER_MS));
+      // Counted from the last grant too: leftovers of a full request, old as they are, wait for
+      // the callers it answers to come back rather than leave part-full with a scarce unit.
+      const since = Math.max(oldest.enqueuedMs, this.#lastGrantMs);
+      return Math.max(now, since + Math.max(this.#settings.windowMs, BINDING_LINGER_MS));
     }
     return Math.max(
       now,
@@ -397,6 +422,7 @@ class Lane<I, R> {
         () => {
           // Granted: from now on another request may wait for budget.
           if (this.#acquiring === acquiring) this.#acquiring = undefined;
+          this.#lastGrantMs = this.#now();
           taken = this.#pack();
           queueMicrotask(() => this.#kick());
           if (taken.length === 0) return undefined;
