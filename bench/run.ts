@@ -101,7 +101,7 @@ const REPLICA_CONNECTIONS = 100;
 const POLL_MS = 25;
 /** The gateways' BATCH_WINDOW_MS and BATCH_IDLE_MS (their defaults): the lanes' flush policy. */
 const BATCH_WINDOW_MS = 20;
-const BATCH_IDLE_MS = 2;
+const BATCH_IDLE_MS = 0;
 
 const API_KEY = randomBytes(16).toString('hex');
 
@@ -781,9 +781,8 @@ function explainReplicas(m: Measurement, misses: Miss[]): ProfileFinding {
       `${FLUSH_POLICY} ` +
       `Here each replica has at most ${REPLICA_CONNECTIONS} events in flight (closed loop, ${REPLICA_CONNECTIONS} connections) and the window's units are there as soon as it opens, ` +
       `so a lane holding all ${REPLICA_CONNECTIONS} sends ${EVENTS_PER_REQUEST} and keeps ${Math.max(0, REPLICA_CONNECTIONS - EVENTS_PER_REQUEST)}. Those wait while the first request is out; ` +
-      `when it is answered they have waited far longer than the linger (${BATCH_WINDOW_MS} ms, or 100 ms while the budget binds) because they waited for budget, so the lane asks at once and, with units left in the window, is granted ` +
-      'before the callers just answered can send their next event: the unit leaves part-full. Both lingers count from the oldest item’s arrival, ' +
-      'so time spent waiting for budget counts as lingering and a leftover that waited through one window leaves part-full as soon as the next one opens.',
+      "while the budget binds, a part-full request lingers 100 ms from the lane's last grant (not only from its oldest item's arrival), so the callers just answered can send again and the leftovers leave with them. " +
+      `A closed loop of ${REPLICA_CONNECTIONS} callers per replica cannot keep two full requests' worth waiting, so requests that leave when the linger ends, or at a window's last usable moment, carry what is there.`,
   ];
   const sizes = sizesSentence(m, 'users.track');
   if (sizes !== undefined) explanation.push(sizes);
@@ -831,9 +830,9 @@ function sizesSentence(m: Measurement, lane: string): string | undefined {
 /** The delivery engine's flush policy, as the explanations of upstream misses state it. */
 const FLUSH_POLICY =
   "The flush policy (src/delivery/lane.ts, #kick): a lane asks for a request at once when a full request's worth waits " +
-  `(${EVENTS_PER_REQUEST} events, ${IDS_PER_REQUEST} ids); otherwise once no item arrived for ${BATCH_IDLE_MS} ms (BATCH_IDLE_MS) or its oldest item has waited ${BATCH_WINDOW_MS} ms (BATCH_WINDOW_MS), ` +
+  `(${EVENTS_PER_REQUEST} events, ${IDS_PER_REQUEST} ids); otherwise once no item arrived for ${BATCH_IDLE_MS} ms (BATCH_IDLE_MS) and the event loop's current turn has ended, or its oldest item has waited ${BATCH_WINDOW_MS} ms (BATCH_WINDOW_MS), ` +
   'and a request that would leave part-full waits while another of its lane is out. While the budget binds (the budget told the lane to wait for a unit in the last few seconds), ' +
-  'the idle gap no longer counts and the oldest item lingers at least BINDING_LINGER_MS (100 ms) instead.';
+  "the idle gap no longer counts and a part-full request lingers at least BINDING_LINGER_MS (100 ms) from the later of its oldest item's arrival and the lane's last grant.";
 
 /** Most upstream requests per 1k items allowed, as a multiple of the lower bound. */
 const UPSTREAM_GOAL = { events: 1.02, ids: 1.1 } as const;
@@ -929,7 +928,7 @@ function check(report: Measurement[], scenarios: Scenario[]): { checks: TargetCh
     const latencyBound =
       gCores < 0.9 && bCores >= 0.9
         ? `; the gateway process was busy ${num(gCores)} of a core against bare Apollo's ${num(bCores)}, so at this concurrency the time each event spends in the lane ` +
-          `(the ${BATCH_IDLE_MS} ms idle linger, one part-full request of the lane out at a time, the upstream answer), not CPU, sets its rate`
+          `(the idle linger of ${BATCH_IDLE_MS} ms plus the end of the event-loop turn, one part-full request of the lane out at a time, the upstream answer), not CPU, sets its rate`
         : `; busy ${num(gCores)} of a core (bare Apollo ${num(bCores)})`;
     checks.push({
       target: `single-event events/s ≥ ${pct(SINGLE_EVENT_GOAL)} of bare Apollo (floor ${pct(SINGLE_EVENT_FLOOR)}); added p50`,

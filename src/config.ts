@@ -42,7 +42,7 @@ export interface Config {
   redisUrl: string | undefined;
   /** Longest the oldest item of a lane lingers for company before its request is asked for. */
   batchWindowMs: number;
-  /** A lane asks for its request once no item arrived for this long. */
+  /** A lane asks for a part-full request once no item arrived for this long and the event-loop turn ended. */
   batchIdleMs: number;
   /** Full requests of one lane out (or waiting for budget) at once; a part-full one waits for none. */
   batchMaxInFlight: number;

@@ -16,7 +16,10 @@ import type { Telemetry } from '../metrics.js';
  *
  * When to ask (the flush policy), first match wins:
  *  - a full request's worth is waiting, or the lane is draining (shutdown) → now;
- *  - no item arrived for `idleMs` (a closed loop of callers is all waiting) → now;
+ *  - no item arrived for `idleMs` (default 0) and the event loop has finished its current turn
+ *    (every caller whose HTTP request arrived meanwhile has joined) → now;
+ *  - while the budget binds, a part-full request lingers at least BINDING_LINGER_MS from its
+ *    oldest item or the lane's last grant, whichever is later (scarce units leave full);
  *  - the oldest item has waited `windowMs` (a steady trickle still leaves) → now;
  *  - a request that would leave part-full waits while another of its lane is out (or waiting for
  *    budget): items accumulate meanwhile and the next one leaves fuller ("smart batching"); full
@@ -87,7 +90,7 @@ export interface LaneSpec<I, R> {
 export interface LaneSettings {
   /** Longest the oldest item lingers for company before its request is asked for. */
   windowMs: number;
-  /** A request is asked for once no item arrived for this long. */
+  /** A part-full request is asked for once no item arrived for this long (and the turn ended). */
   idleMs: number;
   /** Full requests of one lane out (or waiting for budget) at once. */
   maxInFlight: number;
