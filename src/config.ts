@@ -3,7 +3,8 @@ import { RATE_GROUP_NAMES, rateLimitEnvName, type RateGroupName, type RateLimit 
 import { CONTRACT_NAMES, effectiveRateLimits, isContractName, type ContractName } from './braze/contracts.js';
 import { BRAZE_INSTANCES, normaliseInstanceName } from './braze/instances.js';
 import type { BlockList } from 'node:net';
-import { loadGatewayAuth, parseTrustedProxies, type GatewayAuthConfig } from './security/gatewayKeys.js';
+import { loadGatewayAuth, type GatewayAuthConfig } from './security/keyStore.js';
+import { parseTrustedProxies } from './security/authentication.js';
 import { limitsFromEnv, type LimitOptions } from './security/limits.js';
 
 /**

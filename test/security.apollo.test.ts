@@ -3,12 +3,8 @@ import { buildSchema as buildSdl } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatError } from '../src/errors.js';
 import { permissionsPlugin, requestLimitsPlugin } from '../src/security/apolloPlugins.js';
-import {
-  authenticate,
-  hashGatewayKey,
-  parseGatewayKeys,
-  type Principal,
-} from '../src/security/gatewayKeys.js';
+import { authenticate } from '../src/security/authentication.js';
+import { hashGatewayKey, parseGatewayKeys, type Principal } from '../src/security/keyStore.js';
 import { limitValidationRules } from '../src/security/limits.js';
 
 /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashGatewayKey } from '../src/security/gatewayKeys.js';
+import { hashGatewayKey } from '../src/security/keyStore.js';
 import { TRACK_EVENTS, event, startStack, type Stack } from './helpers.js';
 
 /** Gateway keys and abuse limits on the real server, over HTTP. */

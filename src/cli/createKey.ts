@@ -10,7 +10,7 @@ import {
   isValidKeyName,
   parseCidr,
   parseGatewayKeys,
-} from '../security/gatewayKeys.js';
+} from '../security/keyStore.js';
 
 /**
  * Creates a gateway key:

@@ -1,13 +1,8 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { ForbiddenError } from '../errors.js';
-import {
-  ALL_PERMISSIONS,
-  PUBLIC_ROOT_FIELDS,
-  operationPermissions,
-  requirePermissions,
-  type Principal,
-} from './gatewayKeys.js';
+import { ALL_PERMISSIONS, type Principal } from './keyStore.js';
+import { PUBLIC_ROOT_FIELDS, operationPermissions, requirePermissions } from './operationPermissions.js';
 import { checkRequestLimits, type LimitOptions } from './limits.js';
 
 /**

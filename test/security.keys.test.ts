@@ -8,20 +8,24 @@ import { ForbiddenError, UnauthenticatedError } from '../src/errors.js';
 import {
   ANONYMOUS_PRINCIPAL,
   GATEWAY_PERMISSIONS,
-  authFailureResponse,
-  authenticate,
   checkOpenAccess,
-  clientAddress,
   generateGatewayKey,
   hashGatewayKey,
   loadGatewayAuth,
-  operationPermissions,
   parseGatewayKeys,
+  type GatewayKey,
+} from '../src/security/keyStore.js';
+import {
+  authFailureResponse,
+  authenticate,
+  clientAddress,
   parseTrustedProxies,
+} from '../src/security/authentication.js';
+import {
+  operationPermissions,
   requirePermission,
   requirePermissions,
-  type GatewayKey,
-} from '../src/security/gatewayKeys.js';
+} from '../src/security/operationPermissions.js';
 
 const KEY_A = 'bgw_test-key-a-0123456789abcdefghijklmnopqrstuv';
 const KEY_B = 'bgw_test-key-b-0123456789abcdefghijklmnopqrstuv';

@@ -1,9 +1,7 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
-import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { ENDPOINTS } from '../braze/endpoints.js';
-import { ForbiddenError, UnauthenticatedError } from '../errors.js';
 
 /**
  * Gateway keys: how clients authenticate to the gateway, modelled on Braze's own REST keys
@@ -40,7 +38,7 @@ import { ForbiddenError, UnauthenticatedError } from '../errors.js';
  * whose `X-Forwarded-For` to believe when checking allowlists; see {@link clientAddress}.
  */
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Grants every permission, present and future. */
 export const ALL_PERMISSIONS = '*';
@@ -98,7 +96,7 @@ export function hashGatewayKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-function makePrincipal(name: string, permissions: ReadonlySet<string>, anonymous: boolean): Principal {
+export function makePrincipal(name: string, permissions: ReadonlySet<string>, anonymous: boolean): Principal {
   return {
     name,
     anonymous,
@@ -450,250 +448,4 @@ export function loadGatewayAuth(env: Env, readFile?: (path: string) => string): 
   if ('problem' in decision) problems.push(decision.problem);
   if ('warning' in decision && decision.warning !== undefined) warnings.push(decision.warning);
   return { keys, open: keys.length === 0 && problems.length === 0 && decision.open, warnings, problems };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Per request
-
-/**
- * Who is calling. With no keys configured, the anonymous principal (every permission). Otherwise
- * the key in `Authorization: Bearer <key>` must hash to a configured one, and the caller's address
- * must be in its allowlist, if it has one.
- *
- * @param remoteIp the caller's address: {@link clientAddress} of the request (the TCP peer, or
- *   what a trusted proxy reported); IPv4-mapped IPv6 (`::ffff:10.1.2.3`) matches IPv4 ranges.
- * @throws UnauthenticatedError when the header is missing or malformed, or the key is unknown
- * @throws ForbiddenError when the key is not allowed from `remoteIp`
- */
-export function authenticate(
-  keys: readonly GatewayKey[],
-  authorizationHeader: string | undefined,
-  remoteIp: string | undefined,
-): Principal {
-  if (keys.length === 0) return ANONYMOUS_PRINCIPAL;
-  const presented = bearerToken(authorizationHeader);
-  const digest = createHash('sha256').update(presented, 'utf8').digest();
-  // Compare with every key, without stopping at a match, so the time taken says nothing about
-  // which (or whether a) key matched.
-  let match: GatewayKey | undefined;
-  for (const key of keys) {
-    if (timingSafeEqual(digest, key.sha256) && match === undefined) match = key;
-  }
-  if (match === undefined) {
-    throw new UnauthenticatedError(
-      'Unknown gateway key: send Authorization: Bearer <gateway key> with a key this gateway was configured with.',
-    );
-  }
-  if (match.allowList !== undefined && !ipAllowed(match.allowList, remoteIp)) {
-    throw new ForbiddenError(
-      `This gateway key is not allowed from ${remoteIp === undefined ? 'an unknown address' : remoteIp}.`,
-    );
-  }
-  return makePrincipal(match.name, match.permissions, false);
-}
-
-/** The key out of an Authorization header; the messages mirror Braze's 401 causes (facts §1.2). */
-function bearerToken(header: string | undefined): string {
-  if (header === undefined || header.trim() === '') {
-    throw new UnauthenticatedError('Missing Authorization header: send Authorization: Bearer <gateway key>.');
-  }
-  const m = /^\s*Bearer[ \t]+(\S+)\s*$/i.exec(header);
-  if (!m) {
-    throw new UnauthenticatedError(
-      /^\s*Bearer\b/i.test(header)
-        ? 'Malformed Authorization header: expected Bearer followed by one space and the gateway key.'
-        : 'Malformed Authorization header: expected Bearer <gateway key> (with the "Bearer " prefix).',
-    );
-  }
-  const token = m[1]!;
-  if (/^["']|["']$/.test(token)) {
-    throw new UnauthenticatedError(
-      'Malformed Authorization header: the gateway key is wrapped in quotes; send the bare key.',
-    );
-  }
-  return token;
-}
-
-function ipAllowed(list: BlockList, ip: string | undefined): boolean {
-  return ip !== undefined && inList(list, ip);
-}
-
-/**
- * Reads GATEWAY_TRUSTED_PROXIES: the addresses or CIDRs of the load balancers in front of the
- * gateway, whose `X-Forwarded-For` is believed. Unset: none is, and a key's IP allowlist is
- * checked against the TCP peer.
- */
-export function parseTrustedProxies(env: Env): { trusted: BlockList | undefined; problems: string[] } {
-  const raw = env.GATEWAY_TRUSTED_PROXIES?.trim();
-  if (raw === undefined || raw === '') return { trusted: undefined, problems: [] };
-  const trusted = new BlockList();
-  const problems: string[] = [];
-  for (const item of raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')) {
-    const range = parseCidr(item);
-    if (range === undefined) {
-      problems.push(
-        `GATEWAY_TRUSTED_PROXIES item ${JSON.stringify(item)} is not valid: expected comma-separated IPv4 or IPv6 addresses or CIDRs, e.g. 10.0.0.0/8,fd00::/8.`,
-      );
-    } else trusted.addSubnet(range.address, range.prefix, range.family);
-  }
-  return { trusted, problems };
-}
-
-/**
- * The caller's address for the IP allowlist. The TCP peer, unless it is a trusted proxy: then
- * `X-Forwarded-For` is read from the right (each proxy appends the address it received from),
- * skipping trusted proxies, and the first other address is the client. The left part of the
- * header is the client's own word and never believed, so a client cannot claim an allowed address.
- */
-export function clientAddress(
-  socketAddress: string | undefined,
-  forwardedFor: string | string[] | undefined,
-  trusted: BlockList | undefined,
-): string | undefined {
-  if (socketAddress === undefined || trusted === undefined || !inList(trusted, socketAddress)) {
-    return socketAddress;
-  }
-  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : (forwardedFor ?? ''))
-    .split(',')
-    .map((h) => h.trim())
-    .filter((h) => h !== '');
-  let client = socketAddress;
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = hops[i]!;
-    if (isIP(hop) === 0) break; // a garbled hop: stop at the last address that was sound
-    client = hop;
-    if (!inList(trusted, hop)) break;
-  }
-  return client;
-}
-
-function inList(list: BlockList, ip: string): boolean {
-  const version = isIP(ip);
-  return version !== 0 && list.check(ip, version === 4 ? 'ipv4' : 'ipv6');
-}
-
-/**
- * @throws ForbiddenError naming the missing permission, e.g.
- *   `This gateway key lacks the permission users.delete.`
- */
-export function requirePermission(principal: Principal, permission: string): void {
-  if (!principal.can(permission)) {
-    throw new ForbiddenError(`This gateway key lacks the permission ${permission}.`);
-  }
-}
-
-/**
- * Like {@link requirePermission} for several at once; the message names every missing one,
- * so a client learns in one round trip what its key needs.
- */
-export function requirePermissions(principal: Principal, permissions: Iterable<string>): void {
-  const missing = [...new Set(permissions)].filter((p) => !principal.can(p)).sort();
-  if (missing.length === 1) requirePermission(principal, missing[0]!);
-  if (missing.length > 1) {
-    throw new ForbiddenError(`This gateway key lacks the permissions ${missing.join(', ')}.`);
-  }
-}
-
-/**
- * The HTTP answer for an authentication failure found before GraphQL runs: 401 with a
- * `WWW-Authenticate` challenge, or 403. The body has the shape of a GraphQL error response.
- */
-export function authFailureResponse(err: UnauthenticatedError | ForbiddenError): {
-  status: 401 | 403;
-  headers: Record<string, string>;
-  body: { errors: Array<{ message: string; extensions: { code: string } }> };
-} {
-  const body = { errors: [{ message: err.message, extensions: { code: err.code } }] };
-  return err instanceof UnauthenticatedError
-    ? { status: 401, headers: { 'www-authenticate': 'Bearer realm="braze-graphql-gateway"' }, body }
-    : { status: 403, headers: {}, body };
-}
-
-// ---------------------------------------------------------------------------------------------
-// What an operation needs
-
-/** Root fields anyone may query: introspection, and the federation SDL a router reads. */
-export const PUBLIC_ROOT_FIELDS: readonly string[] = ['__schema', '__type', '__typename', '_service'];
-
-/** The permissions an operation needs, from its root fields. */
-export interface OperationPermissions {
-  /** Sorted, without duplicates. */
-  permissions: string[];
-  /**
-   * Root fields with no entry in the map and not public, as `Type.field` (e.g.
-   * `Query._entities`). A server should refuse these: a new field must be mapped before
-   * restricted keys can reach it.
-   */
-  unmapped: string[];
-}
-
-/**
- * The permissions an operation needs, before it runs: the root fields of the selected operation
- * (following fragment spreads and inline fragments, looking through aliases) looked up in
- * `fieldPermissions`. A key is `Type.field` (e.g. `Mutation.deleteUsers`) or a bare field name;
- * `Type.field` wins.
- *
- * The operation is the one named `operationName`, or the only one. When that cannot be decided
- * (several and no name, or an unknown name) every operation's fields count: execution will fail
- * anyway, and the check must not be the weak spot. `@skip`/`@include` are ignored for the same
- * reason: a skipped field still needs its permission.
- */
-export function operationPermissions(
-  document: DocumentNode,
-  fieldPermissions: Readonly<Record<string, string>>,
-  operationName?: string | null,
-  publicFields: readonly string[] = PUBLIC_ROOT_FIELDS,
-): OperationPermissions {
-  const operations = document.definitions.filter(
-    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
-  );
-  const fragments = new Map(
-    document.definitions.flatMap((d) =>
-      d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [],
-    ),
-  );
-  const named =
-    operationName === undefined || operationName === null
-      ? operations.length === 1
-        ? operations
-        : []
-      : operations.filter((op) => op.name?.value === operationName);
-  const selected = named.length === 1 ? named : operations;
-
-  const permissions = new Set<string>();
-  const unmapped = new Set<string>();
-  for (const op of selected) {
-    const typeName =
-      op.operation === 'query' ? 'Query' : op.operation === 'mutation' ? 'Mutation' : 'Subscription';
-    for (const field of rootFieldNames(op.selectionSet, fragments)) {
-      const permission = fieldPermissions[`${typeName}.${field}`] ?? fieldPermissions[field];
-      if (permission !== undefined) permissions.add(permission);
-      else if (!publicFields.includes(field)) unmapped.add(`${typeName}.${field}`);
-    }
-  }
-  return { permissions: [...permissions].sort(), unmapped: [...unmapped].sort() };
-}
-
-/** Field names (not aliases) selected at the root, through fragments; each fragment once. */
-function rootFieldNames(
-  selectionSet: SelectionSetNode,
-  fragments: ReadonlyMap<string, SelectionSetNode>,
-  seen = new Set<string>(),
-  out = new Set<string>(),
-): Set<string> {
-  for (const sel of selectionSet.selections) {
-    if (sel.kind === Kind.FIELD) out.add(sel.name.value);
-    else if (sel.kind === Kind.INLINE_FRAGMENT) rootFieldNames(sel.selectionSet, fragments, seen, out);
-    else {
-      const name = sel.name.value;
-      const fragment = fragments.get(name);
-      if (fragment === undefined || seen.has(name)) continue;
-      seen.add(name);
-      rootFieldNames(fragment, fragments, seen, out);
-    }
-  }
-  return out;
 }
