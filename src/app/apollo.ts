@@ -1,0 +1,49 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { Config } from '../config.js';
+import type { GatewayContext } from '../context.js';
+import { formatError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { PromMetrics } from '../metrics.js';
+import { operationMetricsPlugin } from '../observability.js';
+import { FIELD_PERMISSIONS } from '../permissions.js';
+import { buildSchema } from '../schema.js';
+import { permissionsPlugin, requestLimitsPlugin } from '../security/apolloPlugins.js';
+import { limitValidationRules } from '../security/limits.js';
+
+/**
+ * Apollo Server as the gateway runs it: the schema, masked errors, CSRF prevention, the request
+ * limits and permission checks, operation metrics, and no CDN landing page. Driven over node:http
+ * by src/http (executeHTTPGraphQLRequest), so it is started here and stopped by the gateway.
+ */
+export async function startApollo(
+  config: Config,
+  log: Logger,
+  metrics: PromMetrics,
+): Promise<ApolloServer<GatewayContext>> {
+  const apollo = new ApolloServer<GatewayContext>({
+    schema: buildSchema(),
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    introspection: config.introspection,
+    logger: log,
+    // The gateway owns shutdown: lanes must drain before Apollo stops.
+    stopOnTerminationSignals: false,
+    // Bounds the work of parsing, which comes before every other check.
+    parseOptions: { maxTokens: 50_000 },
+    validationRules: limitValidationRules(config.limits),
+    plugins: [
+      // The playground is ours (served offline); Apollo's landing page would load from a CDN.
+      ApolloServerPluginLandingPageDisabled(),
+      operationMetricsPlugin(metrics),
+      permissionsPlugin<GatewayContext>({
+        fieldPermissions: FIELD_PERMISSIONS,
+        principalOf: (ctx) => ctx.principal,
+      }),
+      requestLimitsPlugin<GatewayContext>(config.limits),
+    ],
+  });
+  await apollo.start();
+  return apollo;
+}

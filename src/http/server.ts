@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../log.js';
+import { graphqlErrorBody, sendJson } from './respond.js';
+
+/**
+ * The node:http server and its router: a request id on every answer, one log line per request,
+ * `connection: close` while draining, a coded 500 for anything unexpected, and a count of the
+ * requests in flight for shutdown.
+ */
+export interface RouterOptions {
+  log: Logger;
+  /** Answers `req` if it is the playground's (a browser's GET of /graphql). */
+  playground?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Exact paths answered without GraphQL (health, metrics). */
+  routes: Record<string, (res: ServerResponse) => Promise<void> | void>;
+  /** Everything on /graphql (and /). */
+  graphql: (req: IncomingMessage, res: ServerResponse, url: URL, requestId: string) => Promise<void>;
+}
+
+export interface GatewayHttpServer {
+  server: Server;
+  /** Requests received and not yet answered. */
+  readonly inFlight: number;
+  /** From now on every answer says `connection: close`. */
+  drain(): void;
+}
+
+export function createHttpServer(opts: RouterOptions): GatewayHttpServer {
+  const { log } = opts;
+  let inFlight = 0;
+  let draining = false;
+  const server = createServer((req, res) => {
+    const startedMs = Date.now();
+    inFlight += 1;
+    res.on('close', () => {
+      inFlight -= 1;
+      log.info(
+        {
+          requestId: res.getHeader('x-request-id'),
+          method: req.method,
+          path: (req.url ?? '').split('?')[0],
+          status: res.statusCode,
+          durationMs: Date.now() - startedMs,
+        },
+        'request',
+      );
+    });
+    // While draining, every answer tells the client to reconnect (to another replica).
+    if (draining) res.setHeader('connection', 'close');
+    route(req, res).catch((err: unknown) => {
+      log.error({ err }, 'unhandled error while answering a request');
+      if (!res.headersSent)
+        sendJson(res, 500, graphqlErrorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    if (opts.playground?.(req, res) === true) return;
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const plain = opts.routes[url.pathname];
+    if (plain !== undefined) return plain(res);
+    if (url.pathname === '/graphql' || url.pathname === '/') return opts.graphql(req, res, url, requestId);
+    sendJson(res, 404, {
+      errors: [{ message: `No route ${url.pathname}: the GraphQL endpoint is /graphql.` }],
+    });
+  }
+
+  return {
+    server,
+    get inFlight() {
+      return inFlight;
+    },
+    drain() {
+      draining = true;
+    },
+  };
+}
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  const id = Array.isArray(given) ? given[0] : given;
+  // Accept a caller's id only when it is short and plain, so it is safe to log and echo.
+  return id !== undefined && /^[\w.:-]{1,128}$/.test(id) ? id : randomUUID();
+}
