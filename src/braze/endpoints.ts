@@ -82,6 +82,12 @@ const BY_PATH = new Map<string, EndpointName>(
   (Object.keys(ENDPOINTS) as EndpointName[]).map((name) => [ENDPOINTS[name].path, name]),
 );
 
+/** Most identifiers one request to `name` may carry; an endpoint with no listed maximum takes one. */
+export function maxItemsOf(name: EndpointName): number {
+  const spec: EndpointSpec = ENDPOINTS[name];
+  return spec.maxItems ?? 1;
+}
+
 /** The endpoint row for a request path, or undefined for a path the gateway does not know. */
 export function endpointForPath(path: string): EndpointName | undefined {
   return BY_PATH.get(path);

@@ -2,23 +2,13 @@ import type { BrazeClient, SendOptions } from '../braze/client.js';
 import { ENDPOINTS, type EndpointName } from '../braze/endpoints.js';
 import type { WireResponse } from '../braze/wire.js';
 import { UpstreamError } from '../errors.js';
-import { toDate } from '../users/exportShape.js';
+import { bool, obj, objects, str, strings, toDate, type Obj } from '../braze/coerce.js';
 import type { SharedCache } from './cache.js';
 
 /**
  * Catalog reads (facts §3.17): lists fetched page by page until a short page, details by id.
  * The scarce `catalog.lists` pool is read through the shared cache.
  */
-
-type Obj = Record<string, unknown>;
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
-const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-const objects = (v: unknown): Obj[] =>
-  Array.isArray(v) ? v.filter((x): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x)) : [];
-const obj = (v: unknown): Obj | null =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : null;
 
 const name = (raw: unknown): string | undefined => (typeof raw === 'string' ? raw : undefined);
 

@@ -1,6 +1,6 @@
 import type { WireResponse } from '../braze/wire.js';
 import { BadInputError } from '../errors.js';
-import { ENDPOINTS, type EndpointName } from '../braze/endpoints.js';
+import { maxItemsOf, type EndpointName } from '../braze/endpoints.js';
 import {
   Delivery,
   type DeliveryStats,
@@ -40,7 +40,7 @@ export class DeliveryEngine {
    * endpoint table's maximum (or the engine's lower one), per-item errors by index.
    */
   items<I, R>(spec: ItemSpec<I, R>): Delivery<I, R> {
-    const total = Math.min(this.maxItems, spec.maxItems ?? ENDPOINTS[spec.endpoint].maxItems ?? 50);
+    const total = Math.min(this.maxItems, spec.maxItems ?? maxItemsOf(spec.endpoint));
     return this.create<I, R>({
       name: spec.endpoint,
       endpoint: spec.endpoint,

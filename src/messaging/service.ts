@@ -1,5 +1,6 @@
 import type { BrazeClient } from '../braze/client.js';
-import { canonicalJson } from '../braze/endpoints.js';
+import { objects, str } from '../braze/coerce.js';
+import { canonicalJson, maxItemsOf } from '../braze/endpoints.js';
 import type { WireResponse, WireUserAlias } from '../braze/wire.js';
 import type { DeliveryEngine } from '../delivery/engine.js';
 import type { Delivery } from '../delivery/lane.js';
@@ -222,11 +223,13 @@ export class MessagingService {
     });
   }
 
-  /** GET /subscription/user/status, 50 users to a request. */
+  /** GET /subscription/user/status, as many users to a request as the endpoint table allows. */
   async userSubscriptions(externalIds: readonly string[]) {
     checkListLength(externalIds.length, 'externalIds', this.maxItems);
+    const perRequest = maxItemsOf('subscription.user.status');
     const chunks: string[][] = [];
-    for (let i = 0; i < externalIds.length; i += 50) chunks.push(externalIds.slice(i, i + 50));
+    for (let i = 0; i < externalIds.length; i += perRequest)
+      chunks.push(externalIds.slice(i, i + perRequest));
     const pages = await Promise.all(
       chunks.map((ids) =>
         this.client.send('subscription.user.status', undefined, {
@@ -236,15 +239,15 @@ export class MessagingService {
       ),
     );
     return pages.flatMap((p) =>
-      (Array.isArray(p.body.users) ? (p.body.users as Obj[]) : []).map((u) => ({
-        externalId: typeof u.external_id === 'string' ? u.external_id : null,
-        email: typeof u.email === 'string' ? u.email : null,
-        phone: typeof u.phone === 'string' ? u.phone : null,
-        groups: (Array.isArray(u.subscription_groups) ? (u.subscription_groups as Obj[]) : []).map((g) => ({
+      objects(p.body.users).map((u) => ({
+        externalId: str(u.external_id),
+        email: str(u.email),
+        phone: str(u.phone),
+        groups: objects(u.subscription_groups).map((g) => ({
           id: String(g.id ?? ''),
-          name: typeof g.name === 'string' ? g.name : null,
-          channel: typeof g.channel === 'string' ? g.channel : null,
-          status: typeof g.status === 'string' ? g.status : null,
+          name: str(g.name),
+          channel: str(g.channel),
+          status: str(g.status),
         })),
       })),
     );

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { maxItemsOf } from '../braze/endpoints.js';
 import type { WireExportIdsBody, WireExportIdsResponse, WireUserAlias } from '../braze/wire.js';
 import type { DeliveryEngine } from '../delivery/engine.js';
 import type { Delivery } from '../delivery/lane.js';
@@ -40,7 +41,7 @@ function keyOf(key: UserKey): string {
  * one slot. Unknown users load as null.
  */
 export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey, BrazeUserModel | null> {
-  const list = Math.min(engine.maxItems, 50);
+  const list = Math.min(engine.maxItems, maxItemsOf('users.export.ids'));
   return engine.create<ExportKey, BrazeUserModel | null>({
     name: 'users.export.ids',
     endpoint: 'users.export.ids',

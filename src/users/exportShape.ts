@@ -1,3 +1,4 @@
+import { bool, int, num, obj, objects, str as asString, toDate, type Obj } from '../braze/coerce.js';
 import type { WireExportedUser } from '../braze/wire.js';
 
 /**
@@ -6,22 +7,9 @@ import type { WireExportedUser } from '../braze/wire.js';
  * in a form that does not parse becomes null rather than failing the whole user.
  */
 
-type Obj = Record<string, unknown>;
-
-const str = (v: unknown): string | null =>
-  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
-const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
-const obj = (v: unknown): Obj | null =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : null;
-const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj).filter((o): o is Obj => o !== null) : []);
-
-export function toDate(v: unknown): Date | null {
-  if (typeof v !== 'string' && typeof v !== 'number') return null;
-  const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? null : d;
-}
+/** Ids and names in exports may come as numbers: shown as strings. */
+const str = (v: unknown): string | null => asString(v, { numbers: true });
+const list = objects;
 
 function summary(o: Obj) {
   return { name: str(o.name) ?? '', first: toDate(o.first), last: toDate(o.last), count: int(o.count) ?? 0 };
