@@ -6,6 +6,7 @@ import type { BlockList } from 'node:net';
 import { loadGatewayAuth, type GatewayAuthConfig } from './security/keyStore.js';
 import { parseTrustedProxies } from './security/authentication.js';
 import { limitsFromEnv, type LimitOptions } from './security/limits.js';
+import { parseWholeNumber } from './parseEnv.js';
 
 /**
  * Configuration: the environment, read once at start-up into a typed, validated object.
@@ -128,8 +129,8 @@ export function loadConfig(env: Env = process.env): Config {
   const int = (name: string, def: number, min: number, max: number): number => {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') return def;
-    const n = Number(raw.trim());
-    if (!Number.isInteger(n) || n < min || n > max) {
+    const n = parseWholeNumber(raw);
+    if (n === undefined || n < min || n > max) {
       problems.push(
         `${name}=${JSON.stringify(raw)} is not valid: expected a whole number from ${min} to ${max}.`,
       );

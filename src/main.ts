@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { renderEnvHelp } from './envVars.js';
 import { createLogger, type Logger } from './log.js';
 import { startGateway, type RunningGateway } from './server.js';
 import { startSimulator, type Simulator } from './simulator/index.js';
@@ -9,6 +10,10 @@ import { startSimulator, type Simulator } from './simulator/index.js';
  * every pending batch and close connections before exiting.
  */
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(renderEnvHelp());
+    process.exit(0);
+  }
   let config: Config;
   try {
     config = loadConfig(process.env);

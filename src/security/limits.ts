@@ -25,6 +25,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import { BadInputError } from '../errors.js';
+import { parseWholeNumber } from '../parseEnv.js';
 
 /**
  * Abuse limits: what one GraphQL request may ask of the gateway before anything runs.
@@ -657,8 +658,8 @@ export function limitsFromEnv(env: Env): { limits: LimitOptions; problems: strin
   for (const [option, name] of Object.entries(LIMIT_ENV) as Array<[keyof typeof LIMIT_ENV, string]>) {
     const raw = env[name]?.trim();
     if (raw === undefined || raw === '') continue;
-    const n = Number(raw.replace(/_/g, ''));
-    if (!Number.isSafeInteger(n) || n < 1) {
+    const n = parseWholeNumber(raw);
+    if (n === undefined || n < 1) {
       problems.push(
         `${name}=${JSON.stringify(env[name])} is not valid: expected a whole number of at least 1 (default ${DEFAULT_LIMITS[option]}).`,
       );

@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ENV_VARS, renderEnvTable } from '../src/envVars.js';
+import { parseWholeNumber } from '../src/parseEnv.js';
+import { loadConfig } from '../src/config.js';
+import { limitsFromEnv } from '../src/security/limits.js';
+
+/** The configuration table is the one statement of the environment: README, --help and code agree. */
+
+/** A Markdown table's cells, whatever column padding prettier gave it. */
+function cells(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((l) => l.startsWith('|') && !/^\|[\s|:-]+\|$/.test(l))
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim()),
+    );
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return name === 'generated' || name === 'simulator' ? [] : sourceFiles(p);
+    return p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('configuration table', () => {
+  it("the README's configuration table is the one rendered from src/envVars.ts (npm run docs:env)", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const start = readme.indexOf('<!-- env-table:start');
+    const end = readme.indexOf('<!-- env-table:end -->');
+    expect(start).toBeGreaterThan(0);
+    expect(cells(readme.slice(start, end))).toEqual(cells(renderEnvTable()));
+  });
+
+  it('lists every variable the code reads, and nothing it does not', () => {
+    const read = new Set<string>();
+    for (const file of sourceFiles('src')) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\b(?:int|str|onOff|fraction)\('([A-Z][A-Z0-9_]+)'/g)) read.add(m[1]!);
+      for (const m of text.matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)) read.add(m[1]!);
+      for (const m of text.matchAll(/'((?:GRAPHQL|RATE_LIMIT)_[A-Z0-9_]+)'/g)) read.add(m[1]!);
+    }
+    const listed = new Set(ENV_VARS.map((v) => v.name));
+    expect([...read].filter((n) => !listed.has(n)).sort()).toEqual([]);
+    const rowsNotRead = [...listed].filter((n) => !read.has(n) && n !== 'RATE_LIMIT_<GROUP>');
+    expect(rowsNotRead.sort()).toEqual([]);
+  });
+
+  it('parses numbers one way everywhere: `_` separators accepted, anything else refused', () => {
+    expect(parseWholeNumber('100_000')).toBe(100_000);
+    expect(parseWholeNumber(' 20 ')).toBe(20);
+    for (const bad of ['1e3', '1.5', '', '0x10', '1__0', '_1', 'ten'])
+      expect(parseWholeNumber(bad)).toBeUndefined();
+    // The same value is accepted by the config and by the request limits alike.
+    expect(loadConfig({ BATCH_WINDOW_MS: '1_000' }).batchWindowMs).toBe(1_000);
+    expect(limitsFromEnv({ GRAPHQL_MAX_COST: '1_000' }).limits.maxCost).toBe(1_000);
+    expect(() => loadConfig({ BATCH_WINDOW_MS: '1e3' })).toThrow(/BATCH_WINDOW_MS="1e3" is not valid/);
+    expect(limitsFromEnv({ GRAPHQL_MAX_COST: '1e3' }).problems[0]).toMatch(
+      /GRAPHQL_MAX_COST="1e3" is not valid/,
+    );
+  });
+
+  it('prints the table with --help and exits 0, without starting anything', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/main.ts', '--help'],
+      {
+        timeout: 30_000,
+      },
+    );
+    for (const v of ENV_VARS) expect(stdout).toContain(v.name);
+    expect(stdout).not.toContain('listening');
+  });
+});
