@@ -4,7 +4,7 @@
  * and prints the figures.
  *
  * Servers under test (each a process of its own, started once and kept for every scenario):
- *   gateway    this gateway (bench/gateway.ts)
+ *   gateway    this gateway (test/fixtures/replica.ts)
  *   unbatched  this gateway with BATCHING=off (one item per Braze request)
  *   naive      bench/baselines/naiveApollo.ts: Apollo Server, one REST call per item
  *   bare       bench/baselines/bareApollo.ts: Apollo Server, same schema, no upstream (ceiling)
@@ -46,7 +46,7 @@ import {
   stopAll,
   type Child,
 } from './lib/processes.js';
-import { startPrivateRedis } from './lib/redis.js';
+import { startTestRedis } from '../test/redisServer.js';
 import { chartSvg, consoleTable, int, layerOf, markdown, metCell, num, signedMs } from './lib/report.js';
 import type {
   BenchReport,
@@ -109,8 +109,8 @@ const TARGETS: Array<TargetInfo & { file: string; env: Record<string, string> }>
   {
     id: 'gateway',
     label: 'gateway',
-    description: `This gateway (bench/gateway.ts → startGateway), batching on: process-wide lanes packed at the budget grant (src/delivery/lane.ts) for /users/track and /users/export/ids alike, BATCH_IDLE_MS=${BATCH_IDLE_MS} and BATCH_WINDOW_MS=${BATCH_WINDOW_MS} (defaults), in-memory budget.`,
-    file: 'bench/gateway.ts',
+    description: `This gateway (test/fixtures/replica.ts → startGateway), batching on: process-wide lanes packed at the budget grant (src/delivery/lane.ts) for /users/track and /users/export/ids alike, BATCH_IDLE_MS=${BATCH_IDLE_MS} and BATCH_WINDOW_MS=${BATCH_WINDOW_MS} (defaults), in-memory budget.`,
+    file: 'test/fixtures/replica.ts',
     env: {},
   },
   {
@@ -118,7 +118,7 @@ const TARGETS: Array<TargetInfo & { file: string; env: Record<string, string> }>
     label: 'gateway, BATCHING=off',
     description:
       'The same gateway with BATCHING=off: one event (one id) per Braze request, everything else unchanged.',
-    file: 'bench/gateway.ts',
+    file: 'test/fixtures/replica.ts',
     env: { BATCHING: 'off' },
   },
   {
@@ -491,7 +491,8 @@ async function measureReplicas(
   sim: SimulatorAdmin,
   gatewayEnv: Record<string, string>,
 ): Promise<Measurement> {
-  const redis = await startPrivateRedis();
+  // A private, non-persistent redis-server on a free loopback port (the tests' own helper).
+  const redis = await startTestRedis();
   const replicas: Child[] = [];
   try {
     await sim.setRateLimit('users.track', BUDGET.limit, BUDGET.windowSec);
@@ -506,7 +507,7 @@ async function measureReplicas(
     replicas.push(
       ...(await Promise.all(
         Array.from({ length: REPLICAS }, (_, i) =>
-          startNodeServer(`replica ${i + 1}`, 'bench/gateway.ts', { env }),
+          startNodeServer(`replica ${i + 1}`, 'test/fixtures/replica.ts', { env }),
         ),
       )),
     );
@@ -520,7 +521,7 @@ async function measureReplicas(
     // Steady state: the replicas warm up for two windows before windows are counted.
     const warmupMs = Math.max(WARMUP_SECONDS * 1000, 2 * windowMs);
     const loadSeconds = Math.ceil((warmupMs + windowMs + fullWindows * windowMs) / 1000) + 1;
-    const before = await sample(sim, pids, [redis.child.pid]);
+    const before = await sample(sim, pids, redis.pid === undefined ? [] : [redis.pid]);
     const startedAt = Date.now();
     const loading = runLoads(
       replicas.map((r) => ({
@@ -549,7 +550,7 @@ async function measureReplicas(
     polling = false;
     await poller;
     await settle(sim, pids);
-    const after = await sample(sim, pids, [redis.child.pid]);
+    const after = await sample(sim, pids, redis.pid === undefined ? [] : [redis.pid]);
     const sizes = sizesBetween(sizesBefore, await histograms(urls, ['users.track']));
     const m = figures(
       REPLICAS_SCENARIO.id,
@@ -587,7 +588,7 @@ async function measureReplicas(
     return { ...m, budget, ...(sizes.length > 0 ? { requestSizes: sizes } : {}) };
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
-    await redis.child.stop();
+    await redis.stop();
     await sim.setRateLimit('users.track', 1_000_000_000, 3_600);
   }
 }

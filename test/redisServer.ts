@@ -13,6 +13,8 @@ export interface TestRedis {
   /** Stop the server (it can be started again on the same port). */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** The redis-server process id while it runs (the benchmark samples its CPU). */
+  readonly pid: number | undefined;
   /** Calls of each command since start (INFO commandstats), e.g. { evalsha: 12 }. */
   commandCalls(): Promise<Record<string, number>>;
 }
@@ -61,7 +63,7 @@ export async function startTestRedis(): Promise<TestRedis> {
       if (await ping(port)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`redis-server did not start on port ${port}`);
+    throw new Error(`redis-server did not start on port ${port} (is redis-server on PATH?)`);
   };
   const stop = async () => {
     if (child === undefined || child.exitCode !== null) return;
@@ -75,6 +77,9 @@ export async function startTestRedis(): Promise<TestRedis> {
     port,
     start,
     stop,
+    get pid() {
+      return child?.pid;
+    },
     async commandCalls() {
       const r = new Redis({ port, host: '127.0.0.1' });
       try {
