@@ -104,7 +104,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 const WINDOW_UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Broadcasts also have a limit per unique audience (facts §2 row 6). */
+/** Broadcasts also have a limit per unique audience (docs/braze-facts.md §2 row 6). */
 const PER_AUDIENCE_ENV = 'RATE_LIMIT_MESSAGING_BROADCAST_AUDIENCE';
 const PER_AUDIENCE_DEFAULT: RateLimit = { limit: 10, windowSec: 60 };
 

@@ -1,6 +1,6 @@
 /**
  * Root field → the permission a gateway key needs for it, named like Braze's REST key
- * permissions (facts §1.2), plus the gateway's own `budget.read`. A root field missing here is
+ * permissions (docs/braze-facts.md §1.2), plus the gateway's own `budget.read`. A root field missing here is
  * refused to every key without `*`: a new operation must be mapped before scoped keys reach it.
  */
 export const FIELD_PERMISSIONS: Readonly<Record<string, string>> = {

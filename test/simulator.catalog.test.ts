@@ -6,7 +6,7 @@ import {
   type SimulatorOptions,
 } from '../src/simulator/index.js';
 
-/** The simulator's catalog GETs (facts §3.17) over real HTTP: seed data, paging, details, errors. */
+/** The simulator's catalog GETs (docs/braze-facts.md §3.17) over real HTTP: seed data, paging, details, errors. */
 
 const KEY = 'sim-catalog-key';
 const T0 = Date.UTC(2026, 2, 1, 10, 0, 30, 500);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 
-/** The simulator's identity endpoints (facts §3.3–§3.9) over real HTTP: shapes, caps, store effects. */
+/** The simulator's identity endpoints (docs/braze-facts.md §3.3–§3.9) over real HTTP: shapes, caps, store effects. */
 
 const KEY = 'sim-identity-key';
 const T0 = Date.UTC(2026, 2, 1, 10, 0, 30, 500);

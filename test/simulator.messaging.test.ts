@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
 
 /**
- * The simulator's messaging endpoints (facts §3.11–§3.16) over real HTTP: validation, caps,
+ * The simulator's messaging endpoints (docs/braze-facts.md §3.11–§3.16) over real HTTP: validation, caps,
  * response shapes, recorded dispatches and subscription states, and the per-audience broadcast
- * limit (facts §2 row 6).
+ * limit (docs/braze-facts.md §2 row 6).
  */
 
 const KEY = 'sim-messaging-key';
@@ -616,7 +616,7 @@ describe('subscription status', () => {
   });
 });
 
-describe('broadcast limit per unique audience (facts §2 row 6)', () => {
+describe('broadcast limit per unique audience (docs/braze-facts.md §2 row 6)', () => {
   const broadcast = (segment: string, extra: Record<string, unknown> = {}) => ({
     broadcast: true,
     campaign_id: apiCampaign(),

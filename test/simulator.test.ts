@@ -92,7 +92,7 @@ describe('shared behaviour of Braze routes', () => {
     });
     expect(res.status).toBe(401);
     expect(await res.text()).not.toContain('wrong-secret-123');
-    // The key without the Bearer prefix is refused too (facts §1.2).
+    // The key without the Bearer prefix is refused too (docs/braze-facts.md §1.2).
     const noBearer = await fetch(`${sim.url}/users/track`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: KEY },

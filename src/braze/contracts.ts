@@ -2,7 +2,7 @@ import { DEFAULT_RATE_LIMITS, type RateGroupName, type RateLimit } from '../budg
 
 /**
  * Braze contract profiles (`BRAZE_CONTRACT`). They differ in how many objects one
- * `/users/track` request may carry and in the `users.track` rate limit (facts §2 row 1, C-10).
+ * `/users/track` request may carry and in the `users.track` rate limit (docs/braze-facts.md §2 row 1, C-10).
  */
 export const CONTRACT_NAMES = ['legacy', 'current', 'mau'] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];

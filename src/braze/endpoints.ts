@@ -1,7 +1,7 @@
 import type { RateGroupName } from '../budget/groups.js';
 
 /**
- * Every Braze endpoint the gateway calls, one typed row each (facts §2–§3). The upstream
+ * Every Braze endpoint the gateway calls, one typed row each (docs/braze-facts.md §2–§3). The upstream
  * client reads this table and nothing else: method, path, rate group, per-request maxima.
  */
 export interface EndpointSpec {
@@ -13,7 +13,7 @@ export interface EndpointSpec {
   broadcastGroup?: RateGroupName;
   /** Most identifiers (or objects) one request may carry; /users/track's depends on the contract. */
   maxItems?: number;
-  /** The Braze API key permission the endpoint needs (facts §1.2). */
+  /** The Braze API key permission the endpoint needs (docs/braze-facts.md §1.2). */
   permission: string;
   /** List endpoints: items per page (a shorter page is the last). */
   pageSize?: number;
@@ -95,7 +95,7 @@ export function endpointForPath(path: string): EndpointName | undefined {
 
 /**
  * Whether a messaging body targets a segment, filters or a connected audience rather than named
- * users (facts §2 row 6): such calls count in `messaging.broadcast`. A call that names its
+ * users (docs/braze-facts.md §2 row 6): such calls count in `messaging.broadcast`. A call that names its
  * recipients (`external_user_ids`, `user_aliases`, `recipients`) is not a broadcast, even when a
  * `segment_id` or `audience` narrows it: it counts in the default bucket.
  */
@@ -110,7 +110,7 @@ export function isBroadcastBody(body: unknown): boolean {
 }
 
 /**
- * A broadcast's unique audience (facts §2 row 6): the campaign or canvas, plus the segment or
+ * A broadcast's unique audience (docs/braze-facts.md §2 row 6): the campaign or canvas, plus the segment or
  * filters, plus the connected-audience object. Canonical JSON, so equal audiences match.
  */
 export function broadcastAudience(body: unknown): string | undefined {

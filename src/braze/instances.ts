@@ -1,5 +1,5 @@
 /**
- * Braze instances and their REST endpoints (facts §1.1). A full URL may be configured instead
+ * Braze instances and their REST endpoints (docs/braze-facts.md §1.1). A full URL may be configured instead
  * (`BRAZE_REST_ENDPOINT`), e.g. for an instance added after this table was written.
  */
 export const BRAZE_INSTANCES: Readonly<Record<string, string>> = {
@@ -11,7 +11,7 @@ export const BRAZE_INSTANCES: Readonly<Record<string, string>> = {
   'US-06': 'https://rest.iad-06.braze.com',
   'US-07': 'https://rest.iad-07.braze.com',
   'US-08': 'https://rest.iad-08.braze.com',
-  // The current docs name rest.us-10 (older ones rest.iad-10): facts C-9.
+  // The current docs name rest.us-10 (older ones rest.iad-10): docs/braze-facts.md C-9.
   'US-10': 'https://rest.us-10.braze.com',
   'EU-01': 'https://rest.fra-01.braze.eu',
   'EU-02': 'https://rest.fra-02.braze.eu',

@@ -1,5 +1,5 @@
 /**
- * Braze wire shapes (facts §3), as the gateway sends and reads them. Only what the gateway
+ * Braze wire shapes (docs/braze-facts.md §3), as the gateway sends and reads them. Only what the gateway
  * uses is typed; everything else passes through as `unknown`.
  */
 

@@ -16,7 +16,7 @@ export type AcquireResult =
     }
   | { ok: false; retryAfterMs: number };
 
-/** Braze's view of a group's window, read from one response (facts §4.1). */
+/** Braze's view of a group's window, read from one response (docs/braze-facts.md §4.1). */
 export interface RateHeaders {
   limit?: number;
   remaining?: number;

@@ -1,6 +1,6 @@
 /**
  * Braze's rate-limit groups, as data. Each group is one shared bucket per Braze workspace
- * (facts §2). The seed's numbers are the defaults; `BRAZE_CONTRACT` and `RATE_LIMIT_<GROUP>`
+ * (docs/braze-facts.md §2). The seed's numbers are the defaults; `BRAZE_CONTRACT` and `RATE_LIMIT_<GROUP>`
  * override them (see config.ts). Nothing else in the code base repeats these numbers.
  */
 

@@ -27,7 +27,7 @@ export type BudgetMode = 'memory' | 'shared' | 'fallback';
 export interface RateBudgetOptions {
   workspaceId: string;
   limits: Record<RateGroupName, RateLimit>;
-  /** Per unique broadcast audience, on top of `messaging.broadcast` (facts §2 row 6). */
+  /** Per unique broadcast audience, on top of `messaging.broadcast` (docs/braze-facts.md §2 row 6). */
   perAudienceLimit: RateLimit;
   /** Share of each limit (0–0.9) left unused for other systems using the same workspace. */
   headroom: number;

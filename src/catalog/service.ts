@@ -6,7 +6,7 @@ import { bool, obj, objects, str, strings, toDate, type Obj } from '../braze/coe
 import type { SharedCache } from './cache.js';
 
 /**
- * Catalog reads (facts §3.17): lists fetched page by page until a short page, details by id.
+ * Catalog reads (docs/braze-facts.md §3.17): lists fetched page by page until a short page, details by id.
  * The scarce `catalog.lists` pool is read through the shared cache.
  */
 

@@ -114,7 +114,7 @@ export type { LaneCapacity };
 
 /**
  * Braze's "array of arrays" per-item errors (`rename_errors`, `removal_errors`): entries read as
- * `[index, message]`; an entry in another shape is kept against no item (facts C-5).
+ * `[index, message]`; an entry in another shape is kept against no item (docs/braze-facts.md C-5).
  */
 export function indexedErrors(list: unknown): Map<number, string> {
   const out = new Map<number, string>();

@@ -16,7 +16,7 @@ import { toWireAlias, toWireIdentifier } from '../users/identifiers.js';
 import { checkListLength, itemResults, type ItemResultShape } from '../users/itemResults.js';
 
 /**
- * Messaging (facts §3.11–§3.16). Named recipients of triggered campaigns and canvases go through
+ * Messaging (docs/braze-facts.md §3.11–§3.16). Named recipients of triggered campaigns and canvases go through
  * process-wide batchers: recipients for the same campaign (or canvas), send id and shared
  * properties share requests, 50 to a request, never twice the same user in one request (Braze
  * would keep only the last one's properties). Broadcasts are one request each, in the
@@ -56,7 +56,7 @@ interface SendItem {
 
 /**
  * Rejections about what every item of a partition shares (the campaign, canvas, message or
- * subscription group), by Braze's documented messages (facts §3.11, §3.15): confirmed with one
+ * subscription group), by Braze's documented messages (docs/braze-facts.md §3.11, §3.15): confirmed with one
  * item alone, then every item of that partition fails at once.
  */
 const SHARED_REJECTION =

@@ -56,7 +56,7 @@ export function authenticate(
   return makePrincipal(match.name, match.permissions, false);
 }
 
-/** The key out of an Authorization header; the messages mirror Braze's 401 causes (facts §1.2). */
+/** The key out of an Authorization header; the messages mirror Braze's 401 causes (docs/braze-facts.md §1.2). */
 function bearerToken(header: string | undefined): string {
   if (header === undefined || header.trim() === '') {
     throw new UnauthenticatedError('Missing Authorization header: send Authorization: Bearer <gateway key>.');

@@ -5,7 +5,7 @@ import { ENDPOINTS } from '../braze/endpoints.js';
 
 /**
  * Gateway keys: how clients authenticate to the gateway, modelled on Braze's own REST keys
- * (facts §1.2). A key carries a list of permissions named like Braze's (`users.track`,
+ * (docs/braze-facts.md §1.2). A key carries a list of permissions named like Braze's (`users.track`,
  * `users.export.ids`…) and, optionally, an IP allowlist. The gateway stores only the SHA-256 of
  * each key, so a leaked config or log line never holds a usable key.
  *

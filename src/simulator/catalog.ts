@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
  * The simulator's workspace catalog: campaigns, Canvases, segments and subscription groups (the
  * things a Braze dashboard user creates, which the REST API only reads), plus event names and
  * product ids known beyond what /users/track has recorded. The list and details GETs
- * (facts §3.17) and the messaging routes (facts §3.11–§3.16) read it.
+ * (docs/braze-facts.md §3.17) and the messaging routes (docs/braze-facts.md §3.11–§3.16) read it.
  *
  * Records are live: a test may edit one (e.g. `canvas.enabled = false`) to change what the
  * simulator answers from the next request on.
@@ -39,7 +39,7 @@ export interface SimCanvas {
   description: string;
   archived: boolean;
   draft: boolean;
-  /** False for a paused Canvas: triggers still answer 201, with a notice (facts §3.13). */
+  /** False for a paused Canvas: triggers still answer 201, with a notice (docs/braze-facts.md §3.13). */
   enabled: boolean;
   createdAt: string;
   lastEdited: string;
@@ -70,7 +70,7 @@ export type SubscriptionChannel = 'email' | 'sms';
 export interface SimSubscriptionGroup {
   id: string;
   name: string;
-  /** Email groups take `email`, SMS groups take `phone` identifiers (facts §3.15). */
+  /** Email groups take `email`, SMS groups take `phone` identifiers (docs/braze-facts.md §3.15). */
   channel: SubscriptionChannel;
 }
 

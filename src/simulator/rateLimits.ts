@@ -2,7 +2,7 @@ import { RATE_GROUP_NAMES, windowBounds, type RateGroupName, type RateLimit } fr
 
 /**
  * Braze's rate limiting as the simulator enforces it: one fixed, clock-aligned window per group
- * (facts §2, §4.2), counting every authenticated request routed to the group.
+ * (docs/braze-facts.md §2, §4.2), counting every authenticated request routed to the group.
  */
 
 export interface WindowStats {
@@ -152,7 +152,7 @@ export class RateLimiter {
   }
 }
 
-/** At most 10 broadcast requests per minute per unique audience (facts §2 row 6). */
+/** At most 10 broadcast requests per minute per unique audience (docs/braze-facts.md §2 row 6). */
 export const DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT: Readonly<RateLimit> = { limit: 10, windowSec: 60 };
 
 /** Statistics of the per-audience broadcast limit. */
@@ -177,7 +177,7 @@ function checkLimit(what: string, limit: RateLimit): void {
 }
 
 /**
- * Braze's second broadcast limit (facts §2 row 6): besides 250/min across all audiences, at most
+ * Braze's second broadcast limit (docs/braze-facts.md §2 row 6): besides 250/min across all audiences, at most
  * 10 requests per minute per unique audience. One fixed, clock-aligned window shared by all
  * audiences; each audience counts on its own within it.
  */

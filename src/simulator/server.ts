@@ -18,7 +18,7 @@ import { SimulatorStore } from './store.js';
 import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 import { isPlainObject } from './validate.js';
 
-/** Braze accepts bodies up to 4 MB on most endpoints (facts §2, "Payload size"). */
+/** Braze accepts bodies up to 4 MB on most endpoints (docs/braze-facts.md §2, "Payload size"). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Prefix of the simulator's own routes: no auth, no rate limit, not recorded. */
 export const ADMIN_PREFIX = '/_simulator/';
@@ -29,7 +29,7 @@ const RECORDED_TEXT_MAX = 1000;
 
 type Headers = Record<string, string>;
 
-/** A 401 carries the rate-limit headers with empty values (facts §4.2); so do unrouted answers. */
+/** A 401 carries the rate-limit headers with empty values (docs/braze-facts.md §4.2); so do unrouted answers. */
 const EMPTY_RATE_HEADERS: Headers = {
   'X-RateLimit-Limit': '',
   'X-RateLimit-Remaining': '',
@@ -312,7 +312,7 @@ class BrazeSimulator implements Simulator {
       return answer(405, { message: 'Method Not Allowed' }, { ...EMPTY_RATE_HEADERS, Allow: spec.method });
     }
 
-    // A broadcast must also fit its unique audience's own window (facts §2 row 6). Checked first
+    // A broadcast must also fit its unique audience's own window (docs/braze-facts.md §2 row 6). Checked first
     // so that a request refused for its audience does not use the group's budget. The headers
     // stay the group's: Braze documents no per-audience headers, and a gateway reading a limit of
     // 10 would wrongly shrink its budget for every audience.

@@ -4,12 +4,12 @@ import { isPlainObject, type Prioritization, type TrackIdentifier } from './vali
 
 /**
  * The simulator's in-memory users. It applies valid /users/track objects the way Braze does
- * (facts §3.1), renders users as /users/export/ids returns them (facts §3.10), carries out the
- * identity operations (delete, alias, identify, merge, external id rename/remove: facts §3.3–§3.9)
+ * (docs/braze-facts.md §3.1), renders users as /users/export/ids returns them (docs/braze-facts.md §3.10), carries out the
+ * identity operations (delete, alias, identify, merge, external id rename/remove: docs/braze-facts.md §3.3–§3.9)
  * and keeps what the messaging routes did (dispatches, send ids, subscription states).
  */
 
-/** Profile fields Braze stores as such rather than as custom attributes (facts §3.1). */
+/** Profile fields Braze stores as such rather than as custom attributes (docs/braze-facts.md §3.1). */
 export const STANDARD_FIELDS = [
   'first_name',
   'last_name',
@@ -50,7 +50,7 @@ const NOT_CUSTOM: ReadonlySet<string> = new Set([
   'twitter',
 ]);
 
-/** Every name `fields_to_export` accepts (facts §3.10), including ones the simulator leaves empty. */
+/** Every name `fields_to_export` accepts (docs/braze-facts.md §3.10), including ones the simulator leaves empty. */
 export const EXPORT_FIELDS = [
   'apps',
   'attributed_campaign',
@@ -120,7 +120,7 @@ export type SubscriptionState = 'subscribed' | 'unsubscribed';
 export interface SimUser {
   brazeId: string;
   externalId?: string;
-  /** Former external ids after a rename; they still find the user until removed (facts §3.8). */
+  /** Former external ids after a rename; they still find the user until removed (docs/braze-facts.md §3.8). */
   deprecatedExternalIds: string[];
   aliases: WireUserAlias[];
   createdAt: number;
@@ -134,7 +134,7 @@ export interface SimUser {
   recentPurchases: RawPurchase[];
   totalRevenue: number;
   randomBucket: number;
-  /** Subscription group id → state, for the groups in the user's history (facts §3.16). */
+  /** Subscription group id → state, for the groups in the user's history (docs/braze-facts.md §3.16). */
   subscriptions: Map<string, SubscriptionState>;
 }
 
@@ -188,7 +188,7 @@ export interface SendIdRecord {
 /** Dispatches (and send ids) kept in `SimulatorStore` (the oldest are dropped). */
 export const DISPATCH_HISTORY_CAP = 10_000;
 
-/** States set for an email or phone with no profile are inherited for 30 days (facts §3.15). */
+/** States set for an email or phone with no profile are inherited for 30 days (docs/braze-facts.md §3.15). */
 export const PENDING_SUBSCRIPTION_MS = 30 * 24 * 3600 * 1000;
 
 interface PendingSubscription {
@@ -279,7 +279,7 @@ export class SimulatorStore {
     return [...this.byBrazeId.values()];
   }
 
-  /** The user with this external id, primary or deprecated (a deprecated id still works, facts §3.8). */
+  /** The user with this external id, primary or deprecated (a deprecated id still works, docs/braze-facts.md §3.8). */
   byExternalId(id: string): SimUser | undefined {
     return this.byExternal.get(id) ?? this.byDeprecated.get(id);
   }
@@ -334,7 +334,7 @@ export class SimulatorStore {
   /**
    * The user an identifier names, created when missing and `create` is true. A `braze_id` never
    * creates a user (Braze assigns those). Where several profiles share an email or phone, the one
-   * with an external_id wins, then the most recently updated (facts §3.1).
+   * with an external_id wins, then the most recently updated (docs/braze-facts.md §3.1).
    */
   resolve(id: TrackIdentifier, create: boolean): SimUser | undefined {
     switch (id.kind) {
@@ -404,7 +404,7 @@ export class SimulatorStore {
     user.updatedAt = this.now();
   }
 
-  /** Records one valid purchase; quantity X counts as X purchases (facts §3.1). */
+  /** Records one valid purchase; quantity X counts as X purchases (docs/braze-facts.md §3.1). */
   applyPurchase(user: SimUser, obj: Record<string, unknown>, timeMs: number): void {
     const time = Math.min(timeMs, this.now());
     const productId = obj.product_id as string;
@@ -427,7 +427,7 @@ export class SimulatorStore {
   }
 
   /**
-   * The one profile `prioritization` selects among users sharing an email or phone (facts §1.3).
+   * The one profile `prioritization` selects among users sharing an email or phone (docs/braze-facts.md §1.3).
    * `identified` / `unidentified` prefer profiles with / without an external id (ignored when
    * none would be left), then `most_recently_updated` / `least_recently_updated` pick one.
    * Undefined when nothing matches or several profiles still do: Braze then does nothing.
@@ -447,7 +447,7 @@ export class SimulatorStore {
     return left.length === 1 ? left[0] : undefined;
   }
 
-  /** Removes a user and every way to find it (facts §3.3: deletion is irreversible). */
+  /** Removes a user and every way to find it (docs/braze-facts.md §3.3: deletion is irreversible). */
   deleteUser(user: SimUser): void {
     if (this.byBrazeId.get(user.brazeId) !== user) return;
     this.byBrazeId.delete(user.brazeId);
@@ -460,7 +460,7 @@ export class SimulatorStore {
 
   /**
    * `/users/alias/new`: adds an alias unless some user already has it or this user already has an
-   * alias with that label (one name per label per user, facts §1.3). True when it was added.
+   * alias with that label (one name per label per user, docs/braze-facts.md §1.3). True when it was added.
    */
   attachAlias(user: SimUser, alias: WireUserAlias): boolean {
     if (this.byAlias(alias) !== undefined) return false;
@@ -486,7 +486,7 @@ export class SimulatorStore {
 
   /**
    * `/users/external_ids/rename`: `newId` becomes the primary id and the old one a deprecated id
-   * that still finds the user. The caller has checked the rules of facts §3.8.
+   * that still finds the user. The caller has checked the rules of docs/braze-facts.md §3.8.
    */
   renameExternalId(user: SimUser, newId: string): void {
     const old = user.externalId;
@@ -568,7 +568,7 @@ export class SimulatorStore {
 
   /**
    * Sets the state for every profile with this email or phone; with no such profile the state
-   * waits (30 days) for one to appear (facts §3.15).
+   * waits (30 days) for one to appear (docs/braze-facts.md §3.15).
    */
   setContactSubscription(
     kind: 'email' | 'phone',
@@ -752,7 +752,7 @@ function matchesIdentifier(item: unknown, op: unknown): op is ObjectArrayUpdate 
   );
 }
 
-/** One custom attribute operation (facts §3.1 "Custom attributes" and "Arrays of objects"). */
+/** One custom attribute operation (docs/braze-facts.md §3.1 "Custom attributes" and "Arrays of objects"). */
 function applyCustomAttribute(
   attrs: Record<string, unknown>,
   key: string,

@@ -29,7 +29,7 @@ export interface SimulatorOptions {
   maxRecordedRequests?: number;
   /**
    * Broadcast sends per unique audience (campaign or Canvas + segment + connected audience) per
-   * window, on top of the `messaging.broadcast` group limit (facts §2 row 6). Default 10 per 60 s.
+   * window, on top of the `messaging.broadcast` group limit (docs/braze-facts.md §2 row 6). Default 10 per 60 s.
    */
   broadcastPerAudienceLimit?: RateLimit;
   /**

@@ -1,7 +1,7 @@
 import type { WireUserAlias } from '../braze/wire.js';
 
 /**
- * Per-object validation for /users/track, as Braze does it (facts §3.1): an invalid object
+ * Per-object validation for /users/track, as Braze does it (docs/braze-facts.md §3.1): an invalid object
  * becomes one non-fatal `{type, input_array, index}` error and never fails its neighbours.
  * Error strings Braze is known to send are used verbatim; the others follow Braze's
  * `'<field>' is not valid` wording and are marked as simulator-made.
@@ -15,7 +15,7 @@ export const MSG_QUANTITY = "'quantity' is not valid";
 export const MSG_ONE_IDENTIFIER = "Only one of 'external_id', 'braze_id' or 'user_alias' may be provided";
 export const MSG_PROPERTY_DOLLAR = "Event property names must not begin with '$'";
 
-/** Names an event object may not use as property keys (facts §3.1, event object). */
+/** Names an event object may not use as property keys (docs/braze-facts.md §3.1, event object). */
 const RESERVED_PROPERTY_NAMES = new Set(['time', 'event_name']);
 
 export type TrackIdentifier =
@@ -47,7 +47,7 @@ export function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((s) => typeof s === 'string');
 }
 
-/** How Braze picks one of several profiles sharing an email or phone (facts §1.3). */
+/** How Braze picks one of several profiles sharing an email or phone (docs/braze-facts.md §1.3). */
 export const PRIORITIZATIONS = [
   'identified',
   'unidentified',
@@ -94,7 +94,7 @@ const PRIMARY_IDS = ['external_id', 'braze_id', 'user_alias'] as const;
 /**
  * The identifier of a track object. `external_id`, `braze_id` and `user_alias` exclude each
  * other; `email` then `phone` identify the user only when none of them is present (when both
- * are given, email wins — facts §3.1), otherwise they are plain attributes.
+ * are given, email wins — docs/braze-facts.md §3.1), otherwise they are plain attributes.
  */
 export function identifierOf(obj: Record<string, unknown>): Validated<{ id: TrackIdentifier }> {
   const present = PRIMARY_IDS.filter((k) => obj[k] !== undefined && obj[k] !== null);

@@ -13,7 +13,7 @@ export type UserKey =
 /** A user to export, with the export fields the asking selection needs. */
 export type ExportKey = UserKey & { fields: readonly string[] };
 
-/** Fields that take a request out of Braze's faster export tier (facts §2 row 2). */
+/** Fields that take a request out of Braze's faster export tier (docs/braze-facts.md §2 row 2). */
 const SLOW_FIELDS = new Set(['campaigns_received', 'canvases_received']);
 
 /** Same user, same fields → one load; the fields are part of the key so no answer lacks any. */
@@ -35,7 +35,7 @@ function keyOf(key: UserKey): string {
 /**
  * The /users/export/ids lane, shared by every GraphQL request (and federation's `_entities`):
  * up to 50 external ids and aliases per request plus one braze_id riding along (Braze takes a
- * single `braze_id` per request, facts §2.1). `fields_to_export` is the union of what the
+ * single `braze_id` per request, docs/braze-facts.md §2.1). `fields_to_export` is the union of what the
  * packed items' selections need; requests that ask for campaigns or canvases received travel
  * apart, so the others keep Braze's faster export tier. Two callers reading the same user share
  * one slot. Unknown users load as null.

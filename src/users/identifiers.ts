@@ -2,7 +2,7 @@ import type { WireUserAlias, WireUserIdentifier } from '../braze/wire.js';
 import { BadInputError } from '../errors.js';
 import type { UserAliasInput, UserRef } from '../generated/graphql.js';
 
-/** Braze's cap on alias names and labels (facts §1.3). */
+/** Braze's cap on alias names and labels (docs/braze-facts.md §1.3). */
 const MAX_ALIAS_BYTES = 236;
 
 export function toWireAlias(alias: UserAliasInput, path: string): WireUserAlias {

@@ -13,7 +13,7 @@ import type {
 import { toWireAlias, toWireIdentifier } from './identifiers.js';
 
 /**
- * Identity operations (facts §3.3–§3.9): GraphQL inputs → wire items, and one delivery (lanes)
+ * Identity operations (docs/braze-facts.md §3.3–§3.9): GraphQL inputs → wire items, and one delivery (lanes)
  * per endpoint, 50 items to a Braze request.
  */
 
@@ -45,7 +45,7 @@ export class IdentityLanes {
     const ok = (): void => undefined;
     this.delete = engine.items<DeleteItem, void>({
       endpoint: 'users.delete',
-      // Braze takes one identifier type per /users/delete request (facts §2.1, C-6).
+      // Braze takes one identifier type per /users/delete request (docs/braze-facts.md §2.1, C-6).
       partition: (item) => item.kind,
       body: (items) => ({
         [items[0]!.kind]: items.map((i) => (i.kind === 'user_aliases' ? i.alias : i.id)),

@@ -12,7 +12,7 @@ import { toWireIdentifier } from './identifiers.js';
 
 const MAX_NAME_CHARS = 255;
 const MAX_STRING_PROPERTY_CHARS = 255;
-/** Event properties may total 100 KB, purchase properties 50 KB (facts C-7: two doc revisions). */
+/** Event properties may total 100 KB, purchase properties 50 KB (docs/braze-facts.md C-7: two doc revisions). */
 const MAX_EVENT_PROPERTIES_BYTES = 100_000;
 const MAX_PURCHASE_PROPERTIES_BYTES = 50_000;
 const MAX_ATTRIBUTES_BYTES = 100_000;

@@ -81,7 +81,7 @@ export function createTrackDelivery(
 
 /**
  * `Max Input Length Exceeded`: the workspace takes fewer objects per request than configured
- * (facts §2.1: legacy 75 per array, current 75 in total, MAU 50 in total). Step down to the next
+ * (docs/braze-facts.md §2.1: legacy 75 per array, current 75 in total, MAU 50 in total). Step down to the next
  * documented profile below what was sent, or halve below those.
  */
 export function learnTrackCapacity(

@@ -10,7 +10,7 @@ import {
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * POST /users/alias/new (facts §3.4): flat `{external_id?, alias_name, alias_label}` objects. With
+ * POST /users/alias/new (docs/braze-facts.md §3.4): flat `{external_id?, alias_name, alias_label}` objects. With
  * `external_id` the alias is added to that user (nothing when it is unknown); without, a new
  * alias-only user is created. The nested `{"user_alias": {...}}` form braze_ruby sent (C-13) is
  * refused here: Braze answered it 201 without saying whether anything was created, and a gateway

@@ -10,7 +10,7 @@ import {
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * POST /users/alias/update (facts §3.5): renames `old_alias_name` to `new_alias_name` under one
+ * POST /users/alias/update (docs/braze-facts.md §3.5): renames `old_alias_name` to `new_alias_name` under one
  * label. An unknown old alias or a new name already in use changes nothing; the answer is the
  * same `{"message":"success"}`.
  */

@@ -1,7 +1,7 @@
 import { MSG_INVALID_CAMPAIGN_ID, ok } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
-/** GET /campaigns/details?campaign_id= (facts §3.17); an unknown id is Braze's 400. */
+/** GET /campaigns/details?campaign_id= (docs/braze-facts.md §3.17); an unknown id is Braze's 400. */
 
 export function campaignsDetails(ctx: RouteContext): RouteResult {
   const id = ctx.query.get('campaign_id');

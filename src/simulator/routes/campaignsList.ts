@@ -3,7 +3,7 @@ import { boolParam, byCreation, isResult, ok, pageOf, pageParam, pageSizeOf, sor
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * GET /campaigns/list (facts §3.17): `page` (0-based, 100 a page), `include_archived` (default
+ * GET /campaigns/list (docs/braze-facts.md §3.17): `page` (0-based, 100 a page), `include_archived` (default
  * false), `sort_direction` (by creation time, `asc` default), `last_edit.time[gt]`.
  */
 export function campaignsList(ctx: RouteContext): RouteResult {

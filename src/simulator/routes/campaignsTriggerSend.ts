@@ -2,7 +2,7 @@ import { MSG_INVALID_CAMPAIGN_ID } from './common.js';
 import { triggerSend, type TriggerKind } from './trigger.js';
 import type { RouteContext, RouteResult } from './types.js';
 
-/** POST /campaigns/trigger/send (facts §3.12): `campaign_id`, `trigger_properties`. */
+/** POST /campaigns/trigger/send (docs/braze-facts.md §3.12): `campaign_id`, `trigger_properties`. */
 
 const CAMPAIGN: TriggerKind = {
   endpoint: 'campaigns.trigger.send',

@@ -1,7 +1,7 @@
 import { ok } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
-/** GET /canvas/details?canvas_id= (facts §3.17); an unknown id is Braze's recorded 400. */
+/** GET /canvas/details?canvas_id= (docs/braze-facts.md §3.17); an unknown id is Braze's recorded 400. */
 
 export const MSG_INVALID_CANVAS_DETAILS = 'canvas_id must be a string of the Canvas api identifier';
 

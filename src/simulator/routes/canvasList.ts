@@ -2,7 +2,7 @@ import { editedAfter } from './campaignsList.js';
 import { boolParam, byCreation, isResult, pageOf, pageParam, pageSizeOf, sortParam } from './common.js';
 import type { RouteContext, RouteResult } from './types.js';
 
-/** GET /canvas/list (facts §3.17): same parameters and paging as /campaigns/list. */
+/** GET /canvas/list (docs/braze-facts.md §3.17): same parameters and paging as /campaigns/list. */
 export function canvasList(ctx: RouteContext): RouteResult {
   const page = pageParam(ctx);
   if (isResult(page)) return page;

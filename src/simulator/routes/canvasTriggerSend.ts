@@ -2,7 +2,7 @@ import { triggerSend, type TriggerKind } from './trigger.js';
 import type { RouteContext, RouteResult } from './types.js';
 
 /**
- * POST /canvas/trigger/send (facts §3.13): `canvas_id`, `context` (≤ 50 KB; the legacy
+ * POST /canvas/trigger/send (docs/braze-facts.md §3.13): `canvas_id`, `context` (≤ 50 KB; the legacy
  * `canvas_entry_properties` is read when `context` is absent). A paused or archived Canvas still
  * answers 201, with a `notice`.
  */

@@ -5,12 +5,12 @@ import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /** What several simulated endpoints share: Braze's cap messages, body and query parsing, paging. */
 
-/** Most identifiers or objects per request on every identity and messaging endpoint (facts §2.1). */
+/** Most identifiers or objects per request on every identity and messaging endpoint (docs/braze-facts.md §2.1). */
 export const MAX_PER_REQUEST = 50;
-/** Braze's 50-cap messages (facts §2.1): the first for external ids and aliases, the second otherwise. */
+/** Braze's 50-cap messages (docs/braze-facts.md §2.1): the first for external ids and aliases, the second otherwise. */
 export const MSG_MAX_EXTERNAL_IDS = 'The max number of external_ids and aliases per request was exceeded';
 export const MSG_MAX_IDS = 'The max number of ids per request was exceeded';
-/** Alias names and labels are at most 236 bytes each (facts §1.3). */
+/** Alias names and labels are at most 236 bytes each (docs/braze-facts.md §1.3). */
 export const MAX_ALIAS_BYTES = 236;
 
 // Simulator-made: Braze's wording for a body that is valid JSON but not an object is not captured.
@@ -46,7 +46,7 @@ export function isAliasWithinLimits(v: unknown): v is { alias_name: string; alia
   );
 }
 
-/** `page`: 0-based (facts §3.17); absent means the first page. */
+/** `page`: 0-based (docs/braze-facts.md §3.17); absent means the first page. */
 export function pageParam(ctx: RouteContext): number | RouteResult {
   const raw = ctx.query.get('page');
   if (raw === null || raw === '') return 0;
@@ -89,13 +89,13 @@ export function byCreation<T extends { createdAt: string }>(items: readonly T[],
   return [...items].sort((a, b) => sign * (Date.parse(a.createdAt) - Date.parse(b.createdAt)));
 }
 
-/** A Braze-like `dispatch_id`: 32 hex digits (facts §3.11). */
+/** A Braze-like `dispatch_id`: 32 hex digits (docs/braze-facts.md §3.11). */
 export function newDispatchId(): string {
   return randomBytes(16).toString('hex');
 }
 
 // Simulator-made wording, for /messages/send and both trigger endpoints.
 export const MSG_BROADCAST_WITH_RECIPIENTS = "Recipients cannot be given when 'broadcast' is true";
-/** Braze's messages (facts §3.11). */
+/** Braze's messages (docs/braze-facts.md §3.11). */
 export const MSG_NO_RECIPIENTS = 'No Recipients';
 export const MSG_INVALID_CAMPAIGN_ID = 'Invalid Campaign ID';

@@ -4,7 +4,7 @@ import { isPlainObject, isValidAlias } from '../validate.js';
 import { MSG_MAX_EXTERNAL_IDS } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
-/** POST /users/export/ids (facts §3.10). */
+/** POST /users/export/ids (docs/braze-facts.md §3.10). */
 
 export const MSG_MAX_IDS = MSG_MAX_EXTERNAL_IDS;
 const MAX_IDS = 50;
@@ -35,7 +35,7 @@ export function exportIds(ctx: RouteContext): RouteResult {
   for (const k of ['braze_id', ...SINGLE_IDS]) {
     if (present(k) && typeof body[k] !== 'string') return badRequest(`'${k}' must be a string`);
   }
-  // Simulator-made wording: Braze documents the rule (facts §2.1) but not its message.
+  // Simulator-made wording: Braze documents the rule (docs/braze-facts.md §2.1) but not its message.
   if (SINGLE_IDS.filter(present).length > 1) {
     return badRequest("Only one of 'device_id', 'email_address' or 'phone' may be provided per request");
   }

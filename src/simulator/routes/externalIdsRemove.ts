@@ -3,7 +3,7 @@ import { MAX_PER_REQUEST, MSG_MAX_IDS, created, isResult, objectBody } from './c
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * POST /users/external_ids/remove (facts §3.9): removes deprecated external ids only. A primary
+ * POST /users/external_ids/remove (docs/braze-facts.md §3.9): removes deprecated external ids only. A primary
  * (or unknown) id is reported in `removal_errors` as `[index, message]`; the others are removed.
  */
 

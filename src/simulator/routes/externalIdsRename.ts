@@ -3,7 +3,7 @@ import { MAX_PER_REQUEST, MSG_MAX_IDS, created, isResult, objectBody } from './c
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * POST /users/external_ids/rename (facts §3.8). Renames are applied in order; one that breaks a
+ * POST /users/external_ids/rename (docs/braze-facts.md §3.8). Renames are applied in order; one that breaks a
  * rule is reported in `rename_errors` as `[index, message]` (the docs' "array of arrays", C-5) and
  * the others still happen. The old id stays valid as a deprecated id until removed.
  */

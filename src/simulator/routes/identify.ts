@@ -21,7 +21,7 @@ import {
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * POST /users/identify (facts §3.6): an alias-only (or email-only, phone-only) profile is merged
+ * POST /users/identify (docs/braze-facts.md §3.6): an alias-only (or email-only, phone-only) profile is merged
  * into the profile with `external_id`, then removed. When no user has that external id yet, the
  * anonymous profile itself becomes that user. If the identified user already has an alias with
  * the same label, the profiles are not combined. Success never says whether anything matched.

@@ -4,12 +4,12 @@ import { MAX_PER_REQUEST, created, isResult, objectBody, type Obj } from './comm
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * POST /users/merge (facts §3.7): each `identifier_to_merge` profile is folded into its
+ * POST /users/merge (docs/braze-facts.md §3.7): each `identifier_to_merge` profile is folded into its
  * `identifier_to_keep` profile and deleted. Asynchronous in Braze: 202, and merges that find no
  * profile (or the same one twice) are skipped silently.
  */
 
-// Braze's messages (facts §3.7).
+// Braze's messages (docs/braze-facts.md §3.7).
 export const MSG_MERGE_ARRAY = "'merge_updates' must be an array of objects";
 export const MSG_MERGE_MAX = 'a single request may not contain more than 50 merge updates';
 export const MSG_MERGE_IDENTIFIERS =

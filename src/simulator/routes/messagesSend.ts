@@ -18,18 +18,18 @@ import { MSG_INVALID_SEGMENT } from './segmentsDetails.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * POST /messages/send (facts §3.11): named users (≤ 50 `external_user_ids` / `user_aliases`), or
+ * POST /messages/send (docs/braze-facts.md §3.11): named users (≤ 50 `external_user_ids` / `user_aliases`), or
  * `broadcast: true` to a segment, a connected audience or everyone. Named users must already
  * exist; unknown ones are skipped without an error. Every user counts as a member of every
  * segment: the simulator does not evaluate segment filters.
  */
 
-/** Braze's messages (facts §3.11, §4.3). */
+/** Braze's messages (docs/braze-facts.md §3.11, §4.3). */
 export const MSG_NO_MESSAGE = 'No message to send';
 export const MSG_APPLE_PUSH_LENGTH = 'Apple Push Length Exceeded';
 export const MSG_ANDROID_PUSH_LENGTH = 'Android Push Length Exceeded';
 
-/** The channels `messages` may carry (facts §3.11). */
+/** The channels `messages` may carry (docs/braze-facts.md §3.11). */
 export const MESSAGE_TYPES: readonly string[] = [
   'apple_push',
   'android_push',
@@ -42,7 +42,7 @@ export const MESSAGE_TYPES: readonly string[] = [
   'whats_app',
 ];
 
-/** Payload byte limits Braze enforces per push channel (facts §4.3, 400 errors). */
+/** Payload byte limits Braze enforces per push channel (docs/braze-facts.md §4.3, 400 errors). */
 const PUSH_LIMITS: ReadonlyArray<{ type: string; bytes: number; message: string }> = [
   { type: 'apple_push', bytes: 1912, message: MSG_APPLE_PUSH_LENGTH },
   { type: 'android_push', bytes: 4000, message: MSG_ANDROID_PUSH_LENGTH },

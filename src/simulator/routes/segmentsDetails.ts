@@ -1,7 +1,7 @@
 import { ok } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
-/** GET /segments/details?segment_id= (facts §3.17). */
+/** GET /segments/details?segment_id= (docs/braze-facts.md §3.17). */
 
 // Simulator-made, after "Invalid Campaign ID": Braze's message for an unknown segment was not captured.
 export const MSG_INVALID_SEGMENT = 'Invalid Segment ID';

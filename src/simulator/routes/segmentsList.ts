@@ -1,7 +1,7 @@
 import { byCreation, isResult, pageOf, pageParam, pageSizeOf, sortParam } from './common.js';
 import type { RouteContext, RouteResult } from './types.js';
 
-/** GET /segments/list (facts §3.17): `page` (0-based, 100 a page), `sort_direction`. */
+/** GET /segments/list (docs/braze-facts.md §3.17): `page` (0-based, 100 a page), `sort_direction`. */
 export function segmentsList(ctx: RouteContext): RouteResult {
   const page = pageParam(ctx);
   if (isResult(page)) return page;

@@ -4,7 +4,7 @@ import { MSG_INVALID_CAMPAIGN_ID, created, isResult, objectBody, present } from 
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * POST /sends/id/create (facts §3.14): a send id for a known campaign, the given one or a
+ * POST /sends/id/create (docs/braze-facts.md §3.14): a send id for a known campaign, the given one or a
  * generated one. Creating the same send id for the same campaign again is accepted as well.
  */
 export function sendsIdCreate(ctx: RouteContext): RouteResult {

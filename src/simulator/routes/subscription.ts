@@ -5,12 +5,12 @@ import { MAX_PER_REQUEST, MSG_MAX_IDS, present, type Obj } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * One subscription-group update, as v1 and each entry of v2 carry it (facts §3.15): a known group,
+ * One subscription-group update, as v1 and each entry of v2 carry it (docs/braze-facts.md §3.15): a known group,
  * a state, and ≤ 50 ids of each kind, email or phone but not both. Unknown external ids are
  * ignored; an email or phone without a profile keeps its state for a profile to inherit.
  */
 
-/** Braze's messages (facts §3.15). */
+/** Braze's messages (docs/braze-facts.md §3.15). */
 export const MSG_INVALID_GROUP = 'Invalid subscription group ID';
 export const MSG_EMAIL_AND_PHONE =
   'Either an email address or a phone number should be provided, but not both.';

@@ -3,7 +3,7 @@ import { applyUpdate, validateUpdate } from './subscription.js';
 import type { RouteContext, RouteResult } from './types.js';
 
 /**
- * POST /subscription/status/set (facts §3.15, v1): `subscription_group_id`, `subscription_state`,
+ * POST /subscription/status/set (docs/braze-facts.md §3.15, v1): `subscription_group_id`, `subscription_state`,
  * `external_id` and `email` or `phone` (each a string or ≤ 50 strings).
  */
 export function subscriptionStatusSet(ctx: RouteContext): RouteResult {

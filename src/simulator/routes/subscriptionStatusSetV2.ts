@@ -4,7 +4,7 @@ import { applyUpdate, validateUpdate, type ValidUpdate } from './subscription.js
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * POST /v2/subscription/status/set (facts §3.15): `subscription_groups` entries, each a v1-like
+ * POST /v2/subscription/status/set (docs/braze-facts.md §3.15): `subscription_groups` entries, each a v1-like
  * update with plural `external_ids` / `emails` / `phones`. Email and SMS groups mix in one call
  * only when every entry uses `external_ids`. Nothing is applied unless every entry is valid.
  */

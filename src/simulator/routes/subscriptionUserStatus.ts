@@ -3,7 +3,7 @@ import { MAX_PER_REQUEST, MSG_MAX_IDS } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * GET /subscription/user/status (facts §3.16): users by `external_id` (repeatable, also written
+ * GET /subscription/user/status (docs/braze-facts.md §3.16): users by `external_id` (repeatable, also written
  * `external_id[]`), `email` or `phone`, 1–50 ids; `limit` (default and max 100) and `offset` page
  * the users. Only groups in a user's history are listed; unknown ids are left out.
  */

@@ -9,7 +9,7 @@ import {
 } from '../validate.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
-/** POST /users/track (facts §3.1). */
+/** POST /users/track (docs/braze-facts.md §3.1). */
 
 export const MSG_MAX_INPUT = 'Max Input Length Exceeded';
 export const MSG_NO_VALID_DATA =
@@ -40,7 +40,7 @@ export function track(ctx: RouteContext): RouteResult {
     arrays[name] = value;
   }
 
-  // The whole request is refused before any object is looked at (facts §2.1).
+  // The whole request is refused before any object is looked at (docs/braze-facts.md §2.1).
   let total = 0;
   for (const list of Object.values(arrays)) {
     if (list.length > ctx.track.perArray) return badRequest(MSG_MAX_INPUT);
@@ -61,7 +61,7 @@ export function track(ctx: RouteContext): RouteResult {
     return badRequest(MSG_NO_VALID_DATA, errors.length > 0 ? { errors } : {});
   }
 
-  // Braze's processing order: attributes, then events, then purchases (facts §2.1), so an
+  // Braze's processing order: attributes, then events, then purchases (docs/braze-facts.md §2.1), so an
   // event may rely on a user that an attributes object of the same request created.
   for (const v of valid.attributes) {
     const user = ctx.store.resolve(v.id, !v.updateExistingOnly);

@@ -24,7 +24,7 @@ import {
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * What /campaigns/trigger/send and /canvas/trigger/send share (facts §3.12, §3.13): ≤ 50
+ * What /campaigns/trigger/send and /canvas/trigger/send share (docs/braze-facts.md §3.12, §3.13): ≤ 50
  * `recipients`, each naming exactly one of `external_user_id`, `user_alias`, `braze_id` or
  * `email`; per-recipient properties over the top-level ones; `send_to_existing_only` (default
  * true: unknown recipients are skipped, still 201) or `false` with `attributes` to create the
@@ -84,7 +84,7 @@ function validRecipient(kind: TriggerKind, r: unknown, i: number): ValidRecipien
     id = { kind: 'user_alias', value: r.user_alias };
   } else if (key === 'email') {
     if (!isValidEmail(r.email)) return `${at}.email must be an email address`;
-    // Braze needs to know which profile to pick when several share the address (facts §1.3).
+    // Braze needs to know which profile to pick when several share the address (docs/braze-facts.md §1.3).
     if (r.prioritization === undefined) return `${at}: 'prioritization' is required with 'email'`;
     const problem = prioritizationProblem(r.prioritization);
     if (problem !== undefined) return `${at}: ${problem}`;
@@ -182,7 +182,7 @@ export function triggerSend(ctx: RouteContext, kind: TriggerKind): RouteResult {
     valid.push(v);
   }
 
-  // Braze de-duplicates recipients; the last occurrence's properties win (facts §3.12).
+  // Braze de-duplicates recipients; the last occurrence's properties win (docs/braze-facts.md §3.12).
   const reached = new Map<SimUser, DispatchRecipient>();
   const skipped: unknown[] = [];
   for (const r of valid) {

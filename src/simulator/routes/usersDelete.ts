@@ -18,12 +18,12 @@ import {
 } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
-/** POST /users/delete (facts §3.3): one identifier type per request, at most 50 ids. */
+/** POST /users/delete (docs/braze-facts.md §3.3): one identifier type per request, at most 50 ids. */
 
 const KINDS = ['external_ids', 'user_aliases', 'braze_ids', 'email_addresses', 'phone_numbers'] as const;
 type Kind = (typeof KINDS)[number];
 
-// Simulator-made: Braze documents the rules (facts §2.1, C-6) but not their messages.
+// Simulator-made: Braze documents the rules (docs/braze-facts.md §2.1, C-6) but not their messages.
 export const MSG_DELETE_ONE_KIND =
   "Only one of 'external_ids', 'user_aliases', 'braze_ids', 'email_addresses' or 'phone_numbers' may be provided per request";
 export const MSG_DELETE_NO_IDS =
@@ -99,6 +99,6 @@ export function usersDelete(ctx: RouteContext): RouteResult {
     if (r.user !== undefined) users.push(r.user);
   }
   for (const u of users) ctx.store.deleteUser(u);
-  // `deleted` counts the ids queued, known or not (facts §3.3): Braze deletes asynchronously.
+  // `deleted` counts the ids queued, known or not (docs/braze-facts.md §3.3): Braze deletes asynchronously.
   return created({ deleted: list.length });
 }
