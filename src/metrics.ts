@@ -60,40 +60,41 @@ export class PromMetrics implements Telemetry {
     const budget = (): BudgetReadings | undefined => this.#budget;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'bgw_' });
+    /** One labelled histogram on this registry. */
+    const histogram = <L extends string>(name: string, help: string, label: L, buckets: number[]) =>
+      new Histogram<L>({ name, help, labelNames: [label], buckets, registers });
+    /** Seconds, from 5 ms to 10 s: upstream calls and GraphQL operations. */
+    const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     this.#upstreamTotal = new Counter({
       name: 'bgw_upstream_requests_total',
       help: 'Braze requests by endpoint and status (or network, timeout, circuit_open).',
       labelNames: ['endpoint', 'status'],
       registers,
     });
-    this.#upstreamSeconds = new Histogram({
-      name: 'bgw_upstream_request_duration_seconds',
-      help: 'Braze request duration, budget wait excluded.',
-      labelNames: ['endpoint'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
-    this.#batchItems = new Histogram({
-      name: 'bgw_batch_items_per_request',
-      help: 'Items carried by one upstream request, per batcher.',
-      labelNames: ['batcher'],
-      buckets: [1, 2, 5, 10, 25, 50, 75, 100, 150, 225],
-      registers,
-    });
-    this.#batchWait = new Histogram({
-      name: 'bgw_batch_wait_seconds',
-      help: 'How long a batch stayed open before it was sent.',
-      labelNames: ['batcher'],
-      buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
-      registers,
-    });
-    this.#budgetWait = new Histogram({
-      name: 'bgw_budget_wait_seconds',
-      help: 'Time callers waited for rate budget, per group.',
-      labelNames: ['group'],
-      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers,
-    });
+    this.#upstreamSeconds = histogram(
+      'bgw_upstream_request_duration_seconds',
+      'Braze request duration, budget wait excluded.',
+      'endpoint',
+      SECONDS,
+    );
+    this.#batchItems = histogram(
+      'bgw_batch_items_per_request',
+      'Items carried by one upstream request, per batcher.',
+      'batcher',
+      [1, 2, 5, 10, 25, 50, 75, 100, 150, 225],
+    );
+    this.#batchWait = histogram(
+      'bgw_batch_wait_seconds',
+      'How long a batch stayed open before it was sent.',
+      'batcher',
+      [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    );
+    this.#budgetWait = histogram(
+      'bgw_budget_wait_seconds',
+      'Time callers waited for rate budget, per group.',
+      'group',
+      [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
+    );
     this.#cache = new Counter({
       name: 'bgw_cache_requests_total',
       help: 'Catalog cache lookups by result.',
@@ -106,13 +107,12 @@ export class PromMetrics implements Telemetry {
       labelNames: ['operation', 'outcome'],
       registers,
     });
-    this.#graphqlSeconds = new Histogram({
-      name: 'bgw_graphql_request_duration_seconds',
-      help: 'GraphQL operation duration.',
-      labelNames: ['operation'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
+    this.#graphqlSeconds = histogram(
+      'bgw_graphql_request_duration_seconds',
+      'GraphQL operation duration.',
+      'operation',
+      SECONDS,
+    );
     // Budget state is read when Prometheus scrapes, not pushed on every acquire.
     new Gauge({
       name: 'bgw_budget_remaining',
