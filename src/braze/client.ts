@@ -57,9 +57,12 @@ export interface BrazeAnswer<T extends WireResponse = WireResponse> {
 const MAX_ATTEMPTS = 3;
 const CONNECT_RETRY_BASE_MS = 100;
 
-/** ±50% around `ms`, so replicas retrying together spread out. */
-function jitter(ms: number): number {
-  return Math.round(ms * (0.5 + Math.random()));
+/**
+ * The wait before try `attempt + 1` of a request Braze never received: 100 ms doubling, ±50%,
+ * so replicas retrying together spread out. Shared by plain sends and lanes.
+ */
+export function connectBackoffMs(attempt: number): number {
+  return Math.round(CONNECT_RETRY_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
 }
 
 function sleep(ms: number): Promise<void> {
@@ -211,7 +214,7 @@ export class BrazeClient {
         this.#breaker.failure();
         // Never sent (refused connection, connect timeout): safe to try again, with jittered
         // backoff, within the deadline. Anything Braze may have received is never resent.
-        const backoffMs = jitter(CONNECT_RETRY_BASE_MS * 2 ** (attempt - 1));
+        const backoffMs = connectBackoffMs(attempt);
         if (
           retry &&
           !failure.mayHaveBeenProcessed &&

@@ -1,4 +1,4 @@
-import type { BrazeAnswer, BrazeClient } from '../braze/client.js';
+import { connectBackoffMs, type BrazeAnswer, type BrazeClient } from '../braze/client.js';
 import type { EndpointName } from '../braze/endpoints.js';
 import { BadInputError, RateLimitedError, UpstreamError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -133,7 +133,6 @@ export interface DeliveryStats {
   refused: number;
 }
 
-const CONNECT_RETRY_BASE_MS = 100;
 /** Least a part-full request lingers while the budget binds. */
 const BINDING_LINGER_MS = 100;
 /** How long after a wait for budget the budget is still taken to bind. */
@@ -613,7 +612,7 @@ class Lane<I, R> {
     if (!err.mayHaveBeenProcessed && err.kind !== 'circuit_open') {
       // Never reached Braze (refused connection): back in line after a jittered backoff.
       const attempt = Math.max(...taken.map((e) => e.attempts)) + 1;
-      const backoffMs = Math.round(CONNECT_RETRY_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      const backoffMs = connectBackoffMs(attempt);
       if (attempt < this.#settings.maxAttempts)
         this.#settings.log.warn({ endpoint: spec.name, attempt, backoffMs }, 'Braze unreachable; retrying');
       this.#requeue(taken, err, backoffMs);
