@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { TEST_API_KEY, TRACK_EVENTS, event, type ItemResult } from './helpers.js';
-import { startReplicaProcess } from './fixtures/replicaProcess.js';
+import { startReplicaProcess, waitForQueued } from './fixtures/replicaProcess.js';
 
 /** SIGTERM on a gateway process with items waiting in a batch window: nothing acknowledged is lost. */
 
@@ -34,8 +34,8 @@ describe('graceful shutdown', () => {
         async (r) => ((await r.json()) as { data: { trackEvents: ItemResult[] } }).data.trackEvents[0]!,
       ),
     );
-    // Let the requests reach the gateway and sit in the open batch (60 < 75: not full), then stop it.
-    await new Promise((r) => setTimeout(r, 500));
+    // Wait until all 60 sit in the lane (60 < 75: not full, lingering), then stop it.
+    await waitForQueued(url, 'users.track', 60);
     expect(sim.count('/users/track')).toBe(0);
     child.kill('SIGTERM');
     const results = await Promise.all(pending);
@@ -76,7 +76,7 @@ describe('graceful shutdown', () => {
     const first = await track('w-1', 10_000);
     expect(first.ok).toBe(true);
     const waiting = track('w-2', 3_600_000);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForQueued(url, 'users.track', 1); // waiting for the next hour's unit
     expect(limited.count('/users/track')).toBe(1);
     const stoppedAt = Date.now();
     child.kill('SIGTERM');
