@@ -1,4 +1,4 @@
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type ASTNode, type GraphQLFormattedError } from 'graphql';
 
 /**
  * Every error the gateway reports, in one file. Each class carries a stable code that becomes
@@ -105,6 +105,22 @@ export class UpstreamError extends GatewayError {
   }
 }
 
+/** A request over one of the gateway's own limits (depth, cost, aliases, list length…). */
+export class LimitExceededError extends BadInputError {
+  constructor(
+    message: string,
+    /** The limit's stable name, e.g. `maxDepth` (`extensions.limit`). */
+    readonly limit: string,
+    readonly max: number,
+  ) {
+    super(message);
+    this.name = 'LimitExceededError';
+  }
+  override extensions(): Record<string, unknown> {
+    return { limit: this.limit, max: this.max };
+  }
+}
+
 export class UnauthenticatedError extends GatewayError {
   readonly code = 'UNAUTHENTICATED';
 }
@@ -129,8 +145,26 @@ export function toItemError(err: unknown): ItemErrorShape {
 }
 
 /** Wrap a GatewayError for the top-level `errors` of a GraphQL response. */
-export function toGraphQLError(err: GatewayError): GraphQLError {
-  return new GraphQLError(err.message, { extensions: { code: err.code, ...err.extensions() } });
+export function toGraphQLError(err: GatewayError, nodes?: ASTNode | readonly ASTNode[]): GraphQLError {
+  return new GraphQLError(err.message, {
+    nodes,
+    originalError: err,
+    extensions: { code: err.code, ...err.extensions() },
+  });
+}
+
+/**
+ * The body of an HTTP answer given before GraphQL runs (401, 403, 404, 413, 400, 500), in the
+ * shape of a GraphQL error response: a GatewayError with its code and extensions, or a bare
+ * message (a route that does not exist has no code).
+ */
+export function errorBody(
+  err: GatewayError | string,
+  code?: ErrorCode,
+): { errors: Array<{ message: string; extensions?: Record<string, unknown> }> } {
+  if (typeof err === 'string')
+    return { errors: [code === undefined ? { message: err } : { message: err, extensions: { code } }] };
+  return { errors: [{ message: err.message, extensions: { code: err.code, ...err.extensions() } }] };
 }
 
 /**

@@ -241,7 +241,7 @@ describe('authenticate', () => {
     const unauth = authFailureResponse(new UnauthenticatedError('Missing Authorization header.'));
     expect(unauth.status).toBe(401);
     expect(unauth.headers['www-authenticate']).toMatch(/^Bearer /);
-    expect(unauth.body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+    expect(unauth.body.errors[0]!.extensions?.code).toBe('UNAUTHENTICATED');
     expect(authFailureResponse(new ForbiddenError('no')).status).toBe(403);
   });
 });

@@ -8,11 +8,10 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatError } from '../src/errors.js';
+import { LimitExceededError, formatError } from '../src/errors.js';
 import { buildSchema } from '../src/schema.js';
 import {
   DEFAULT_LIMITS,
-  LimitExceededError,
   checkRequestLimits,
   estimateCost,
   limitValidationRules,

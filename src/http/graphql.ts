@@ -3,10 +3,10 @@ import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/s
 import type { GatewayCore } from '../app/gateway.js';
 import type { Config } from '../config.js';
 import type { GatewayContext } from '../context.js';
-import { ForbiddenError, UnauthenticatedError } from '../errors.js';
+import { BadInputError, ForbiddenError, UnauthenticatedError, errorBody } from '../errors.js';
 import { authFailureResponse, authenticate, clientAddress } from '../security/authentication.js';
 import type { Principal } from '../security/keyStore.js';
-import { graphqlErrorBody, isJson, readBody, sendJson } from './respond.js';
+import { isJson, readBody, sendJson } from './respond.js';
 
 /** The shortest deadline a caller may ask for with `x-request-deadline-ms`. */
 const MIN_REQUEST_DEADLINE_MS = 100;
@@ -30,7 +30,7 @@ export function graphqlRoute(opts: {
       sendJson(
         res,
         413,
-        graphqlErrorBody(`Request body larger than ${config.maxRequestBodyBytes} bytes.`, 'BAD_USER_INPUT'),
+        errorBody(new BadInputError(`Request body larger than ${config.maxRequestBodyBytes} bytes.`)),
       );
       req.resume();
       return;
@@ -44,7 +44,7 @@ export function graphqlRoute(opts: {
       try {
         parsed = body === '' ? undefined : JSON.parse(body);
       } catch {
-        sendJson(res, 400, graphqlErrorBody('The request body is not valid JSON.', 'BAD_USER_INPUT'));
+        sendJson(res, 400, errorBody(new BadInputError('The request body is not valid JSON.')));
         return;
       }
     }

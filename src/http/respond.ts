@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ErrorCode } from '../errors.js';
 
 /** Small HTTP helpers shared by the routes: JSON answers, GraphQL-shaped errors, bodies. */
 
@@ -7,14 +6,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(JSON.stringify(body));
-}
-
-/** A GraphQL-shaped error body, for refusals made before GraphQL runs. */
-export function graphqlErrorBody(
-  message: string,
-  code?: ErrorCode,
-): { errors: Array<{ message: string; extensions?: { code: ErrorCode } }> } {
-  return { errors: [code === undefined ? { message } : { message, extensions: { code } }] };
 }
 
 export function isJson(contentType: string | undefined): boolean {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
-import { graphqlErrorBody, sendJson } from './respond.js';
+import { errorBody } from '../errors.js';
+import { sendJson } from './respond.js';
 
 /**
  * The node:http server and its router: a request id on every answer, one log line per request,
@@ -50,8 +51,7 @@ export function createHttpServer(opts: RouterOptions): GatewayHttpServer {
     if (draining) res.setHeader('connection', 'close');
     route(req, res).catch((err: unknown) => {
       log.error({ err }, 'unhandled error while answering a request');
-      if (!res.headersSent)
-        sendJson(res, 500, graphqlErrorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
+      if (!res.headersSent) sendJson(res, 500, errorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
       else res.end();
     });
   });
@@ -65,9 +65,7 @@ export function createHttpServer(opts: RouterOptions): GatewayHttpServer {
     const plain = opts.routes[url.pathname];
     if (plain !== undefined) return plain(res);
     if (url.pathname === '/graphql' || url.pathname === '/') return opts.graphql(req, res, url, requestId);
-    sendJson(res, 404, {
-      errors: [{ message: `No route ${url.pathname}: the GraphQL endpoint is /graphql.` }],
-    });
+    sendJson(res, 404, errorBody(`No route ${url.pathname}: the GraphQL endpoint is /graphql.`));
   }
 
   return {

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import { ForbiddenError } from '../errors.js';
+import { ForbiddenError, toGraphQLError } from '../errors.js';
 import { ALL_PERMISSIONS, type Principal } from './keyStore.js';
 import { PUBLIC_ROOT_FIELDS, operationPermissions, requirePermissions } from './operationPermissions.js';
 import { checkRequestLimits, type LimitOptions } from './limits.js';
@@ -82,10 +82,7 @@ export function permissionsPlugin<TContext extends BaseContext>(
             requirePermissions(principal, needed.permissions);
           } catch (err) {
             if (err instanceof ForbiddenError) {
-              throw withHttpStatus(
-                new GraphQLError(err.message, { originalError: err, extensions: { code: err.code } }),
-                403,
-              );
+              throw withHttpStatus(toGraphQLError(err), 403);
             }
             throw err;
           }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
-import { ForbiddenError, UnauthenticatedError } from '../errors.js';
+import { ForbiddenError, UnauthenticatedError, errorBody } from '../errors.js';
 import {
   ANONYMOUS_PRINCIPAL,
   makePrincipal,
@@ -146,9 +146,9 @@ function inList(list: BlockList, ip: string): boolean {
 export function authFailureResponse(err: UnauthenticatedError | ForbiddenError): {
   status: 401 | 403;
   headers: Record<string, string>;
-  body: { errors: Array<{ message: string; extensions: { code: string } }> };
+  body: ReturnType<typeof errorBody>;
 } {
-  const body = { errors: [{ message: err.message, extensions: { code: err.code } }] };
+  const body = errorBody(err);
   return err instanceof UnauthenticatedError
     ? { status: 401, headers: { 'www-authenticate': 'Bearer realm="braze-graphql-gateway"' }, body }
     : { status: 403, headers: {}, body };

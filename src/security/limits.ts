@@ -1,5 +1,5 @@
+import type { GraphQLError } from 'graphql';
 import {
-  GraphQLError,
   Kind,
   SchemaMetaFieldDef,
   TypeMetaFieldDef,
@@ -24,7 +24,7 @@ import {
   type ValidationRule,
   type ValueNode,
 } from 'graphql';
-import { BadInputError } from '../errors.js';
+import { LimitExceededError, toGraphQLError } from '../errors.js';
 import { parseWholeNumber } from '../parseEnv.js';
 
 /**
@@ -120,31 +120,13 @@ export function resolveLimits(overrides: Partial<LimitOptions> = {}): LimitOptio
 }
 
 /** A request over one of the limits; `formatError` turns it into `BAD_USER_INPUT`. */
-export class LimitExceededError extends BadInputError {
-  constructor(
-    message: string,
-    readonly limit: LimitName,
-    readonly max: number,
-  ) {
-    super(message);
-    this.name = 'LimitExceededError';
-  }
-  override extensions(): Record<string, unknown> {
-    return { limit: this.limit, max: this.max };
-  }
-}
-
 function limitError(
   message: string,
   limit: LimitName,
   max: number,
   nodes?: ASTNode | ASTNode[],
 ): GraphQLError {
-  return new GraphQLError(message, {
-    nodes,
-    originalError: new LimitExceededError(message, limit, max),
-    extensions: { code: 'BAD_USER_INPUT', limit, max },
-  });
+  return toGraphQLError(new LimitExceededError(message, limit, max), nodes);
 }
 
 function describeOperation(op: OperationDefinitionNode): string {
