@@ -47,7 +47,8 @@ export class GatewayCore {
   readonly exports: Delivery<ExportKey, BrazeUserModel | null>;
   readonly identity: IdentityLanes;
   readonly messaging: MessagingLanes;
-  readonly catalog: CatalogService;
+  readonly #catalogCache: SharedCache;
+  readonly #catalogTtlMs: number;
   readonly #maxListItems: number;
 
   private constructor(opts: CoreOptions, budget: RateBudgetService) {
@@ -90,7 +91,8 @@ export class GatewayCore {
       log,
       telemetry,
     });
-    this.catalog = new CatalogService(this.client, cache, config.catalogCacheTtlMs);
+    this.#catalogCache = cache;
+    this.#catalogTtlMs = config.catalogCacheTtlMs;
     this.#maxListItems = config.limits.maxListItems;
   }
 
@@ -111,7 +113,7 @@ export class GatewayCore {
         maxItems,
       ),
       messaging: new MessagingService(this.client, this.messaging, deadlineMs, maxItems),
-      catalog: this.catalog,
+      catalog: new CatalogService(this.client, this.#catalogCache, this.#catalogTtlMs, deadlineMs),
       budget: this.budget,
     };
   }

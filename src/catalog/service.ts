@@ -50,32 +50,33 @@ export class CatalogService {
     private readonly client: BrazeClient,
     private readonly cache: SharedCache,
     private readonly ttlMs: number,
+    /** This request's deadline (epoch ms), like every domain service. */
+    private readonly deadlineMs: number,
   ) {}
 
-  customEvents(deadlineMs: number): Promise<string[]> {
+  customEvents(): Promise<string[]> {
     return this.cache.getOrLoad('events.list', this.ttlMs, () =>
-      this.#allPages('events.list', 'events', deadlineMs, name),
+      this.#allPages('events.list', 'events', name),
     );
   }
 
-  purchaseProductIds(deadlineMs: number): Promise<string[]> {
+  purchaseProductIds(): Promise<string[]> {
     return this.cache.getOrLoad('purchases.product_list', this.ttlMs, () =>
-      this.#allPages('purchases.product_list', 'products', deadlineMs, name),
+      this.#allPages('purchases.product_list', 'products', name),
     );
   }
 
-  campaigns(includeArchived: boolean, deadlineMs: number) {
+  campaigns(includeArchived: boolean) {
     return this.#allPages(
       'campaigns.list',
       'campaigns',
-      deadlineMs,
       withId((o) => ({ ...listed(o), isApiCampaign: bool(o.is_api_campaign) })),
       { include_archived: includeArchived },
     );
   }
 
-  async campaign(id: string, deadlineMs: number) {
-    const d = await this.#details('campaigns.details', { campaign_id: id }, deadlineMs);
+  async campaign(id: string) {
+    const d = await this.#details('campaigns.details', { campaign_id: id });
     if (d === null) return null;
     return {
       ...described(id, d),
@@ -90,14 +91,14 @@ export class CatalogService {
     };
   }
 
-  canvases(includeArchived: boolean, deadlineMs: number) {
-    return this.#allPages('canvas.list', 'canvases', deadlineMs, withId(listed), {
+  canvases(includeArchived: boolean) {
+    return this.#allPages('canvas.list', 'canvases', withId(listed), {
       include_archived: includeArchived,
     });
   }
 
-  async canvas(id: string, deadlineMs: number) {
-    const d = await this.#details('canvas.details', { canvas_id: id }, deadlineMs);
+  async canvas(id: string) {
+    const d = await this.#details('canvas.details', { canvas_id: id });
     if (d === null) return null;
     return {
       ...described(id, d),
@@ -113,11 +114,10 @@ export class CatalogService {
     };
   }
 
-  segments(deadlineMs: number) {
+  segments() {
     return this.#allPages(
       'segments.list',
       'segments',
-      deadlineMs,
       withId((o) => ({
         id: str(o.id)!,
         name: str(o.name) ?? '',
@@ -127,8 +127,8 @@ export class CatalogService {
     );
   }
 
-  async segment(id: string, deadlineMs: number) {
-    const d = await this.#details('segments.details', { segment_id: id }, deadlineMs);
+  async segment(id: string) {
+    const d = await this.#details('segments.details', { segment_id: id });
     return d === null ? null : { ...described(id, d), textDescription: str(d.text_description) };
   }
 
@@ -140,14 +140,13 @@ export class CatalogService {
   async #allPages<T>(
     endpoint: EndpointName,
     field: string,
-    deadlineMs: number,
     pick: (raw: unknown) => T | undefined,
     query: SendOptions['query'] = {},
   ): Promise<T[]> {
     const out: T[] = [];
     let pageSize = ENDPOINTS[endpoint].pageSize ?? 0;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const items = await this.#page(endpoint, field, page, deadlineMs, query);
+      const items = await this.#page(endpoint, field, page, query);
       for (const raw of items) {
         const picked = pick(raw);
         if (picked !== undefined) out.push(picked);
@@ -158,28 +157,20 @@ export class CatalogService {
     return out;
   }
 
-  async #page(
-    endpoint: EndpointName,
-    field: string,
-    page: number,
-    deadlineMs: number,
-    query: SendOptions['query'],
-  ) {
+  async #page(endpoint: EndpointName, field: string, page: number, query: SendOptions['query']) {
     const answer = await this.client.send<WireResponse>(endpoint, undefined, {
-      deadlineMs,
+      deadlineMs: this.deadlineMs,
       query: { ...query, page },
     });
     return Array.isArray(answer.body[field]) ? (answer.body[field] as unknown[]) : [];
   }
 
   /** A details GET; Braze's 400 for an unknown id becomes null. */
-  async #details(
-    endpoint: EndpointName,
-    query: Record<string, string>,
-    deadlineMs: number,
-  ): Promise<Obj | null> {
+  async #details(endpoint: EndpointName, query: Record<string, string>): Promise<Obj | null> {
     try {
-      return (await this.client.send<WireResponse>(endpoint, undefined, { deadlineMs, query })).body;
+      return (
+        await this.client.send<WireResponse>(endpoint, undefined, { deadlineMs: this.deadlineMs, query })
+      ).body;
     } catch (err) {
       if (err instanceof UpstreamError && err.kind === 'rejected' && err.status === 400) return null;
       throw err;
