@@ -1,10 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_CATALOG,
-  startSimulator,
-  type Simulator,
-  type SimulatorOptions,
-} from '../src/simulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CATALOG } from '../src/simulator/index.js';
+import { reply, useSimulators, type Reply } from './simulatorHarness.js';
 
 /** The simulator's catalog GETs (docs/braze-facts.md §3.17) over real HTTP: seed data, paging, details, errors. */
 
@@ -12,43 +8,20 @@ const KEY = 'sim-catalog-key';
 const T0 = Date.UTC(2026, 2, 1, 10, 0, 30, 500);
 const TIME = '2026-03-01T09:00:00Z';
 
-let clock = T0;
-let sim: Simulator;
-const started: Simulator[] = [];
+const h = useSimulators(KEY, T0);
 
-async function start(opts: Partial<SimulatorOptions> = {}): Promise<Simulator> {
-  const s = await startSimulator({ apiKey: KEY, now: () => clock, ...opts });
-  started.push(s);
-  return s;
-}
-
-beforeEach(async () => {
-  clock = T0;
-  sim = await start();
-});
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.close()));
-});
-
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-  headers: Headers;
-}
-
-async function get(path: string, query: Record<string, string | number> = {}, on = sim): Promise<Reply> {
+async function get(path: string, query: Record<string, string | number> = {}, on = h.sim): Promise<Reply> {
   const qs = new URLSearchParams(
     Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]),
   ).toString();
   const res = await fetch(`${on.url}${path}${qs === '' ? '' : `?${qs}`}`, {
     headers: { Authorization: `Bearer ${KEY}` },
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+  return reply(res);
 }
 
 async function track(body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${sim.url}/users/track`, {
+  const res = await fetch(`${h.sim.url}/users/track`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${KEY}` },
     body: JSON.stringify(body),
@@ -69,11 +42,11 @@ describe('built-in catalog', () => {
     const paused = await Promise.all(canvases.map((c) => get('/canvas/details', { canvas_id: c.id })));
     expect(paused.map((p) => p.body.enabled).sort()).toEqual([false, true]);
     expect((await get('/segments/list')).body.segments).toHaveLength(2);
-    expect(sim.catalog.subscriptionGroups.map((g) => g.channel).sort()).toEqual(['email', 'sms']);
+    expect(h.sim.catalog.subscriptionGroups.map((g) => g.channel).sort()).toEqual(['email', 'sms']);
   });
 
   it('replaces only the lists given in options, and reset() brings the seed back', async () => {
-    const s = await start({ catalog: { campaigns: [{ id: 'only', name: 'Only one' }], eventNames: [] } });
+    const s = await h.start({ catalog: { campaigns: [{ id: 'only', name: 'Only one' }], eventNames: [] } });
     expect(ids((await get('/campaigns/list', {}, s)).body.campaigns)).toEqual(['only']);
     expect((await get('/events/list', {}, s)).body.events).toEqual([]);
     expect((await get('/segments/list', {}, s)).body.segments).toHaveLength(DEFAULT_CATALOG.segments.length);
@@ -84,12 +57,12 @@ describe('built-in catalog', () => {
   });
 
   it('refuses a duplicate id and a subscription group of an unknown channel', () => {
-    const id = sim.catalog.campaigns[0]!.id;
-    expect(() => sim.catalog.addCampaign({ id, name: 'dup' })).toThrow(/already exists/);
-    expect(() => sim.catalog.addSubscriptionGroup({ name: 'x', channel: 'push' as 'sms' })).toThrow(
+    const id = h.sim.catalog.campaigns[0]!.id;
+    expect(() => h.sim.catalog.addCampaign({ id, name: 'dup' })).toThrow(/already exists/);
+    expect(() => h.sim.catalog.addSubscriptionGroup({ name: 'x', channel: 'push' as 'sms' })).toThrow(
       /channel/,
     );
-    expect(() => sim.catalog.addCanvas({ name: 'x', createdAt: 'not a date' })).toThrow(/ISO-8601/);
+    expect(() => h.sim.catalog.addCanvas({ name: 'x', createdAt: 'not a date' })).toThrow(/ISO-8601/);
   });
 });
 
@@ -114,12 +87,12 @@ describe('GET /events/list and /purchases/product_list', () => {
       message: 'success',
     });
 
-    sim.store.deleteUser(sim.store.byExternalId('u-1')!);
+    h.sim.store.deleteUser(h.sim.store.byExternalId('u-1')!);
     expect((await get('/events/list')).body.events).toContain('zeta');
   });
 
   it('pages 250 names at a time, 0-based, and ends with an empty page', async () => {
-    const s = await start({ catalog: { eventNames: [] } });
+    const s = await h.start({ catalog: { eventNames: [] } });
     const names = Array.from({ length: 300 }, (_, i) => `event_${String(i).padStart(3, '0')}`);
     s.catalog.addEventNames(...names);
     const page0 = (await get('/events/list', {}, s)).body.events as string[];
@@ -139,16 +112,16 @@ describe('GET /events/list and /purchases/product_list', () => {
       body: { message: "'page' must be a non-negative integer" },
     });
     expect((await get('/purchases/product_list', { page: 'x' })).status).toBe(400);
-    sim.setRateLimit('catalog.lists', { limit: 3, windowSec: 3600 });
+    h.sim.setRateLimit('catalog.lists', { limit: 3, windowSec: 3600 });
     expect((await get('/events/list')).headers.get('x-ratelimit-remaining')).toBe('0');
     expect((await get('/purchases/product_list')).status).toBe(429);
-    expect(sim.requests.map((r) => r.group)).toEqual(Array(4).fill('catalog.lists'));
+    expect(h.sim.requests.map((r) => r.group)).toEqual(Array(4).fill('catalog.lists'));
   });
 });
 
 describe('GET /campaigns/list and /campaigns/details', () => {
   it('pages 100 campaigns by creation time, oldest first or newest first', async () => {
-    const s = await start({ catalog: { campaigns: [] } });
+    const s = await h.start({ catalog: { campaigns: [] } });
     // Added newest first, so the answer's order comes from createdAt, not insertion.
     for (let i = 249; i >= 0; i--)
       s.catalog.addCampaign({ id: `c-${i}`, name: `Campaign ${i}`, createdAt: minute(i) });
@@ -163,7 +136,7 @@ describe('GET /campaigns/list and /campaigns/details', () => {
   });
 
   it('answers the documented item shape and hides archived campaigns unless asked', async () => {
-    const s = await start({
+    const s = await h.start({
       catalog: {
         campaigns: [
           {
@@ -201,7 +174,7 @@ describe('GET /campaigns/list and /campaigns/details', () => {
   });
 
   it('answers details with every documented field, and 400 Invalid Campaign ID for an unknown id', async () => {
-    const c = sim.catalog.addCampaign({
+    const c = h.sim.catalog.addCampaign({
       name: 'Details',
       description: 'd',
       channels: ['email'],
@@ -240,7 +213,7 @@ describe('GET /campaigns/list and /campaigns/details', () => {
 
 describe('GET /canvas/list, /canvas/details, /segments/list, /segments/details', () => {
   it('lists canvases with the documented shape and pages of 100', async () => {
-    const s = await start({ catalog: { canvases: [] } });
+    const s = await h.start({ catalog: { canvases: [] } });
     for (let i = 0; i < 101; i++)
       s.catalog.addCanvas({ id: `v-${i}`, name: `Canvas ${i}`, createdAt: minute(i) });
     const first = await get('/canvas/list', {}, s);
@@ -255,7 +228,7 @@ describe('GET /canvas/list, /canvas/details, /segments/list, /segments/details',
   });
 
   it('answers canvas details, and the recorded 400 for an unknown canvas', async () => {
-    const paused = sim.catalog.canvases.find((c) => !c.enabled)!;
+    const paused = h.sim.catalog.canvases.find((c) => !c.enabled)!;
     const r = await get('/canvas/details', { canvas_id: paused.id });
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(
@@ -286,7 +259,7 @@ describe('GET /canvas/list, /canvas/details, /segments/list, /segments/details',
   });
 
   it('lists segments and answers their details; an unknown segment is a 400', async () => {
-    const seg = sim.catalog.addSegment({
+    const seg = h.sim.catalog.addSegment({
       id: 'seg-new',
       name: 'New segment',
       analyticsTrackingEnabled: true,
@@ -320,7 +293,7 @@ describe('GET /canvas/list, /canvas/details, /segments/list, /segments/details',
   });
 
   it('answers 405 to a POST on a GET endpoint', async () => {
-    const res = await fetch(`${sim.url}/campaigns/list`, {
+    const res = await fetch(`${h.sim.url}/campaigns/list`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${KEY}` },
       body: '{}',

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { reply, useSimulators, type Reply } from './simulatorHarness.js';
 
 /**
  * The simulator's messaging endpoints (docs/braze-facts.md §3.11–§3.16) over real HTTP: validation, caps,
@@ -15,43 +15,20 @@ const MAX_EXT = { message: 'The max number of external_ids and aliases per reque
 const MAX_IDS = { message: 'The max number of ids per request was exceeded' };
 const EMAIL = { email: { app_id: 'app', subject: 'Hi', body: 'Hello', from: 'Us <us@example.com>' } };
 
-let clock = T0;
-let sim: Simulator;
-const started: Simulator[] = [];
+const h = useSimulators(KEY, T0);
 
-async function start(opts: Partial<SimulatorOptions> = {}): Promise<Simulator> {
-  const s = await startSimulator({ apiKey: KEY, now: () => clock, ...opts });
-  started.push(s);
-  return s;
-}
-
-beforeEach(async () => {
-  clock = T0;
-  sim = await start();
-});
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.close()));
-});
-
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-  headers: Headers;
-}
-
-async function post(path: string, body: unknown, on = sim): Promise<Reply> {
+async function post(path: string, body: unknown, on = h.sim): Promise<Reply> {
   const res = await fetch(`${on.url}${path}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${KEY}` },
     body: JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+  return reply(res);
 }
 
 async function get(pathAndQuery: string): Promise<Reply> {
-  const res = await fetch(`${sim.url}${pathAndQuery}`, { headers: { Authorization: `Bearer ${KEY}` } });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+  const res = await fetch(`${h.sim.url}${pathAndQuery}`, { headers: { Authorization: `Bearer ${KEY}` } });
+  return reply(res);
 }
 
 async function seed(...ids: string[]): Promise<void> {
@@ -62,9 +39,9 @@ async function seed(...ids: string[]): Promise<void> {
 }
 
 const many = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
-const apiCampaign = (): string => sim.catalog.campaigns.find((c) => c.isApiCampaign)!.id;
+const apiCampaign = (): string => h.sim.catalog.campaigns.find((c) => c.isApiCampaign)!.id;
 const group = (channel: 'email' | 'sms'): string =>
-  sim.catalog.subscriptionGroups.find((g) => g.channel === channel)!.id;
+  h.sim.catalog.subscriptionGroups.find((g) => g.channel === channel)!.id;
 const DISPATCH_ID = /^[0-9a-f]{32}$/;
 
 describe('POST /messages/send', () => {
@@ -81,7 +58,7 @@ describe('POST /messages/send', () => {
     expect(Object.keys(r.body).sort()).toEqual(['dispatch_id', 'message']);
     expect(r.body.message).toBe('success');
     expect(r.body.dispatch_id).toMatch(DISPATCH_ID);
-    expect(sim.store.dispatches).toEqual([
+    expect(h.sim.store.dispatches).toEqual([
       {
         endpoint: 'messages.send',
         dispatchId: r.body.dispatch_id,
@@ -90,34 +67,34 @@ describe('POST /messages/send', () => {
         sendId: 'spring',
         broadcast: false,
         recipients: [
-          { brazeId: sim.store.byExternalId('u-1')!.brazeId, externalId: 'u-1' },
-          { brazeId: sim.store.byExternalId('u-2')!.brazeId, externalId: 'u-2' },
+          { brazeId: h.sim.store.byExternalId('u-1')!.brazeId, externalId: 'u-1' },
+          { brazeId: h.sim.store.byExternalId('u-2')!.brazeId, externalId: 'u-2' },
         ],
         skipped: ['ghost'],
         messages: EMAIL,
       },
     ]);
-    expect(sim.requests[1]?.group).toBe('default');
+    expect(h.sim.requests[1]?.group).toBe('default');
   });
 
   it('broadcasts to a segment in the broadcast group', async () => {
-    const segmentId = sim.catalog.segments[0]!.id;
+    const segmentId = h.sim.catalog.segments[0]!.id;
     const r = await post('/messages/send', { broadcast: true, segment_id: segmentId, messages: EMAIL });
     expect(r.status).toBe(201);
-    expect(sim.store.dispatches[0]).toMatchObject({
+    expect(h.sim.store.dispatches[0]).toMatchObject({
       broadcast: true,
       segmentId,
       recipients: [],
       skipped: [],
     });
-    expect(sim.requests[0]?.group).toBe('messaging.broadcast');
+    expect(h.sim.requests[0]?.group).toBe('messaging.broadcast');
     expect(r.headers.get('x-ratelimit-limit')).toBe('250');
   });
 
   it('accepts 50 named users and refuses 51', async () => {
     const ok = await post('/messages/send', { external_user_ids: many(50, (i) => `n${i}`), messages: EMAIL });
     expect(ok.status).toBe(201);
-    expect(sim.store.dispatches[0]?.skipped).toHaveLength(50);
+    expect(h.sim.store.dispatches[0]?.skipped).toHaveLength(50);
     const over = await post('/messages/send', {
       external_user_ids: many(49, (i) => `n${i}`),
       user_aliases: [
@@ -169,7 +146,7 @@ describe('POST /messages/send', () => {
   ])('answers 400 to %s and records nothing', async (_label, body, message) => {
     const r = await post('/messages/send', body);
     expect(r).toMatchObject({ status: 400, body: { message } });
-    expect(sim.store.dispatches).toEqual([]);
+    expect(h.sim.store.dispatches).toEqual([]);
   });
 
   it('answers 400 to a body that is JSON but not an object', async () => {
@@ -183,7 +160,7 @@ describe('POST /campaigns/trigger/send', () => {
     await seed('u-1', 'u-2');
     await post('/users/alias/new', { user_aliases: [{ alias_name: 'dev-1', alias_label: 'device' }] });
     await post('/users/track', { attributes: [{ external_id: 'u-3', email: 'c@example.com' }] });
-    const u2 = sim.store.byExternalId('u-2')!;
+    const u2 = h.sim.store.byExternalId('u-2')!;
     const campaignId = apiCampaign();
     const r = await post('/campaigns/trigger/send', {
       campaign_id: campaignId,
@@ -198,7 +175,7 @@ describe('POST /campaigns/trigger/send', () => {
     });
     expect(r.status).toBe(201);
     expect(r.body).toEqual({ dispatch_id: expect.stringMatching(DISPATCH_ID), message: 'success' });
-    const d = sim.store.dispatches[0]!;
+    const d = h.sim.store.dispatches[0]!;
     expect(d).toMatchObject({
       endpoint: 'campaigns.trigger.send',
       dispatchId: r.body.dispatch_id,
@@ -209,22 +186,22 @@ describe('POST /campaigns/trigger/send', () => {
     });
     expect(d.recipients).toEqual([
       {
-        brazeId: sim.store.byExternalId('u-1')!.brazeId,
+        brazeId: h.sim.store.byExternalId('u-1')!.brazeId,
         externalId: 'u-1',
         triggerProperties: { promo: 'spring', tier: 'gold' },
       },
       {
-        brazeId: sim.store.byAlias({ alias_name: 'dev-1', alias_label: 'device' })!.brazeId,
+        brazeId: h.sim.store.byAlias({ alias_name: 'dev-1', alias_label: 'device' })!.brazeId,
         triggerProperties: { promo: 'spring', tier: 'basic' },
       },
       { brazeId: u2.brazeId, externalId: 'u-2', triggerProperties: { promo: 'spring', tier: 'basic' } },
       {
-        brazeId: sim.store.byExternalId('u-3')!.brazeId,
+        brazeId: h.sim.store.byExternalId('u-3')!.brazeId,
         externalId: 'u-3',
         triggerProperties: { promo: 'spring', tier: 'basic' },
       },
     ]);
-    expect(sim.store.byExternalId('ghost')).toBeUndefined();
+    expect(h.sim.store.byExternalId('ghost')).toBeUndefined();
   });
 
   it('creates or updates the profile with send_to_existing_only: false and attributes', async () => {
@@ -242,14 +219,14 @@ describe('POST /campaigns/trigger/send', () => {
       ],
     });
     expect(r.status).toBe(201);
-    expect(sim.store.byExternalId('new-1')).toMatchObject({
+    expect(h.sim.store.byExternalId('new-1')).toMatchObject({
       profile: { first_name: 'Nia' },
       customAttributes: { plan: 'trial' },
     });
-    expect(sim.store.byExternalId('u-1')?.customAttributes).toEqual({ plan: 'pro' });
+    expect(h.sim.store.byExternalId('u-1')?.customAttributes).toEqual({ plan: 'pro' });
     // send_to_existing_only defaults to true: an unknown user is skipped, not created.
-    expect(sim.store.byExternalId('new-2')).toBeUndefined();
-    expect(sim.store.dispatches[0]?.recipients.map((x) => x.externalId)).toEqual(['new-1', 'u-1']);
+    expect(h.sim.store.byExternalId('new-2')).toBeUndefined();
+    expect(h.sim.store.dispatches[0]?.recipients.map((x) => x.externalId)).toEqual(['new-1', 'u-1']);
   });
 
   it('de-duplicates recipients; the last occurrence wins', async () => {
@@ -261,7 +238,7 @@ describe('POST /campaigns/trigger/send', () => {
         { external_user_id: 'u-1', trigger_properties: { n: 2 } },
       ],
     });
-    expect(sim.store.dispatches[0]?.recipients).toEqual([
+    expect(h.sim.store.dispatches[0]?.recipients).toEqual([
       expect.objectContaining({ externalId: 'u-1', triggerProperties: { n: 2 } }),
     ]);
   });
@@ -269,8 +246,8 @@ describe('POST /campaigns/trigger/send', () => {
   it('broadcasts without recipients in the broadcast group', async () => {
     const r = await post('/campaigns/trigger/send', { campaign_id: apiCampaign(), broadcast: true });
     expect(r.status).toBe(201);
-    expect(sim.store.dispatches[0]).toMatchObject({ broadcast: true, recipients: [] });
-    expect(sim.requests[0]?.group).toBe('messaging.broadcast');
+    expect(h.sim.store.dispatches[0]).toMatchObject({ broadcast: true, recipients: [] });
+    expect(h.sim.requests[0]?.group).toBe('messaging.broadcast');
   });
 
   it('accepts 50 recipients and refuses 51', async () => {
@@ -340,22 +317,22 @@ describe('POST /campaigns/trigger/send', () => {
   ])('answers 400 to %s and changes nothing', async (_label, body, message) => {
     const r = await post('/campaigns/trigger/send', { campaign_id: apiCampaign(), ...body });
     expect(r).toMatchObject({ status: 400, body: { message } });
-    expect(sim.store.dispatches).toEqual([]);
-    expect(sim.store.size).toBe(0);
+    expect(h.sim.store.dispatches).toEqual([]);
+    expect(h.sim.store.size).toBe(0);
   });
 });
 
 describe('POST /canvas/trigger/send', () => {
   it('records per-recipient context over the shared one', async () => {
     await seed('u-1');
-    const active = sim.catalog.canvases.find((c) => c.enabled)!;
+    const active = h.sim.catalog.canvases.find((c) => c.enabled)!;
     const r = await post('/canvas/trigger/send', {
       canvas_id: active.id,
       context: { a: 1, b: 1 },
       recipients: [{ external_user_id: 'u-1', context: { b: 2 } }],
     });
     expect(r.body).toEqual({ dispatch_id: expect.stringMatching(DISPATCH_ID), message: 'success' });
-    expect(sim.store.dispatches[0]).toMatchObject({
+    expect(h.sim.store.dispatches[0]).toMatchObject({
       endpoint: 'canvas.trigger.send',
       canvasId: active.id,
       context: { a: 1, b: 1 },
@@ -364,7 +341,7 @@ describe('POST /canvas/trigger/send', () => {
   });
 
   it('answers 201 with a notice for a paused Canvas', async () => {
-    const paused = sim.catalog.canvases.find((c) => !c.enabled)!;
+    const paused = h.sim.catalog.canvases.find((c) => !c.enabled)!;
     const r = await post('/canvas/trigger/send', { canvas_id: paused.id, broadcast: true });
     expect(r.status).toBe(201);
     expect(r.body).toEqual({
@@ -376,13 +353,13 @@ describe('POST /canvas/trigger/send', () => {
 
   it('reads the legacy canvas_entry_properties, refuses context over 50 KB and unknown canvases', async () => {
     await seed('u-1');
-    const id = sim.catalog.canvases[0]!.id;
+    const id = h.sim.catalog.canvases[0]!.id;
     await post('/canvas/trigger/send', {
       canvas_id: id,
       canvas_entry_properties: { legacy: true },
       recipients: [{ external_user_id: 'u-1' }],
     });
-    expect(sim.store.dispatches[0]?.recipients[0]?.context).toEqual({ legacy: true });
+    expect(h.sim.store.dispatches[0]?.recipients[0]?.context).toEqual({ legacy: true });
     const big = await post('/canvas/trigger/send', {
       canvas_id: id,
       context: { blob: 'x'.repeat(51 * 1024) },
@@ -409,11 +386,11 @@ describe('POST /sends/id/create', () => {
     expect(r.headers.get('x-ratelimit-limit')).toBe('100');
     const generated = await post('/sends/id/create', { campaign_id: campaignId });
     expect(generated.body.send_id).toMatch(/^[0-9a-f]{32}$/);
-    expect(sim.store.sendIds).toEqual([
+    expect(h.sim.store.sendIds).toEqual([
       { campaignId, sendId: 'spring-1', at: T0 },
       { campaignId, sendId: generated.body.send_id, at: T0 },
     ]);
-    expect(sim.requests.map((q) => q.group)).toEqual(['sends.id.create', 'sends.id.create']);
+    expect(h.sim.requests.map((q) => q.group)).toEqual(['sends.id.create', 'sends.id.create']);
   });
 
   it('refuses a missing or unknown campaign and a bad send_id', async () => {
@@ -422,14 +399,14 @@ describe('POST /sends/id/create', () => {
       message: 'Invalid Campaign ID',
     });
     expect((await post('/sends/id/create', { campaign_id: apiCampaign(), send_id: 7 })).status).toBe(400);
-    expect(sim.store.sendIds).toEqual([]);
+    expect(h.sim.store.sendIds).toEqual([]);
   });
 });
 
 describe('subscription status', () => {
   it('sets states by external id (array or string) and reads them back with the documented shape', async () => {
     await seed('u-1', 'u-2');
-    const emailGroup = sim.catalog.subscriptionGroups.find((g) => g.channel === 'email')!;
+    const emailGroup = h.sim.catalog.subscriptionGroups.find((g) => g.channel === 'email')!;
     const r = await post('/subscription/status/set', {
       subscription_group_id: emailGroup.id,
       subscription_state: 'subscribed',
@@ -441,7 +418,7 @@ describe('subscription status', () => {
       subscription_state: 'unsubscribed',
       external_id: 'u-2',
     });
-    expect(sim.store.byExternalId('u-1')?.subscriptions.get(emailGroup.id)).toBe('subscribed');
+    expect(h.sim.store.byExternalId('u-1')?.subscriptions.get(emailGroup.id)).toBe('subscribed');
 
     const status = await get(
       '/subscription/user/status?external_id[]=u-1&external_id[]=u-2&external_id[]=ghost',
@@ -476,13 +453,13 @@ describe('subscription status', () => {
       subscription_state: 'unsubscribed',
       phone: '+33600000001',
     });
-    const e1 = sim.store.byExternalId('e-1')!;
+    const e1 = h.sim.store.byExternalId('e-1')!;
     expect(Object.fromEntries(e1.subscriptions)).toEqual({
       [group('email')]: 'subscribed',
       [group('sms')]: 'unsubscribed',
     });
     await post('/users/track', { attributes: [{ external_id: 'late', email: 'later@example.com' }] });
-    expect(sim.store.byExternalId('late')?.subscriptions.get(group('email'))).toBe('subscribed');
+    expect(h.sim.store.byExternalId('late')?.subscriptions.get(group('email'))).toBe('subscribed');
     const byEmail = await get('/subscription/user/status?email=later@example.com');
     expect(byEmail.body.users).toEqual([
       expect.objectContaining({ external_id: 'late', email: 'later@example.com', phone: null }),
@@ -526,7 +503,7 @@ describe('subscription status', () => {
       ...body,
     });
     expect(r).toMatchObject({ status: 400, body: { message } });
-    expect(sim.store.byExternalId('u')?.subscriptions.size).toBe(0);
+    expect(h.sim.store.byExternalId('u')?.subscriptions.size).toBe(0);
   });
 
   it('v1 accepts 50 ids of each kind', async () => {
@@ -548,11 +525,11 @@ describe('subscription status', () => {
       ],
     });
     expect(r).toMatchObject({ status: 201, body: { message: 'success' } });
-    expect(Object.fromEntries(sim.store.byExternalId('u-1')!.subscriptions)).toEqual({
+    expect(Object.fromEntries(h.sim.store.byExternalId('u-1')!.subscriptions)).toEqual({
       [group('email')]: 'subscribed',
       [group('sms')]: 'unsubscribed',
     });
-    expect(sim.requests.map((q) => q.group)).toEqual(['users.track', 'subscription.status.set']);
+    expect(h.sim.requests.map((q) => q.group)).toEqual(['users.track', 'subscription.status.set']);
 
     const mixed = await post('/v2/subscription/status/set', {
       subscription_groups: [
@@ -571,7 +548,7 @@ describe('subscription status', () => {
       },
     });
     // Nothing from the refused request was applied.
-    expect(sim.store.byExternalId('u-1')?.subscriptions.get(group('sms'))).toBe('unsubscribed');
+    expect(h.sim.store.byExternalId('u-1')?.subscriptions.get(group('sms'))).toBe('unsubscribed');
     expect(
       (
         await post('/v2/subscription/status/set', {
@@ -626,9 +603,9 @@ describe('broadcast limit per unique audience (docs/braze-facts.md §2 row 6)', 
   });
 
   it('admits 10 requests per audience per window, then 429, while another audience still passes', async () => {
-    const [s1, s2] = sim.catalog.segments.map((s) => s.id) as [string, string];
+    const [s1, s2] = h.sim.catalog.segments.map((s) => s.id) as [string, string];
     for (let i = 0; i < 10; i++) expect((await post('/messages/send', broadcast(s1))).status).toBe(201);
-    clock = NEXT_MINUTE - 1; // still the same window
+    h.clock = NEXT_MINUTE - 1; // still the same window
     const limited = await post('/messages/send', broadcast(s1));
     expect(limited).toMatchObject({ status: 429, body: { message: 'Rate limit exceeded' } });
     // The group's headers: 10 of 250 used, the request refused for its audience did not count.
@@ -647,22 +624,22 @@ describe('broadcast limit per unique audience (docs/braze-facts.md §2 row 6)', 
       ).status,
     ).toBe(201);
 
-    expect(sim.broadcastAudienceStats()).toEqual({
+    expect(h.sim.broadcastAudienceStats()).toEqual({
       limit: 10,
       windowSec: 60,
       maxInAnyWindow: 10,
       rejected429: 1,
       audiencesInWindow: 2,
     });
-    expect(sim.windowStats('messaging.broadcast')).toMatchObject({ maxInAnyWindow: 11, rejected429: 0 });
-    expect(sim.store.dispatches).toHaveLength(12);
+    expect(h.sim.windowStats('messaging.broadcast')).toMatchObject({ maxInAnyWindow: 11, rejected429: 0 });
+    expect(h.sim.store.dispatches).toHaveLength(12);
 
-    clock = NEXT_MINUTE; // a new window
+    h.clock = NEXT_MINUTE; // a new window
     expect((await post('/messages/send', broadcast(s1))).status).toBe(201);
   });
 
   it('treats the same audience written with other key orders as one, across endpoints', async () => {
-    const s = await start({ broadcastPerAudienceLimit: { limit: 2, windowSec: 60 } });
+    const s = await h.start({ broadcastPerAudienceLimit: { limit: 2, windowSec: 60 } });
     const canvasId = s.catalog.canvases[0]!.id;
     const audience = {
       AND: [{ custom_attribute: { custom_attribute_name: 'tier', comparison: 'equals', value: 'gold' } }],
@@ -688,18 +665,18 @@ describe('broadcast limit per unique audience (docs/braze-facts.md §2 row 6)', 
   });
 
   it('is configurable at run time and visible in /_simulator/stats', async () => {
-    sim.setBroadcastPerAudienceLimit({ limit: 1, windowSec: 60 });
-    const segment = sim.catalog.segments[0]!.id;
+    h.sim.setBroadcastPerAudienceLimit({ limit: 1, windowSec: 60 });
+    const segment = h.sim.catalog.segments[0]!.id;
     expect((await post('/messages/send', broadcast(segment))).status).toBe(201);
     expect((await post('/messages/send', broadcast(segment))).status).toBe(429);
-    const res = await fetch(`${sim.url}/_simulator/broadcast_audience_limit`, {
+    const res = await fetch(`${h.sim.url}/_simulator/broadcast_audience_limit`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ limit: 5, windowSec: 60 }),
     });
     expect(res.status).toBe(200);
     expect((await post('/messages/send', broadcast(segment))).status).toBe(201);
-    const stats = (await (await fetch(`${sim.url}/_simulator/stats`)).json()) as Record<string, unknown>;
+    const stats = (await (await fetch(`${h.sim.url}/_simulator/stats`)).json()) as Record<string, unknown>;
     expect(stats.broadcastPerAudience).toEqual({
       limit: 5,
       windowSec: 60,
@@ -708,18 +685,18 @@ describe('broadcast limit per unique audience (docs/braze-facts.md §2 row 6)', 
       audiencesInWindow: 1,
     });
     expect(stats.dispatches).toBe(2);
-    expect(() => sim.setBroadcastPerAudienceLimit({ limit: -1, windowSec: 60 })).toThrow(RangeError);
+    expect(() => h.sim.setBroadcastPerAudienceLimit({ limit: -1, windowSec: 60 })).toThrow(RangeError);
   });
 
   it('reset() forgets dispatches, per-audience usage and catalog additions', async () => {
-    sim.setBroadcastPerAudienceLimit({ limit: 1, windowSec: 60 });
-    const segment = sim.catalog.segments[0]!.id;
+    h.sim.setBroadcastPerAudienceLimit({ limit: 1, windowSec: 60 });
+    const segment = h.sim.catalog.segments[0]!.id;
     await post('/messages/send', broadcast(segment));
-    sim.catalog.addCampaign({ id: 'temp', name: 'Temp' });
-    sim.reset();
-    expect(sim.store.dispatches).toEqual([]);
-    expect(sim.catalog.campaign('temp')).toBeUndefined();
-    expect(sim.broadcastAudienceStats()).toMatchObject({ limit: 1, maxInAnyWindow: 0, rejected429: 0 });
+    h.sim.catalog.addCampaign({ id: 'temp', name: 'Temp' });
+    h.sim.reset();
+    expect(h.sim.store.dispatches).toEqual([]);
+    expect(h.sim.catalog.campaign('temp')).toBeUndefined();
+    expect(h.sim.broadcastAudienceStats()).toMatchObject({ limit: 1, maxInAnyWindow: 0, rejected429: 0 });
     expect((await post('/messages/send', broadcast(segment))).status).toBe(201);
   });
 });

@@ -1,42 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ContractName } from '../src/braze/contracts.js';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
+import { reply, useSimulators, type Reply } from './simulatorHarness.js';
+import type { Simulator } from '../src/simulator/index.js';
 
 const KEY = 'sim-test-key';
 // 2026-03-01T10:00:30.500Z: mid-window, so a 60 s window ends at 10:01:00Z.
 const T0 = Date.UTC(2026, 2, 1, 10, 0, 30, 500);
 
-let clock = T0;
-let sim: Simulator;
-const extra: Simulator[] = [];
-
-async function start(opts: Partial<SimulatorOptions> = {}): Promise<Simulator> {
-  const s = await startSimulator({ apiKey: KEY, now: () => clock, ...opts });
-  extra.push(s);
-  return s;
-}
-
-beforeEach(async () => {
-  clock = T0;
-  sim = await start();
-});
-
-afterEach(async () => {
-  await Promise.all(extra.splice(0).map((s) => s.close()));
-});
-
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-  headers: Headers;
-}
+const h = useSimulators(KEY, T0);
 
 async function call(
   path: string,
   body: unknown,
   opts: { key?: string | null; contentType?: string; raw?: string; method?: string; on?: Simulator } = {},
 ): Promise<Reply> {
-  const target = opts.on ?? sim;
+  const target = opts.on ?? h.sim;
   const headers: Record<string, string> = { 'Content-Type': opts.contentType ?? 'application/json' };
   if (opts.key !== null) headers.Authorization = `Bearer ${opts.key ?? KEY}`;
   const res = await fetch(`${target.url}${path}`, {
@@ -44,12 +22,7 @@ async function call(
     headers,
     body: opts.raw ?? JSON.stringify(body),
   });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
-    headers: res.headers,
-  };
+  return reply(res);
 }
 
 const TIME = '2026-03-01T09:00:00Z';
@@ -85,7 +58,7 @@ describe('shared behaviour of Braze routes', () => {
     expect(missing.headers.get('x-ratelimit-remaining')).toBe('');
     expect(missing.headers.get('x-ratelimit-reset')).toBe('');
 
-    const res = await fetch(`${sim.url}/users/track`, {
+    const res = await fetch(`${h.sim.url}/users/track`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: 'Bearer wrong-secret-123' },
       body: '{}',
@@ -93,17 +66,17 @@ describe('shared behaviour of Braze routes', () => {
     expect(res.status).toBe(401);
     expect(await res.text()).not.toContain('wrong-secret-123');
     // The key without the Bearer prefix is refused too (docs/braze-facts.md §1.2).
-    const noBearer = await fetch(`${sim.url}/users/track`, {
+    const noBearer = await fetch(`${h.sim.url}/users/track`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: KEY },
       body: '{}',
     });
     expect(noBearer.status).toBe(401);
 
-    expect(sim.count('/users/track', 401)).toBe(3);
-    expect(sim.requests.map((r) => r.status)).toEqual([401, 401, 401]);
-    expect(sim.windowStats('users.track').maxInAnyWindow).toBe(0);
-    expect(sim.store.size).toBe(0);
+    expect(h.sim.count('/users/track', 401)).toBe(3);
+    expect(h.sim.requests.map((r) => r.status)).toEqual([401, 401, 401]);
+    expect(h.sim.windowStats('users.track').maxInAnyWindow).toBe(0);
+    expect(h.sim.store.size).toBe(0);
   });
 
   it('answers 415 to a POST that is not application/json, and still counts it', async () => {
@@ -111,7 +84,7 @@ describe('shared behaviour of Braze routes', () => {
     expect(r.status).toBe(415);
     expect(r.body).toEqual({ message: 'Unsupported Media Type' });
     expect(r.headers.get('x-ratelimit-remaining')).toBe('49999');
-    expect(sim.windowStats('users.track').maxInAnyWindow).toBe(1);
+    expect(h.sim.windowStats('users.track').maxInAnyWindow).toBe(1);
     // A charset parameter is fine.
     const ok = await call(
       '/users/track',
@@ -125,7 +98,7 @@ describe('shared behaviour of Braze routes', () => {
     const r = await call('/users/track', undefined, { raw: '{"events": [' });
     expect(r.status).toBe(400);
     expect(r.body).toEqual({ message: 'Error while parsing request body. Please check your syntax.' });
-    expect(sim.requests[0]).toMatchObject({
+    expect(h.sim.requests[0]).toMatchObject({
       method: 'POST',
       path: '/users/track',
       status: 400,
@@ -140,11 +113,11 @@ describe('shared behaviour of Braze routes', () => {
     const big = JSON.stringify({ attributes: [{ external_id: 'u', blob: 'x'.repeat(4 * 1024 * 1024) }] });
     const tooLarge = await call('/users/track', undefined, { raw: big });
     expect(tooLarge.status).toBe(413);
-    expect(sim.store.size).toBe(0);
+    expect(h.sim.store.size).toBe(0);
   });
 
   it('adds the configured latency before answering', async () => {
-    sim.setLatency(60);
+    h.sim.setLatency(60);
     const started = performance.now();
     const r = await call('/users/track', { events: [event('u', 'e')] });
     expect(r.status).toBe(201);
@@ -225,7 +198,7 @@ describe('POST /users/track then /users/export/ids', () => {
     expect(slim.body).not.toHaveProperty('invalid_user_ids');
     const byEmail = await exportUsers({ email_address: 'ana@example.com', fields_to_export: ['braze_id'] });
     expect(byEmail.body.users).toEqual([{ braze_id: brazeId }]);
-    const inStore = sim.store.byExternalId('u-1');
+    const inStore = h.sim.store.byExternalId('u-1');
     expect(inStore?.recentEvents).toHaveLength(3);
   });
 
@@ -237,14 +210,14 @@ describe('POST /users/track then /users/export/ids', () => {
       attributes: [attrs('order', { first_name: 'Bo' })],
     });
     expect(r.status).toBe(201);
-    expect(sim.store.byExternalId('order')?.events.get('e')?.count).toBe(1);
+    expect(h.sim.store.byExternalId('order')?.events.get('e')?.count).toBe(1);
   });
 
   it('treats user_alias objects as update-only unless _update_existing_only is false', async () => {
     const alias = { alias_name: 'dev-42', alias_label: 'device_id' };
     const skipped = await call('/users/track', { attributes: [{ user_alias: alias, first_name: 'X' }] });
     expect(skipped.status).toBe(201);
-    expect(sim.store.size).toBe(0);
+    expect(h.sim.store.size).toBe(0);
 
     await call('/users/track', {
       attributes: [{ user_alias: alias, _update_existing_only: false, first_name: 'Y' }],
@@ -289,7 +262,7 @@ describe('POST /users/track then /users/export/ids', () => {
         { type: "'quantity' is not valid", input_array: 'purchases', index: 0 },
       ],
     });
-    const user = sim.store.byExternalId('u-1');
+    const user = h.sim.store.byExternalId('u-1');
     expect([...(user?.events.keys() ?? [])]).toEqual(['ok']);
     expect(user?.profile.email).toBeUndefined();
   });
@@ -319,7 +292,7 @@ describe('POST /users/track then /users/export/ids', () => {
     });
     const noArrays = await call('/users/track', {});
     expect(noArrays.body).toEqual(empty.body);
-    expect(sim.store.size).toBe(0);
+    expect(h.sim.store.size).toBe(0);
   });
 
   describe('Max Input Length Exceeded per contract', () => {
@@ -330,7 +303,7 @@ describe('POST /users/track then /users/export/ids', () => {
       ...(p > 0 ? { purchases: many(p, (i) => purchase(`p${i}`, 'x', 1)) } : {}),
     });
     async function trackOn(contract: ContractName, a: number, e: number, p: number): Promise<Reply> {
-      const s = await start({ contract });
+      const s = await h.start({ contract });
       return call('/users/track', body(a, e, p), { on: s });
     }
 
@@ -356,7 +329,7 @@ describe('POST /users/track then /users/export/ids', () => {
 
     it('mau accepts 50 and rejects 51', async () => {
       expect((await trackOn('mau', 0, 50, 0)).status).toBe(201);
-      const s = await start({ contract: 'mau' });
+      const s = await h.start({ contract: 'mau' });
       const over = await call('/users/track', body(20, 20, 11), { on: s });
       expect(over.status).toBe(400);
       expect(over.body).toEqual(MAX);
@@ -369,7 +342,7 @@ describe('rate limits', () => {
   const windowEndSec = Date.UTC(2026, 2, 1, 10, 1, 0) / 1000;
 
   it('admits the limit per clock-aligned window, then answers 429 until the window ends', async () => {
-    sim.setRateLimit('users.track', { limit: 3, windowSec: 60 });
+    h.sim.setRateLimit('users.track', { limit: 3, windowSec: 60 });
     const remaining: Array<string | null> = [];
     for (let i = 0; i < 3; i++) {
       const r = await call('/users/track', { events: [event('u', 'e')] });
@@ -380,7 +353,7 @@ describe('rate limits', () => {
     }
     expect(remaining).toEqual(['2', '1', '0']);
 
-    clock = T0 + 29_000; // 10:00:59.5, still the same window
+    h.clock = T0 + 29_000; // 10:00:59.5, still the same window
     const limited = await call('/users/track', { events: [event('u', 'e')] });
     expect(limited.status).toBe(429);
     expect(limited.body).toEqual({ message: 'Rate limit exceeded' });
@@ -388,46 +361,46 @@ describe('rate limits', () => {
     expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
     expect(limited.headers.get('x-ratelimit-reset')).toBe(String(windowEndSec));
     expect(limited.headers.get('retry-after')).toBeNull();
-    expect(sim.store.byExternalId('u')?.events.get('e')?.count).toBe(3);
+    expect(h.sim.store.byExternalId('u')?.events.get('e')?.count).toBe(3);
 
     // Other groups have their own bucket.
     const exp = await exportUsers({ external_ids: ['u'] });
     expect(exp.status).toBe(201);
     expect(exp.headers.get('x-ratelimit-limit')).toBe('2500');
 
-    clock = Date.UTC(2026, 2, 1, 10, 1, 0); // the next window
+    h.clock = Date.UTC(2026, 2, 1, 10, 1, 0); // the next window
     const next = await call('/users/track', { events: [event('u', 'e')] });
     expect(next.status).toBe(201);
     expect(next.headers.get('x-ratelimit-remaining')).toBe('2');
     expect(next.headers.get('x-ratelimit-reset')).toBe(String(windowEndSec + 60));
 
-    expect(sim.windowStats('users.track')).toMatchObject({ maxInAnyWindow: 3, limit: 3, rejected429: 1 });
-    expect(sim.count('/users/track', 429)).toBe(1);
+    expect(h.sim.windowStats('users.track')).toMatchObject({ maxInAnyWindow: 3, limit: 3, rejected429: 1 });
+    expect(h.sim.count('/users/track', 429)).toBe(1);
   });
 
   it('counts requests that fail validation', async () => {
-    sim.setRateLimit('users.track', { limit: 2, windowSec: 60 });
+    h.sim.setRateLimit('users.track', { limit: 2, windowSec: 60 });
     expect((await call('/users/track', undefined, { raw: 'nope' })).status).toBe(400);
     expect((await call('/users/track', {})).status).toBe(400);
     expect((await call('/users/track', { events: [event('u', 'e')] })).status).toBe(429);
   });
 
-  it('applies the contract rate limit, with windows aligned to the clock', async () => {
-    clock = Date.UTC(2026, 2, 1, 10, 0, 4, 200); // window 10:00:03–10:00:06
-    const s = await start({ contract: 'current' });
+  it('applies the contract rate limit, with windows aligned to the h.clock', async () => {
+    h.clock = Date.UTC(2026, 2, 1, 10, 0, 4, 200); // window 10:00:03–10:00:06
+    const s = await h.start({ contract: 'current' });
     const r = await call('/users/track', { events: [event('u', 'e')] }, { on: s });
     expect(r.headers.get('x-ratelimit-limit')).toBe('3000');
     expect(r.headers.get('x-ratelimit-reset')).toBe(String(Date.UTC(2026, 2, 1, 10, 0, 6) / 1000));
   });
 
   it('takes usage by another system into account (consume)', async () => {
-    sim.setRateLimit('users.export.ids', { limit: 5, windowSec: 60 });
-    sim.consume('users.export.ids', 4);
+    h.sim.setRateLimit('users.export.ids', { limit: 5, windowSec: 60 });
+    h.sim.consume('users.export.ids', 4);
     const last = await exportUsers({ external_ids: ['x'] });
     expect(last.status).toBe(201);
     expect(last.headers.get('x-ratelimit-remaining')).toBe('0');
     expect((await exportUsers({ external_ids: ['x'] })).status).toBe(429);
-    expect(sim.windowStats('users.export.ids')).toMatchObject({
+    expect(h.sim.windowStats('users.export.ids')).toMatchObject({
       maxInAnyWindow: 1,
       rejected429: 1,
       limit: 5,
@@ -437,8 +410,8 @@ describe('rate limits', () => {
 
 describe('faults', () => {
   it('answers the injected status for the next `times` matching requests only', async () => {
-    sim.injectFault({ path: '/users/track', status: 503, times: 2, headers: { 'x-sim': 'yes' } });
-    sim.injectFault({ path: '/users/export/ids', status: 500, body: { message: 'boom' } });
+    h.sim.injectFault({ path: '/users/track', status: 503, times: 2, headers: { 'x-sim': 'yes' } });
+    h.sim.injectFault({ path: '/users/export/ids', status: 500, body: { message: 'boom' } });
     const a = await call('/users/track', { events: [event('u', 'e')] });
     expect(a.status).toBe(503);
     expect(a.body).toEqual({ message: 'Simulated failure' });
@@ -449,15 +422,15 @@ describe('faults', () => {
     expect(exp.status).toBe(500);
     expect(exp.body).toEqual({ message: 'boom' });
     // Faulted requests were not processed and did not use the rate budget.
-    expect(sim.store.byExternalId('u')?.events.get('e')?.count).toBe(1);
-    expect(sim.windowStats('users.track').maxInAnyWindow).toBe(1);
-    expect(sim.count('/users/track', 503)).toBe(2);
+    expect(h.sim.store.byExternalId('u')?.events.get('e')?.count).toBe(1);
+    expect(h.sim.windowStats('users.track').maxInAnyWindow).toBe(1);
+    expect(h.sim.count('/users/track', 503)).toBe(2);
   });
 
   it('applies a fault only to bodies matching `when`, after auth', async () => {
     const poisoned = (b: unknown) =>
       ((b as { events?: Array<{ name?: string }> }).events ?? []).some((e) => e.name === 'poison');
-    sim.injectFault({ status: 400, body: { message: 'Bad' }, when: poisoned, times: Infinity });
+    h.sim.injectFault({ status: 400, body: { message: 'Bad' }, when: poisoned, times: Infinity });
     expect((await call('/users/track', { events: [event('u', 'poison')] }, { key: 'other' })).status).toBe(
       401,
     );
@@ -466,20 +439,20 @@ describe('faults', () => {
       400,
     );
     expect((await call('/users/track', { events: [event('u', 'poison')] })).status).toBe(400);
-    sim.clearFaults();
+    h.sim.clearFaults();
     expect((await call('/users/track', { events: [event('u', 'poison')] })).status).toBe(201);
   });
 
   it('resets the connection without answering', async () => {
-    sim.injectFault({ kind: 'reset' });
+    h.sim.injectFault({ kind: 'reset' });
     await expect(call('/users/track', { events: [event('u', 'e')] })).rejects.toThrow();
-    expect(sim.requests).toHaveLength(1);
-    expect(sim.requests[0]).toMatchObject({ status: 0, path: '/users/track' });
+    expect(h.sim.requests).toHaveLength(1);
+    expect(h.sim.requests[0]).toMatchObject({ status: 0, path: '/users/track' });
     expect((await call('/users/track', { events: [event('u', 'e')] })).status).toBe(201);
   });
 
   it('hangs a request until the simulator closes', async () => {
-    const s = await start();
+    const s = await h.start();
     s.injectFault({ kind: 'hang' });
     let settled = false;
     const pending = call('/users/track', { events: [event('u', 'e')] }, { on: s }).finally(() => {
@@ -493,8 +466,8 @@ describe('faults', () => {
   });
 
   it('rejects malformed faults', () => {
-    expect(() => sim.injectFault({ status: 42 })).toThrow(/status/);
-    expect(() => sim.injectFault({ times: 0 })).toThrow(/times/);
+    expect(() => h.sim.injectFault({ status: 42 })).toThrow(/status/);
+    expect(() => h.sim.injectFault({ times: 0 })).toThrow(/times/);
   });
 });
 
@@ -524,7 +497,7 @@ describe('POST /users/export/ids limits', () => {
 
 describe('admin routes', () => {
   async function admin(method: string, route: string, body?: unknown): Promise<Reply> {
-    const res = await fetch(`${sim.url}/_simulator/${route}`, {
+    const res = await fetch(`${h.sim.url}/_simulator/${route}`, {
       method,
       ...(body === undefined
         ? {}
@@ -534,7 +507,7 @@ describe('admin routes', () => {
   }
 
   it('reports stats and drives faults, usage, latency and reset over HTTP', async () => {
-    sim.setRateLimit('users.track', { limit: 2, windowSec: 60 });
+    h.sim.setRateLimit('users.track', { limit: 2, windowSec: 60 });
     await call('/users/track', { events: [event('u', 'e')] });
     await call('/users/track', { events: [event('u', 'e')] });
     await call('/users/track', { events: [event('u', 'e')] });
@@ -563,12 +536,12 @@ describe('admin routes', () => {
     expect((await admin('POST', 'latency', { ms: -1 })).status).toBe(400);
 
     // Admin routes are not recorded.
-    expect(sim.requests).toHaveLength(6);
+    expect(h.sim.requests).toHaveLength(6);
     expect((await admin('POST', 'reset')).status).toBe(200);
-    expect(sim.requests).toHaveLength(0);
-    expect(sim.count()).toBe(0);
-    expect(sim.store.size).toBe(0);
-    expect(sim.windowStats('users.export.ids')).toMatchObject({ maxInAnyWindow: 0, rejected429: 0 });
+    expect(h.sim.requests).toHaveLength(0);
+    expect(h.sim.count()).toBe(0);
+    expect(h.sim.store.size).toBe(0);
+    expect(h.sim.windowStats('users.export.ids')).toMatchObject({ maxInAnyWindow: 0, rejected429: 0 });
     expect((await exportUsers({ external_ids: ['u'] })).status).toBe(201);
     expect((await admin('GET', 'nothing-here')).status).toBe(404);
   });
