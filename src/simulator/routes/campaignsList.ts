@@ -7,6 +7,28 @@ import { badRequest, type RouteContext, type RouteResult } from './types.js';
  * false), `sort_direction` (by creation time, `asc` default), `last_edit.time[gt]`.
  */
 export function campaignsList(ctx: RouteContext): RouteResult {
+  const entries = listedPage(ctx, ctx.catalog.campaigns, 'campaigns.list');
+  if (isResult(entries)) return entries;
+  const campaigns = entries.map((c) => ({
+    id: c.id,
+    last_edited: c.lastEdited,
+    name: c.name,
+    is_api_campaign: c.isApiCampaign,
+    tags: [...c.tags],
+  }));
+  return ok({ campaigns });
+}
+
+/**
+ * The page a list request asks for, shared with /canvas/list: `page`, `include_archived`,
+ * `sort_direction` and `last_edit.time[gt]` read and checked, entries filtered, sorted by
+ * creation and cut to the endpoint's page size.
+ */
+export function listedPage<T extends { archived: boolean; lastEdited: string; createdAt: string }>(
+  ctx: RouteContext,
+  all: readonly T[],
+  endpoint: 'campaigns.list' | 'canvas.list',
+): T[] | RouteResult {
   const page = pageParam(ctx);
   if (isResult(page)) return page;
   const archived = boolParam(ctx, 'include_archived', false);
@@ -15,17 +37,10 @@ export function campaignsList(ctx: RouteContext): RouteResult {
   if (isResult(dir)) return dir;
   const since = editedAfter(ctx);
   if (isResult(since)) return since;
-  const list = ctx.catalog.campaigns.filter(
+  const list = all.filter(
     (c) => (archived || !c.archived) && (since === undefined || Date.parse(c.lastEdited) > since),
   );
-  const campaigns = pageOf(byCreation(list, dir), page, pageSizeOf('campaigns.list')).map((c) => ({
-    id: c.id,
-    last_edited: c.lastEdited,
-    name: c.name,
-    is_api_campaign: c.isApiCampaign,
-    tags: [...c.tags],
-  }));
-  return ok({ campaigns });
+  return pageOf(byCreation(list, dir), page, pageSizeOf(endpoint));
 }
 
 /** `last_edit.time[gt]`, shared with /canvas/list: only entries edited after it. */
