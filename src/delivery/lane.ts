@@ -247,10 +247,10 @@ class Lane<I, R> {
   #turnEndArmed = false;
   /** When this lane's last unit was granted. */
   #lastGrantMs = 0;
-  #flushTimer: NodeJS.Timeout | undefined;
-  #flushAtMs = Infinity;
-  #expiryTimer: NodeJS.Timeout | undefined;
-  #expiryAtMs = Infinity;
+  /** Kicks the lane when its part-full request is due (window, idle gap, backoff). */
+  readonly #flush: EarliestTimer;
+  /** Refuses the waiting items whose deadline has come. */
+  readonly #expiry: EarliestTimer;
   /** After a refused connection: no request before then (backoff). */
   #retryAtMs = 0;
   /** A shared-payload rejection is being confirmed with this entry alone. */
@@ -265,6 +265,11 @@ class Lane<I, R> {
     this.#client = client;
     this.#settings = settings;
     this.#now = settings.now ?? Date.now;
+    this.#flush = new EarliestTimer(this.#now, () => this.#kick());
+    this.#expiry = new EarliestTimer(this.#now, () => {
+      this.#expire(this.#now());
+      this.#kick();
+    });
   }
 
   get #spec(): LaneSpec<I, R> {
@@ -291,14 +296,14 @@ class Lane<I, R> {
       this.#owner.queued += 1;
       this.#lastArrivalMs = now;
       this.#arrivedThisTurn = true;
-      this.#armExpiry(deadlineMs);
+      this.#expiry.at(deadlineMs);
       this.#kick();
     });
   }
 
   drain(untilMs: number): void {
     for (const e of this.#queue) if (e.deadlineMs > untilMs) e.deadlineMs = untilMs;
-    this.#armExpiry(untilMs);
+    this.#expiry.at(untilMs);
     // A wait for budget longer than the drain allows is asked again with the shorter deadline.
     if (this.#acquiring !== undefined && this.#acquiring.deadlineMs > untilMs) {
       this.#acquiring.controller.abort();
@@ -313,13 +318,13 @@ class Lane<I, R> {
     if (this.#inFlight >= this.#settings.maxInFlight) return; // a completion kicks again
     if (this.#probing) return; // a confirming request is out: its answer decides for everyone
     const now = this.#now();
-    if (now < this.#retryAtMs) return this.#armFlush(this.#retryAtMs);
+    if (now < this.#retryAtMs) return this.#flush.at(this.#retryAtMs);
     const full = this.#urgent() || this.#fullWorth();
     // Smart batching: a request that would leave part-empty waits while another of this lane is
     // out; its items keep accumulating, and the completion kicks again.
     if (!full && this.#inFlight > 0) return;
     const at = full ? now : this.#readyAtMs(now);
-    if (at > now) return this.#armFlush(at);
+    if (at > now) return this.#flush.at(at);
     // A part-full request leaves at the end of this turn of the event loop at the earliest:
     // callers whose HTTP requests arrived in the same turn join it.
     if (!full && this.#arrivedThisTurn) return this.#armTurnEnd();
@@ -378,37 +383,17 @@ class Lane<I, R> {
     return false;
   }
 
-  #armFlush(atMs: number): void {
-    if (this.#flushTimer !== undefined && this.#flushAtMs <= atMs) return;
-    clearTimeout(this.#flushTimer);
-    this.#flushAtMs = atMs;
-    this.#flushTimer = setTimeout(
-      () => {
-        this.#flushTimer = undefined;
-        this.#flushAtMs = Infinity;
-        this.#kick();
-      },
-      Math.max(0, atMs - this.#now()),
-    );
-  }
-
   #checkIdle(): void {
     if (this.#queue.length > 0 || this.#inFlight > 0) return;
-    clearTimeout(this.#flushTimer);
-    clearTimeout(this.#expiryTimer);
-    this.#flushTimer = undefined;
-    this.#expiryTimer = undefined;
-    this.#flushAtMs = Infinity;
-    this.#expiryAtMs = Infinity;
+    this.#flush.clear();
+    this.#expiry.clear();
     this.#owner.laneIdle(this);
   }
 
   // --- one request ---
 
   #startRequest(): void {
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    this.#flushAtMs = Infinity;
+    this.#flush.clear();
     const controller = new AbortController();
     // The unit may serve any item in line, so the wait lasts as long as the latest deadline.
     let deadlineMs = 0;
@@ -695,25 +680,10 @@ class Lane<I, R> {
     this.#owner.stats.requeued += live.length;
     this.#queue = live.concat(this.#queue);
     this.#owner.queued += live.length;
-    for (const e of live) this.#armExpiry(e.deadlineMs);
+    for (const e of live) this.#expiry.at(e.deadlineMs);
   }
 
   // --- deadlines ---
-
-  #armExpiry(deadlineMs: number): void {
-    if (deadlineMs >= this.#expiryAtMs) return;
-    clearTimeout(this.#expiryTimer);
-    this.#expiryAtMs = deadlineMs;
-    this.#expiryTimer = setTimeout(
-      () => {
-        this.#expiryTimer = undefined;
-        this.#expiryAtMs = Infinity;
-        this.#expire(this.#now());
-        this.#kick();
-      },
-      Math.max(0, deadlineMs - this.#now()),
-    );
-  }
 
   /** Refuse every waiting item whose deadline has passed; re-arm for the next one. */
   #expire(now: number): void {
@@ -726,7 +696,7 @@ class Lane<I, R> {
     if (this.#queue.length === 0 && this.#acquiring !== undefined) this.#acquiring.controller.abort();
     let next = Infinity;
     for (const e of this.#queue) if (e.deadlineMs < next) next = e.deadlineMs;
-    if (next !== Infinity) this.#armExpiry(next);
+    if (next !== Infinity) this.#expiry.at(next);
   }
 
   /**
@@ -754,5 +724,36 @@ class Lane<I, R> {
     e.done = true;
     if (outcome instanceof Error) e.reject(outcome);
     else e.resolve(outcome);
+  }
+}
+
+/** One timer that fires at the earliest time it was asked for (re-armed only for an earlier one). */
+class EarliestTimer {
+  #timer: NodeJS.Timeout | undefined;
+  #atMs = Infinity;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly fire: () => void,
+  ) {}
+
+  at(atMs: number): void {
+    if (atMs >= this.#atMs) return;
+    clearTimeout(this.#timer);
+    this.#atMs = atMs;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#atMs = Infinity;
+        this.fire();
+      },
+      Math.max(0, atMs - this.now()),
+    );
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#atMs = Infinity;
   }
 }
