@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { DEFAULT_RATE_LIMITS } from '../src/budget/groups.js';
 import { RateBudgetService } from '../src/budget/rateBudget.js';
 import { RedisStore } from '../src/budget/redisStore.js';
-import { silentLogger } from '../src/log.js';
+import { silentLogger } from '../src/observability/log.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const N = Number(process.env.BENCH_ACQUIRES ?? 20_000);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { renderEnvHelp } from './envVars.js';
-import { createLogger, type Logger } from './log.js';
-import { startGateway, type RunningGateway } from './server.js';
+import { createLogger, type Logger } from './observability/log.js';
+import { startGateway, type RunningGateway } from './app/startGateway.js';
 import { startSimulator, type Simulator } from './simulator/index.js';
 
 /**

@@ -5,7 +5,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTypeDefs } from '../src/schema.js';
+import { loadTypeDefs } from '../src/app/schema.js';
 import { startStack, type Stack } from './helpers.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '../src/config.js';
-import { createLogger, type Logger } from '../src/log.js';
-import { startGateway, type RunningGateway } from '../src/server.js';
+import { createLogger, type Logger } from '../src/observability/log.js';
+import { startGateway, type RunningGateway } from '../src/app/startGateway.js';
 import type { WireExportedUser } from '../src/braze/wire.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
 

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { graphql, parse, validate, type GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSchema } from '../src/schema.js';
+import { buildSchema } from '../src/app/schema.js';
 import { DEFAULT_EXAMPLES } from '../src/playground/examples.js';
 import { createPlaygroundHandler, type PlaygroundUi } from '../src/playground/handler.js';
 import { limitValidationRules } from '../src/security/limits.js';

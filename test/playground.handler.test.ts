@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { parse, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSchema } from '../src/schema.js';
+import { buildSchema } from '../src/app/schema.js';
 import { jsonForScript } from '../src/playground/assets.js';
 import { DEFAULT_EXAMPLES } from '../src/playground/examples.js';
 import {

@@ -9,7 +9,7 @@ import {
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LimitExceededError, formatError } from '../src/errors.js';
-import { buildSchema } from '../src/schema.js';
+import { buildSchema } from '../src/app/schema.js';
 import {
   DEFAULT_LIMITS,
   checkRequestLimits,

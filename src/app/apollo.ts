@@ -1,13 +1,13 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Config } from '../config.js';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from './context.js';
 import { formatError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { PromMetrics } from '../metrics.js';
-import { operationMetricsPlugin } from '../observability.js';
-import { FIELD_PERMISSIONS } from '../permissions.js';
-import { buildSchema } from '../schema.js';
+import type { Logger } from '../observability/log.js';
+import type { PromMetrics } from '../observability/metrics.js';
+import { operationMetricsPlugin } from '../observability/operationMetrics.js';
+import { FIELD_PERMISSIONS } from '../security/permissions.js';
+import { buildSchema } from './schema.js';
 import { permissionsPlugin, requestLimitsPlugin } from '../security/apolloPlugins.js';
 import { limitValidationRules } from '../security/limits.js';
 

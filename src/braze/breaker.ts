@@ -1,5 +1,5 @@
 import { UpstreamError } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../observability/log.js';
 
 /**
  * A circuit breaker for one Braze host. After `threshold` consecutive failures (no answer, a

@@ -3,8 +3,8 @@ import type { RateBudget, RateHeaders } from '../budget/budget.js';
 import type { RateGroupName } from '../budget/groups.js';
 import type { UpstreamConfig } from '../config.js';
 import { RateLimitedError, UpstreamError, scrub } from '../errors.js';
-import type { Logger } from '../log.js';
-import { NO_TELEMETRY, type Telemetry } from '../metrics.js';
+import type { Logger } from '../observability/log.js';
+import { NO_TELEMETRY, type Telemetry } from '../observability/metrics.js';
 import { CircuitBreaker } from './breaker.js';
 import {
   ENDPOINTS,

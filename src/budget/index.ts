@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
-import type { Telemetry } from '../metrics.js';
+import type { Logger } from '../observability/log.js';
+import type { Telemetry } from '../observability/metrics.js';
 import { RateBudgetService } from './rateBudget.js';
 import { RedisStore } from './redisStore.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Logger } from '../log.js';
-import type { Telemetry } from '../metrics.js';
+import type { Logger } from '../observability/log.js';
+import type { Telemetry } from '../observability/metrics.js';
 import type { AcquireOptions, AcquireResult, RateBudget, RateHeaders } from './budget.js';
 import { RATE_GROUP_NAMES, type RateGroupName, type RateLimit } from './groups.js';
 import type { RedisStore } from './redisStore.js';

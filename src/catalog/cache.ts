@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from '../log.js';
-import type { Telemetry } from '../metrics.js';
+import type { Logger } from '../observability/log.js';
+import type { Telemetry } from '../observability/metrics.js';
 
 /**
  * A cache shared by every replica (Redis when configured, memory otherwise) for answers that cost

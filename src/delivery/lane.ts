@@ -1,8 +1,8 @@
 import { connectBackoffMs, type BrazeAnswer, type BrazeClient } from '../braze/client.js';
 import type { EndpointName } from '../braze/endpoints.js';
 import { BadInputError, RateLimitedError, UpstreamError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { Telemetry } from '../metrics.js';
+import type { Logger } from '../observability/log.js';
+import type { Telemetry } from '../observability/metrics.js';
 
 /**
  * The delivery engine (DESIGN "Lanes, packed at the grant").

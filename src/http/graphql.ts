@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
 import type { GatewayCore } from '../app/gateway.js';
 import type { Config } from '../config.js';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../app/context.js';
 import { BadInputError, ForbiddenError, UnauthenticatedError, errorBody } from '../errors.js';
 import { authFailureResponse, authenticate, clientAddress } from '../security/authentication.js';
 import type { Principal } from '../security/keyStore.js';

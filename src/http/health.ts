@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { GatewayCore } from '../app/gateway.js';
 import type { Config } from '../config.js';
-import type { PromMetrics } from '../metrics.js';
+import type { PromMetrics } from '../observability/metrics.js';
 import { sendJson } from './respond.js';
 
 /** /healthz (live), /readyz (ready, with what an operator needs) and /metrics. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from '../log.js';
+import type { Logger } from '../observability/log.js';
 import { errorBody } from '../errors.js';
 import { sendJson } from './respond.js';
 

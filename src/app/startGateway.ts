@@ -1,16 +1,16 @@
 import type { AddressInfo } from 'node:net';
-import { startApollo } from './app/apollo.js';
-import { GatewayCore } from './app/gateway.js';
-import type { BrazeClient } from './braze/client.js';
-import type { RateBudgetService } from './budget/index.js';
-import type { Config } from './config.js';
-import { graphqlRoute } from './http/graphql.js';
-import { healthRoutes } from './http/health.js';
-import { createHttpServer } from './http/server.js';
-import type { Logger } from './log.js';
-import { PromMetrics } from './metrics.js';
-import { DEFAULT_EXAMPLES } from './playground/examples.js';
-import { createPlaygroundHandler } from './playground/handler.js';
+import { startApollo } from './apollo.js';
+import { GatewayCore } from './gateway.js';
+import type { BrazeClient } from '../braze/client.js';
+import type { RateBudgetService } from '../budget/index.js';
+import type { Config } from '../config.js';
+import { graphqlRoute } from '../http/graphql.js';
+import { healthRoutes } from '../http/health.js';
+import { createHttpServer } from '../http/server.js';
+import type { Logger } from '../observability/log.js';
+import { PromMetrics } from '../observability/metrics.js';
+import { DEFAULT_EXAMPLES } from '../playground/examples.js';
+import { createPlaygroundHandler } from '../playground/handler.js';
 
 /**
  * A running gateway, assembled: the composition root (src/app: budget, client, lanes,

@@ -1,8 +1,8 @@
-import type { RateBudgetService } from './budget/rateBudget.js';
-import type { CatalogService } from './catalog/service.js';
-import type { MessagingService } from './messaging/service.js';
-import type { Principal } from './security/keyStore.js';
-import type { UsersService } from './users/service.js';
+import type { RateBudgetService } from '../budget/rateBudget.js';
+import type { CatalogService } from '../catalog/service.js';
+import type { MessagingService } from '../messaging/service.js';
+import type { Principal } from '../security/keyStore.js';
+import type { UsersService } from '../users/service.js';
 
 /** What every resolver receives: per-request services and the request's deadline. */
 export interface GatewayContext {

@@ -3,12 +3,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { resolvers } from '../resolvers/index.js';
+import { resolvers } from '../../resolvers/index.js';
 
-/** schema/ sits at the project root: two levels up from dist/src/, one from src/. */
+/** schema/ sits at the project root: three levels up from dist/src/app/, two from src/app/. */
 function schemaDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [join(here, '..', 'schema'), join(here, '..', '..', 'schema')]) {
+  for (const candidate of [join(here, '..', '..', 'schema'), join(here, '..', '..', '..', 'schema')]) {
     if (existsSync(candidate)) return candidate;
   }
   throw new Error(`schema/ directory not found near ${here}`);
