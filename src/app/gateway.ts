@@ -11,7 +11,7 @@ import { MessagingLanes, MessagingService } from '../messaging/service.js';
 import type { Telemetry } from '../observability/metrics.js';
 import { createExportDelivery, createExportLoader, type ExportKey } from '../users/exportLoader.js';
 import type { BrazeUserModel } from '../users/exportShape.js';
-import { IdentityLanes } from '../users/identity.js';
+import { identityWriters, type IdentityWriters } from '../users/identity.js';
 import { UsersService } from '../users/service.js';
 import { createTrackDelivery, type TrackItem } from '../users/trackLane.js';
 
@@ -45,7 +45,7 @@ export class GatewayCore {
   readonly engine: DeliveryEngine;
   readonly track: Delivery<TrackItem, void>;
   readonly exports: Delivery<ExportKey, BrazeUserModel | null>;
-  readonly identity: IdentityLanes;
+  readonly identity: IdentityWriters;
   readonly messaging: MessagingLanes;
   readonly #catalogCache: SharedCache;
   readonly #catalogTtlMs: number;
@@ -83,7 +83,7 @@ export class GatewayCore {
       config.maxUpstreamBodyBytes,
     );
     this.exports = createExportDelivery(this.engine);
-    this.identity = new IdentityLanes(this.engine);
+    this.identity = identityWriters(this.engine);
     this.messaging = new MessagingLanes(this.engine);
     const cache = new SharedCache({
       prefix: `bgw:{${config.workspaceId}}`,

@@ -1,6 +1,6 @@
+import type { EndpointName } from '../braze/endpoints.js';
 import type { WireUserAlias } from '../braze/wire.js';
 import { indexedErrors, type DeliveryEngine } from '../delivery/engine.js';
-import type { Delivery } from '../delivery/lane.js';
 import { BadInputError } from '../errors.js';
 import type {
   AliasUpdateInput,
@@ -14,7 +14,7 @@ import { toWireAlias, toWireIdentifier } from './identifiers.js';
 
 /**
  * Identity operations (docs/braze-facts.md §3.3–§3.9): GraphQL inputs → wire items, and one delivery (lanes)
- * per endpoint, 50 items to a Braze request.
+ * per endpoint, as many items to a Braze request as the endpoint table allows.
  */
 
 type DeleteItem =
@@ -29,63 +29,73 @@ interface RenameItem {
   new_external_id: string;
 }
 
-export class IdentityLanes {
-  readonly delete: Delivery<DeleteItem, void>;
-  readonly aliasNew: Delivery<{ external_id?: string } & WireUserAlias, void>;
-  readonly aliasUpdate: Delivery<
-    { alias_label: string; old_alias_name: string; new_alias_name: string },
-    void
-  >;
-  readonly identify: Delivery<{ external_id: string; user_alias: WireUserAlias }, void>;
-  readonly merge: Delivery<MergeItem, void>;
-  readonly rename: Delivery<RenameItem, void>;
-  readonly remove: Delivery<string, void>;
+/** Queue one input (validated into its wire item) on a lane; resolves once Braze took it. */
+export type ItemWriter<I> = (input: I, path: string, deadlineMs: number) => Promise<void>;
 
-  constructor(engine: DeliveryEngine) {
-    const ok = (): void => undefined;
-    this.delete = engine.items<DeleteItem, void>({
+/** One identity endpoint: how an input becomes a wire item, and how items make a request. */
+interface IdentityOperation<I, W> {
+  endpoint: EndpointName;
+  item: (input: I, path: string) => W;
+  /** The body's one list field; or `body` when the request needs more than a list. */
+  list?: string;
+  body?: (items: readonly W[]) => unknown;
+  partition?: (item: W) => string;
+  /** The answer's `[index, message]` error list, for endpoints that report per item. */
+  errors?: string;
+}
+
+function writer<I, W>(engine: DeliveryEngine, op: IdentityOperation<I, W>): ItemWriter<I> {
+  const { errors, list } = op;
+  const lane = engine.items<W, void>({
+    endpoint: op.endpoint,
+    partition: op.partition,
+    body: op.body ?? ((items) => ({ [list!]: items })),
+    itemErrors: errors === undefined ? undefined : (answer) => indexedErrors(answer[errors]),
+    result: () => undefined,
+  });
+  return (input, path, deadlineMs) => lane.submit(op.item(input, path), deadlineMs);
+}
+
+/** The identity writers of one gateway, one delivery each (lanes created once, on the engine). */
+export function identityWriters(engine: DeliveryEngine) {
+  return {
+    delete: writer(engine, {
       endpoint: 'users.delete',
+      item: deleteItem,
       // Braze takes one identifier type per /users/delete request (docs/braze-facts.md §2.1, C-6).
       partition: (item) => item.kind,
       body: (items) => ({
         [items[0]!.kind]: items.map((i) => (i.kind === 'user_aliases' ? i.alias : i.id)),
       }),
-      result: ok,
-    });
-    this.aliasNew = engine.items({
-      endpoint: 'users.alias.new',
-      body: (items) => ({ user_aliases: items }),
-      result: ok,
-    });
-    this.aliasUpdate = engine.items({
+    }),
+    aliasNew: writer(engine, { endpoint: 'users.alias.new', item: newAliasItem, list: 'user_aliases' }),
+    aliasUpdate: writer(engine, {
       endpoint: 'users.alias.update',
-      body: (items) => ({ alias_updates: items }),
-      result: ok,
-    });
-    this.identify = engine.items({
+      item: aliasUpdateItem,
+      list: 'alias_updates',
+    }),
+    identify: writer(engine, {
       endpoint: 'users.identify',
-      body: (items) => ({ aliases_to_identify: items }),
-      result: ok,
-    });
-    this.merge = engine.items({
-      endpoint: 'users.merge',
-      body: (items) => ({ merge_updates: items }),
-      result: ok,
-    });
-    this.rename = engine.items({
+      item: identifyItem,
+      list: 'aliases_to_identify',
+    }),
+    merge: writer(engine, { endpoint: 'users.merge', item: mergeItem, list: 'merge_updates' }),
+    rename: writer(engine, {
       endpoint: 'users.external_ids.rename',
-      body: (items) => ({ external_id_renames: items }),
-      itemErrors: (answer) => indexedErrors(answer.rename_errors),
-      result: ok,
-    });
-    this.remove = engine.items({
+      item: renameItem,
+      list: 'external_id_renames',
+      errors: 'rename_errors',
+    }),
+    remove: writer(engine, {
       endpoint: 'users.external_ids.remove',
-      body: (items) => ({ external_ids: items }),
-      itemErrors: (answer) => indexedErrors(answer.removal_errors),
-      result: ok,
-    });
-  }
+      item: removeItem,
+      list: 'external_ids',
+      errors: 'removal_errors',
+    }),
+  };
 }
+
+export type IdentityWriters = ReturnType<typeof identityWriters>;
 
 export function deleteItem(ref: UserRef, path: string): DeleteItem {
   const id = toWireIdentifier(ref, path);

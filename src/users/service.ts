@@ -14,90 +14,78 @@ import type {
 import type { ExportKey } from './exportLoader.js';
 import type { BrazeUserModel } from './exportShape.js';
 import { toWireIdentifier } from './identifiers.js';
-import {
-  aliasUpdateItem,
-  deleteItem,
-  identifyItem,
-  mergeItem,
-  newAliasItem,
-  removeItem,
-  renameItem,
-  type IdentityLanes,
-} from './identity.js';
+import type { IdentityWriters, ItemWriter } from './identity.js';
 import { checkListLength, itemResults, type ItemResultShape } from './itemResults.js';
 import { attributesObject, eventObject, purchaseObject } from './track.js';
-import { trackItem, type TrackItem } from './trackLane.js';
+import { trackItem, type TrackItem, type TrackObject } from './trackLane.js';
+
+/** The process-wide writers a request's service queues on. */
+export interface UsersWriters {
+  track: Delivery<TrackItem, void>;
+  identity: IdentityWriters;
+}
 
 /**
- * The users domain, per GraphQL request: what resolvers call. Writes go to the process-wide
- * lanes; reads go through this request's export loader, in front of the export lane.
+ * The users domain, per GraphQL request: what resolvers call. Every write is one list of inputs
+ * → per-item validation → a process-wide lane → one ItemResult per input, in order. Reads go
+ * through this request's export loader, in front of the export lane.
  */
 export class UsersService {
   constructor(
-    private readonly lanes: { track: Delivery<TrackItem, void>; identity: IdentityLanes },
+    private readonly writers: UsersWriters,
     private readonly exportLoader: DataLoader<ExportKey, BrazeUserModel | null, string>,
     private readonly deadlineMs: number,
     private readonly maxItems: number,
   ) {}
 
   trackEvents(events: readonly TrackEventInput[]): Promise<ItemResultShape[]> {
-    return itemResults(events, 'events', this.maxItems, (e, path) =>
-      this.lanes.track.submit(trackItem(eventObject(e, path)), this.deadlineMs),
-    );
+    return this.#write(events, 'events', this.#track(eventObject));
   }
 
   trackPurchases(purchases: readonly TrackPurchaseInput[]): Promise<ItemResultShape[]> {
-    return itemResults(purchases, 'purchases', this.maxItems, (p, path) =>
-      this.lanes.track.submit(trackItem(purchaseObject(p, path)), this.deadlineMs),
-    );
+    return this.#write(purchases, 'purchases', this.#track(purchaseObject));
   }
 
   setUserAttributes(updates: readonly UserAttributesInput[]): Promise<ItemResultShape[]> {
-    return itemResults(updates, 'updates', this.maxItems, (u, path) =>
-      this.lanes.track.submit(trackItem(attributesObject(u, path)), this.deadlineMs),
-    );
+    return this.#write(updates, 'updates', this.#track(attributesObject));
   }
 
   deleteUsers(users: readonly UserRef[]): Promise<ItemResultShape[]> {
-    return itemResults(users, 'users', this.maxItems, (u, path) =>
-      this.lanes.identity.delete.submit(deleteItem(u, path), this.deadlineMs),
-    );
+    return this.#write(users, 'users', this.writers.identity.delete);
   }
 
   createUserAliases(aliases: readonly NewAliasInput[]): Promise<ItemResultShape[]> {
-    return itemResults(aliases, 'aliases', this.maxItems, (a, path) =>
-      this.lanes.identity.aliasNew.submit(newAliasItem(a, path), this.deadlineMs),
-    );
+    return this.#write(aliases, 'aliases', this.writers.identity.aliasNew);
   }
 
   identifyUsers(identifications: readonly IdentifyInput[]): Promise<ItemResultShape[]> {
-    return itemResults(identifications, 'identifications', this.maxItems, (i, path) =>
-      this.lanes.identity.identify.submit(identifyItem(i, path), this.deadlineMs),
-    );
+    return this.#write(identifications, 'identifications', this.writers.identity.identify);
   }
 
   updateUserAliases(updates: readonly AliasUpdateInput[]): Promise<ItemResultShape[]> {
-    return itemResults(updates, 'updates', this.maxItems, (u, path) =>
-      this.lanes.identity.aliasUpdate.submit(aliasUpdateItem(u, path), this.deadlineMs),
-    );
+    return this.#write(updates, 'updates', this.writers.identity.aliasUpdate);
   }
 
   mergeUsers(merges: readonly MergeInput[]): Promise<ItemResultShape[]> {
-    return itemResults(merges, 'merges', this.maxItems, (m, path) =>
-      this.lanes.identity.merge.submit(mergeItem(m, path), this.deadlineMs),
-    );
+    return this.#write(merges, 'merges', this.writers.identity.merge);
   }
 
   renameExternalIds(renames: readonly ExternalIdRenameInput[]): Promise<ItemResultShape[]> {
-    return itemResults(renames, 'renames', this.maxItems, (r, path) =>
-      this.lanes.identity.rename.submit(renameItem(r, path), this.deadlineMs),
-    );
+    return this.#write(renames, 'renames', this.writers.identity.rename);
   }
 
   removeExternalIds(externalIds: readonly string[]): Promise<ItemResultShape[]> {
-    return itemResults(externalIds, 'externalIds', this.maxItems, (id, path) =>
-      this.lanes.identity.remove.submit(removeItem(id, path), this.deadlineMs),
-    );
+    return this.#write(externalIds, 'externalIds', this.writers.identity.remove);
+  }
+
+  #write<I>(inputs: readonly I[], argName: string, write: ItemWriter<I>): Promise<ItemResultShape[]> {
+    return itemResults(inputs, argName, this.maxItems, (input, path) => write(input, path, this.deadlineMs));
+  }
+
+  /** A writer for one /users/track array, from the input's wire-object builder. */
+  #track<I>(toObject: (input: I, path: string) => TrackObject): ItemWriter<I> {
+    return (input, path, deadlineMs) =>
+      this.writers.track.submit(trackItem(toObject(input, path)), deadlineMs);
   }
 
   /** One user; `fields` are the Braze export fields the selection needs. */
