@@ -1,10 +1,7 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/index.js';
-import { TEST_API_KEY, TRACK_EVENTS, event, startStack, type ItemResult } from './helpers.js';
-import { startTestRedis, type TestRedis } from './redisServer.js';
-import { killAll, startReplicaProcess, type ReplicaProcess } from './fixtures/replicaProcess.js';
+import { describe, expect, it } from 'vitest';
+import { TRACK_EVENTS, event, startStack, type ItemResult } from './helpers.js';
+import { useReplicaFleet } from './fixtures/replicaProcess.js';
 
 /**
  * Three gateway processes share one Redis budget in front of a simulated Braze with a tiny
@@ -16,39 +13,15 @@ const LIMIT = 6;
 const LOAD_TAIL_MS = 2_500;
 const WINDOW_MS = 2_000;
 
-let sim: Simulator;
-let redis: TestRedis;
-const children: ChildProcessWithoutNullStreams[] = [];
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  sim = await startSimulator({
-    apiKey: TEST_API_KEY,
-    rateLimits: { 'users.track': { limit: LIMIT, windowSec: WINDOW_MS / 1000 } },
-    maxRecordedRequests: 100_000,
-  });
-});
-afterEach(async () => {
-  await killAll(children);
-  sim.reset();
-});
-afterAll(async () => {
-  await sim.close();
-  await redis.stop();
-});
-
-async function startReplica(env: Record<string, string>): Promise<ReplicaProcess> {
-  const replica = await startReplicaProcess({
-    BRAZE_API_KEY: TEST_API_KEY,
-    BRAZE_REST_ENDPOINT: sim.url,
+const fleet = useReplicaFleet({
+  rateLimits: { 'users.track': { limit: LIMIT, windowSec: WINDOW_MS / 1000 } },
+  env: {
     RATE_LIMIT_USERS_TRACK: `${LIMIT}/${WINDOW_MS / 1000}s`,
     REQUEST_DEADLINE_MS: '2500',
     RATE_BUDGET_GUARD_MS: '200',
-    ...env,
-  });
-  children.push(replica.child);
-  return replica;
-}
+  },
+});
+const startReplica = (env: Record<string, string>) => fleet.start(env);
 
 interface LoadResult {
   sent: number;
@@ -96,7 +69,7 @@ async function load(
 /** Requests Braze accepted, per clock-aligned window. */
 function acceptedPerWindow(): Map<number, number> {
   const perWindow = new Map<number, number>();
-  for (const r of sim.requests) {
+  for (const r of fleet.sim.requests) {
     if (r.path !== '/users/track' || r.status !== 201) continue;
     const w = Math.floor(r.at / WINDOW_MS);
     perWindow.set(w, (perWindow.get(w) ?? 0) + 1);
@@ -105,7 +78,7 @@ function acceptedPerWindow(): Map<number, number> {
 }
 
 function deliveredEvents(): number {
-  return sim.requests
+  return fleet.sim.requests
     .filter((r) => r.path === '/users/track' && r.status === 201)
     .reduce((n, r) => n + ((r.body as { events?: unknown[] }).events?.length ?? 0), 0);
 }
@@ -115,7 +88,7 @@ describe('three replicas, one Redis budget', () => {
     const ws = randomUUID();
     const replicas = await Promise.all(
       ['0', '7000', '-4000'].map((skew) =>
-        startReplica({ REDIS_URL: redis.url, BRAZE_WORKSPACE: ws, TEST_CLOCK_SKEW_MS: skew }),
+        startReplica({ REDIS_URL: fleet.redis.url, BRAZE_WORKSPACE: ws, TEST_CLOCK_SKEW_MS: skew }),
       ),
     );
     const r = await load(
@@ -135,7 +108,7 @@ describe('three replicas, one Redis budget', () => {
         : [];
     const used = full.reduce((n, w) => n + (perWindow.get(w) ?? 0), 0);
     const utilisation = full.length === 0 ? 0 : used / (LIMIT * full.length);
-    const too429 = sim.count('/users/track', 429);
+    const too429 = fleet.sim.count('/users/track', 429);
     console.log(
       `3 replicas (clocks 0, +7 s, -4 s), ${LIMIT}/${WINDOW_MS / 1000}s: ${r.sent} items → ${r.ok} delivered, ${r.rateLimited} RATE_LIMITED, ${r.other.length} other; ` +
         `accepted per window ${JSON.stringify(windows.map((w) => perWindow.get(w)))}; utilisation ${(utilisation * 100).toFixed(1)}% over ${full.length} full windows; 429s ${too429}`,
@@ -143,7 +116,7 @@ describe('three replicas, one Redis budget', () => {
     expect(r.other).toEqual([]);
     expect(too429).toBe(0);
     expect(Math.max(...perWindow.values())).toBeLessThanOrEqual(LIMIT);
-    expect(sim.windowStats('users.track').maxInAnyWindow).toBeLessThanOrEqual(LIMIT);
+    expect(fleet.sim.windowStats('users.track').maxInAnyWindow).toBeLessThanOrEqual(LIMIT);
     expect(r.ok + r.rateLimited).toBe(r.sent);
     expect(deliveredEvents()).toBe(r.ok);
     expect(full.length).toBeGreaterThanOrEqual(2);
@@ -154,7 +127,7 @@ describe('three replicas, one Redis budget', () => {
     const ws = randomUUID();
     const replicas = await Promise.all(
       [1, 2, 3].map(() =>
-        startReplica({ REDIS_URL: redis.url, BRAZE_WORKSPACE: ws, RATE_BUDGET_REPLICAS: '3' }),
+        startReplica({ REDIS_URL: fleet.redis.url, BRAZE_WORKSPACE: ws, RATE_BUDGET_REPLICAS: '3' }),
       ),
     );
     const urls = replicas.map((x) => x.url);
@@ -170,15 +143,15 @@ describe('three replicas, one Redis budget', () => {
     };
     const r = await load(urls, 24, 5 * WINDOW_MS, async () => {
       await new Promise((res) => setTimeout(res, 1_500));
-      await redis.stop();
+      await fleet.redis.stop();
       await new Promise((res) => setTimeout(res, 2_500));
       modes.push(...(await Promise.all(urls.map(modeOf))));
-      await redis.start();
+      await fleet.redis.start();
       await new Promise((res) => setTimeout(res, 2_500));
       modes.push(...(await Promise.all(urls.map(modeOf))));
     });
     console.log(
-      `Redis stopped 1.5 s in and restarted 2.5 s later: ${r.sent} items → ${r.ok} delivered, ${r.rateLimited} RATE_LIMITED, ${r.other.length} other; modes ${modes.join(',')}; 429s ${sim.count('/users/track', 429)}`,
+      `Redis stopped 1.5 s in and restarted 2.5 s later: ${r.sent} items → ${r.ok} delivered, ${r.rateLimited} RATE_LIMITED, ${r.other.length} other; modes ${modes.join(',')}; 429s ${fleet.sim.count('/users/track', 429)}`,
     );
     expect(r.other).toEqual([]);
     expect(r.ok + r.rateLimited).toBe(r.sent);

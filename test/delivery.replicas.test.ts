@@ -1,14 +1,12 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type RecordedRequest, type Simulator } from '../src/simulator/index.js';
-import { TEST_API_KEY, TRACK_EVENTS, event, exported, type ItemResult } from './helpers.js';
-import { killAll, startReplicaProcess, type ReplicaProcess } from './fixtures/replicaProcess.js';
-import { startTestRedis, type TestRedis } from './redisServer.js';
+import { describe, expect, it } from 'vitest';
+import type { RecordedRequest } from '../src/simulator/index.js';
+import { TRACK_EVENTS, event, exported, type ItemResult } from './helpers.js';
+import { useReplicaFleet, type ReplicaProcess } from './fixtures/replicaProcess.js';
 
 /**
  * The delivery engine's promise under a binding budget, across replicas (DESIGN "Lanes, packed
@@ -63,48 +61,23 @@ const MARGIN_MS = 500;
 /** An operation not answered this long after its deadline is given up on (and fails the test). */
 const GIVE_UP_MS = 3_000;
 
-let sim: Simulator;
-let redis: TestRedis;
-const children: ChildProcessWithoutNullStreams[] = [];
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  sim = await startSimulator({
-    apiKey: TEST_API_KEY,
-    rateLimits: {
-      'users.track': { limit: LIMIT, windowSec: WINDOW_S },
-      'users.identity': { limit: LIMIT, windowSec: WINDOW_S },
-    },
-    maxRecordedRequests: 100_000,
-  });
-});
-afterEach(async () => {
-  await killAll(children);
-  sim.reset();
-});
-afterAll(async () => {
-  await sim?.close();
-  await redis?.stop();
-});
-
-type Replica = ReplicaProcess;
-
-function startReplica(env: Record<string, string>): Promise<Replica> {
-  return startReplicaProcess({
-    BRAZE_API_KEY: TEST_API_KEY,
-    BRAZE_REST_ENDPOINT: sim.url,
+const fleet = useReplicaFleet({
+  rateLimits: {
+    'users.track': { limit: LIMIT, windowSec: WINDOW_S },
+    'users.identity': { limit: LIMIT, windowSec: WINDOW_S },
+  },
+  env: {
     RATE_LIMIT_USERS_TRACK: `${LIMIT}/${WINDOW_S}s`,
     RATE_LIMIT_USERS_IDENTITY: `${LIMIT}/${WINDOW_S}s`,
     REQUEST_DEADLINE_MS: String(DEADLINE_MS),
     RATE_BUDGET_GUARD_MS: String(GUARD_MS),
     // Should Redis fail, each replica falls back to its share (limit ÷ 3), never the whole limit.
     RATE_BUDGET_REPLICAS: String(REPLICAS),
-    ...env,
-  }).then((r) => {
-    children.push(r.child);
-    return r;
-  });
-}
+  },
+});
+
+type Replica = ReplicaProcess;
+const startReplica = (env: Record<string, string>): Promise<Replica> => fleet.start(env);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -358,7 +331,7 @@ const windowOf = (ms: number) => Math.floor(ms / WINDOW_MS);
 async function runScenario(s: Scenario, tag: string, prepare?: (ids: string[]) => void) {
   const ws = randomUUID();
   const replicas = await Promise.all(
-    Array.from({ length: REPLICAS }, () => startReplica({ REDIS_URL: redis.url, BRAZE_WORKSPACE: ws })),
+    Array.from({ length: REPLICAS }, () => startReplica({ REDIS_URL: fleet.redis.url, BRAZE_WORKSPACE: ws })),
   );
   const urls = replicas.map((r) => r.url);
   const stallIds = urls.map((_, r) => `${tag}-after-r${r}`);
@@ -386,7 +359,7 @@ async function runScenario(s: Scenario, tag: string, prepare?: (ids: string[]) =
       expect((await operate(s, url, r, `${tag}-warm-r${r}`)).kind).toBe('ok');
     }),
   );
-  sim.reset();
+  fleet.sim.reset();
   prepare?.(allIds);
   const startupLines = replicas.map((r) => r.stderr.length);
   // Start just after a window starts, so that the ramp is the first (partial) window, and end just
@@ -397,7 +370,7 @@ async function runScenario(s: Scenario, tag: string, prepare?: (ids: string[]) =
   const loadStart = Date.now();
   const loadEnd = (windowOf(loadStart) + 1 + COUNTED_WINDOWS) * WINDOW_MS + 100;
   const run = await load(s, tag, urls, loadStart, loadEnd);
-  const overload = sim.requests.filter((r) => r.path === s.path);
+  const overload = fleet.sim.requests.filter((r) => r.path === s.path);
   lag.disable();
 
   // No stall: once every overload operation is answered, one new item per replica goes through.
@@ -405,7 +378,7 @@ async function runScenario(s: Scenario, tag: string, prepare?: (ids: string[]) =
   const modes = await Promise.all(urls.map((url) => budgetMode(url, s.group)));
 
   // --- figures ---
-  const requests = sim.requests.filter((r) => r.path === s.path);
+  const requests = fleet.sim.requests.filter((r) => r.path === s.path);
   const accepted = overload.filter(is2xx);
   const perWindow = new Map<number, number>();
   for (const r of accepted) perWindow.set(windowOf(r.at), (perWindow.get(windowOf(r.at)) ?? 0) + 1);
@@ -548,7 +521,7 @@ async function runScenario(s: Scenario, tag: string, prepare?: (ids: string[]) =
     .soft(Math.max(...perWindow.values()), 'most accepted requests in one window')
     .toBeLessThanOrEqual(LIMIT);
   expect
-    .soft(sim.windowStats(s.group).maxInAnyWindow, "most requests in one of the simulator's windows")
+    .soft(fleet.sim.windowStats(s.group).maxInAnyWindow, "most requests in one of the simulator's windows")
     .toBeLessThanOrEqual(LIMIT);
   // Nothing acknowledged lost, nothing refused yet delivered, nothing twice, nothing unknown.
   expect
@@ -597,7 +570,8 @@ describe('delivery across three replicas under a binding budget', () => {
     const { ok, refused } = await runScenario(TRACK, `t${Date.now()}`);
     // What Braze stored: each delivered event exactly once, and nothing for a refused one.
     const wrongStored = ok.filter((o) => {
-      const events = exported(sim, o.id)?.custom_events as Array<{ name: string; count: number }> | undefined;
+      const events = exported(fleet.sim, o.id)?.custom_events as
+        Array<{ name: string; count: number }> | undefined;
       return !(events?.length === 1 && events[0]!.name === 'load' && events[0]!.count === 1);
     });
     expect(
@@ -605,7 +579,7 @@ describe('delivery across three replicas under a binding budget', () => {
       'ok events not stored exactly once',
     ).toEqual([]);
     expect(
-      refused.filter((o) => sim.store.byExternalId(o.id) !== undefined).map((o) => o.id),
+      refused.filter((o) => fleet.sim.store.byExternalId(o.id) !== undefined).map((o) => o.id),
       'RATE_LIMITED events stored',
     ).toEqual([]);
   });
@@ -613,14 +587,14 @@ describe('delivery across three replicas under a binding budget', () => {
   it('users.identity: /users/delete uses ≥ 90 % of the units with ≥ 45 ids a request, loses nothing, never stalls', async () => {
     const { ok, refused } = await runScenario(DELETE, `d${Date.now()}`, (ids) => {
       // Every id the load may use names an existing user, so a delete's effect can be checked.
-      for (const id of ids) sim.store.resolve({ kind: 'external_id', value: id }, true);
+      for (const id of ids) fleet.sim.store.resolve({ kind: 'external_id', value: id }, true);
     });
     expect(
-      ok.filter((o) => sim.store.byExternalId(o.id) !== undefined).map((o) => o.id),
+      ok.filter((o) => fleet.sim.store.byExternalId(o.id) !== undefined).map((o) => o.id),
       'ok deletes whose user still exists',
     ).toEqual([]);
     expect(
-      refused.filter((o) => sim.store.byExternalId(o.id) === undefined).map((o) => o.id),
+      refused.filter((o) => fleet.sim.store.byExternalId(o.id) === undefined).map((o) => o.id),
       'RATE_LIMITED deletes whose user is gone',
     ).toEqual([]);
   });
