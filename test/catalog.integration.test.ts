@@ -1,14 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useStacks, type Stack } from './helpers.js';
 import { startTestRedis } from './redisServer.js';
 
 /** Catalog reads: every page, the shared cache in front of the scarce catalog.lists pool. */
 
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.close();
-  stack = undefined;
-});
+const startStack = useStacks();
 
 async function trackEventNames(s: Stack, names: string[]): Promise<void> {
   const events = names.map((name, i) => ({
@@ -21,7 +17,7 @@ async function trackEventNames(s: Stack, names: string[]): Promise<void> {
 
 describe('customEvents', () => {
   it('answers 50 concurrent queries with one upstream call, and every page of the list', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const s = stack;
     const names = Array.from({ length: 300 }, (_, i) => `event_${String(i).padStart(3, '0')}`);
     await trackEventNames(s, names);
@@ -44,7 +40,7 @@ describe('customEvents', () => {
     const redis = await startTestRedis();
     try {
       const env = { REDIS_URL: redis.url, BRAZE_WORKSPACE: `ws-${Date.now()}` };
-      stack = await startStack({ env });
+      const stack = await startStack({ env });
       const other = await startStack({ env });
       try {
         await trackEventNames(stack, ['a', 'b']);
@@ -67,7 +63,7 @@ describe('customEvents', () => {
 
 describe('campaigns, canvases, segments', () => {
   it('lists every page and reads details, null for an unknown id', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const res = await stack.gql<{
       campaigns: Array<{ id: string; name: string }>;
       canvases: Array<{ id: string }>;

@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { TRACK_EVENTS, event, startStack, type ItemResult, type Stack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { TRACK_EVENTS, event, useStacks, type ItemResult, type Stack } from './helpers.js';
 
 /**
  * The delivery engine end to end, over real HTTP: deadlines of several callers mixed in one lane
  * while the budget binds, and a slow Braze that also answers 429.
  */
 
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.close();
-  stack = undefined;
-});
+const startStack = useStacks();
 
 const TRACK = '/users/track';
 
@@ -44,7 +40,7 @@ async function alignTo(windowMs: number, offsetMs: number): Promise<void> {
 describe('deadlines in one lane', () => {
   it('refuses the short deadline alone (RATE_LIMITED, never sent) and sends its lane-mates together at the next window', async () => {
     // One request per 2 s window, on both sides; no guard, so the window's timing is exact.
-    stack = await startStack({ env: { RATE_LIMIT_USERS_TRACK: '1/2s', RATE_BUDGET_GUARD_MS: '0' } });
+    const stack = await startStack({ env: { RATE_LIMIT_USERS_TRACK: '1/2s', RATE_BUDGET_GUARD_MS: '0' } });
     const s = stack;
     await alignTo(2_000, 50);
     expect((await track(s, 'first')).ok).toBe(true); // takes this window's unit
@@ -64,7 +60,7 @@ describe('deadlines in one lane', () => {
   });
 
   it('floors a tiny x-request-deadline-ms at 100 ms instead of failing at once', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const r = await track(stack, 'tiny', 1);
     expect(r).toEqual({ ok: true, error: null });
     expect(deliveredNames(stack)).toEqual([['tiny']]);
@@ -73,7 +69,7 @@ describe('deadlines in one lane', () => {
 
 describe('a slow Braze that also answers 429', () => {
   it('puts the 429ed items back in line, sends each exactly once after the reset, and answers everyone ok', async () => {
-    stack = await startStack({ sim: { latencyMs: 150 } });
+    const stack = await startStack({ sim: { latencyMs: 150 } });
     const s = stack;
     const resetS = Math.ceil(Date.now() / 1000) + 1;
     s.sim.injectFault({

@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   TEST_API_KEY,
   TRACK_EVENTS,
   event,
   exported,
-  startStack,
+  useStacks,
   type ItemResult,
   type Stack,
 } from './helpers.js';
@@ -14,11 +14,7 @@ import {
  * every item answered, no item acknowledged ok that Braze did not accept, nothing sent twice.
  */
 
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.close();
-  stack = undefined;
-});
+const startStack = useStacks();
 
 const tally = { faults: 0, items: 0, lost: 0 };
 
@@ -43,7 +39,7 @@ async function healthy(s: Stack): Promise<void> {
 
 describe('fault injection', () => {
   it('survives a 5xx storm: items fail with UPSTREAM_ERROR, the breaker opens, then closes after the cooldown', async () => {
-    stack = await startStack({
+    const stack = await startStack({
       env: { UPSTREAM_BREAKER_THRESHOLD: '3', UPSTREAM_BREAKER_COOLDOWN_MS: '300', BATCH_WINDOW_MS: '1' },
     });
     stack.sim.injectFault({ path: '/users/track', status: 503, times: 3 });
@@ -69,7 +65,7 @@ describe('fault injection', () => {
   });
 
   it('does not resend after a timeout or a reset (Braze may have the request), and stays up', async () => {
-    stack = await startStack({ env: { UPSTREAM_HEADERS_TIMEOUT_MS: '200', BATCH_WINDOW_MS: '1' } });
+    const stack = await startStack({ env: { UPSTREAM_HEADERS_TIMEOUT_MS: '200', BATCH_WINDOW_MS: '1' } });
     stack.sim.injectFault({ path: '/users/track', kind: 'hang', times: 1 });
     stack.sim.injectFault({ path: '/users/track', kind: 'reset', times: 1 });
     tally.faults += 2;
@@ -84,7 +80,7 @@ describe('fault injection', () => {
   });
 
   it('retries a refused connection with backoff, then reports UPSTREAM_ERROR', async () => {
-    stack = await startStack({ env: { BATCH_WINDOW_MS: '1' } });
+    const stack = await startStack({ env: { BATCH_WINDOW_MS: '1' } });
     await stack.sim.close();
     tally.faults += 1;
     const res = await stack.gql<{ trackEvents: ItemResult[] }>(TRACK_EVENTS, { events: [event('refused')] });
@@ -94,13 +90,10 @@ describe('fault injection', () => {
     expect(error.message).toContain('Could not connect');
     expect(stack.logs.join('')).toContain('Braze unreachable; retrying');
     await healthy(stack);
-    // The stack's simulator is gone already.
-    await stack.gw.close();
-    stack = undefined;
   });
 
   it('rides out a 429 storm: each 429 waits for the next window, and the items arrive once', async () => {
-    stack = await startStack({ env: { RATE_LIMIT_USERS_TRACK: '1000/1s', BATCH_WINDOW_MS: '1' } });
+    const stack = await startStack({ env: { RATE_LIMIT_USERS_TRACK: '1000/1s', BATCH_WINDOW_MS: '1' } });
     stack.sim.injectFault({
       path: '/users/track',
       status: 429,
@@ -117,7 +110,7 @@ describe('fault injection', () => {
   });
 
   it('exposes Prometheus metrics without the API key', async () => {
-    stack = await startStack({ env: { BATCH_WINDOW_MS: '1' } });
+    const stack = await startStack({ env: { BATCH_WINDOW_MS: '1' } });
     await send(stack, 'metrics', 3);
     const text = await (await fetch(stack.gw.url.replace('/graphql', '/metrics'))).text();
     expect(text).toMatch(/bgw_upstream_requests_total\{endpoint="\/users\/track",status="201"\} 1/);

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../src/config.js';
 import { createLogger, type Logger } from '../src/observability/log.js';
@@ -104,4 +105,20 @@ export function event(
 export function exported(sim: Simulator, externalId: string): WireExportedUser | undefined {
   const user = sim.store.byExternalId(externalId);
   return user === undefined ? undefined : sim.store.exportUser(user);
+}
+
+/**
+ * `startStack` for one test file: every stack a test starts is closed after that test, whether
+ * it passed or not.
+ */
+export function useStacks(): typeof startStack {
+  const open: Stack[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return async (opts) => {
+    const stack = await startStack(opts);
+    open.push(stack);
+    return stack;
+  };
 }

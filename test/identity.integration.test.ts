@@ -1,13 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startStack, type ItemResult, type Stack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useStacks, type ItemResult, type Stack } from './helpers.js';
 
 /** Identity mutations end to end: ≤ 50 per request, per-item results, Braze's effects visible on read. */
 
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.close();
-  stack = undefined;
-});
+const startStack = useStacks();
 
 async function seed(s: Stack, ids: string[]): Promise<void> {
   const res = await s.gql<{ setUserAttributes: ItemResult[] }>(
@@ -22,7 +18,7 @@ const bodiesOf = (s: Stack, path: string) =>
 
 describe('deleteUsers', () => {
   it('deletes 120 users in ceil(120/50) = 3 requests, one identifier type per request', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const ids = Array.from({ length: 110 }, (_, i) => `d-${i}`);
     await seed(stack, ids);
     const known = await stack.gql<{ users: Array<{ brazeId: string }> }>(
@@ -61,7 +57,7 @@ describe('deleteUsers', () => {
 
   it('batches deletes from concurrent operations into shared requests', async () => {
     // A window wide enough that 60 concurrent operations land in it even on a busy machine.
-    stack = await startStack({ env: { BATCH_WINDOW_MS: '1000', BATCH_IDLE_MS: '1000' } });
+    const stack = await startStack({ env: { BATCH_WINDOW_MS: '1000', BATCH_IDLE_MS: '1000' } });
     const s = stack;
     const results = await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
@@ -77,7 +73,7 @@ describe('deleteUsers', () => {
 
 describe('aliases, identify, merge', () => {
   it('creates aliases, identifies them, and merges users, 50 to a request, with per-item validation', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     await seed(stack, ['keep-1', 'merge-1']);
     const aliases = Array.from({ length: 55 }, (_, i) => ({ alias: { name: `anon-${i}`, label: 'device' } }));
     aliases[3] = { alias: { name: '', label: 'device' } };
@@ -120,7 +116,7 @@ describe('aliases, identify, merge', () => {
 
 describe('external id migration', () => {
   it("renames and removes external ids, mapping Braze's per-item errors back", async () => {
-    stack = await startStack();
+    const stack = await startStack();
     await seed(stack, ['old-1', 'old-2', 'taken']);
     const renamed = await stack.gql<{ renameExternalIds: ItemResult[] }>(
       `mutation { renameExternalIds(renames: [
@@ -151,7 +147,7 @@ describe('external id migration', () => {
 
 describe('updateUserAliases', () => {
   it('renames aliases, 50 to a request, and the user is found by the new name', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const aliases = Array.from({ length: 60 }, (_, i) => ({ alias: { name: `old-${i}`, label: 'device' } }));
     await stack.gql('mutation ($a: [NewAliasInput!]!) { createUserAliases(aliases: $a) { ok } }', {
       a: aliases,

@@ -1,13 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startStack, type ItemResult, type Stack } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useStacks, type ItemResult, type Stack } from './helpers.js';
 
 /** Messaging end to end: recipients batched ≤ 50 per request across callers, broadcasts, subscriptions. */
 
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.close();
-  stack = undefined;
-});
+const startStack = useStacks();
 
 interface RecipientResult extends ItemResult {
   dispatchId: string | null;
@@ -35,7 +31,7 @@ async function seed(s: Stack, n: number): Promise<void> {
 
 describe('triggerCampaign', () => {
   it('batches recipients of concurrent callers, 50 to a request, and returns each its dispatch id', async () => {
-    stack = await startStack({ env: { BATCH_WINDOW_MS: '1000', BATCH_IDLE_MS: '1000' } });
+    const stack = await startStack({ env: { BATCH_WINDOW_MS: '1000', BATCH_IDLE_MS: '1000' } });
     const s = stack;
     await seed(s, 120);
     const campaignId = await apiCampaignId(s);
@@ -68,7 +64,7 @@ describe('triggerCampaign', () => {
   });
 
   it('never puts one user twice in a request, and keeps different shared payloads apart', async () => {
-    stack = await startStack({ env: { BATCH_WINDOW_MS: '1000', BATCH_IDLE_MS: '1000' } });
+    const stack = await startStack({ env: { BATCH_WINDOW_MS: '1000', BATCH_IDLE_MS: '1000' } });
     const s = stack;
     await seed(s, 2);
     const campaignId = await apiCampaignId(s);
@@ -98,7 +94,7 @@ describe('triggerCampaign', () => {
   });
 
   it('validates recipients per item and refuses an unknown campaign per recipient', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const res = await stack.gql<{ triggerCampaign: { recipients: RecipientResult[] } }>(TRIGGER, {
       i: {
         campaignId: 'no-such-campaign',
@@ -117,7 +113,7 @@ describe('triggerCampaign', () => {
   });
 
   it('regression: an unknown campaign for 50 recipients costs one request and one confirming request, not 99', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const res = await stack.gql<{ triggerCampaign: { recipients: RecipientResult[] } }>(TRIGGER, {
       i: {
         campaignId: 'no-such-campaign',
@@ -136,7 +132,7 @@ describe('triggerCampaign', () => {
   });
 
   it('sends a broadcast as one request in the broadcast group', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const campaignId = await apiCampaignId(stack);
     const res = await stack.gql<{ triggerCampaign: { dispatchId: string; recipients: unknown[] } }>(TRIGGER, {
       i: { campaignId, broadcast: true },
@@ -152,7 +148,7 @@ describe('triggerCampaign', () => {
 
 describe('triggerCanvas', () => {
   it('batches canvas recipients with their context, and reports a paused canvas', async () => {
-    stack = await startStack({ env: { BATCH_WINDOW_MS: '50' } });
+    const stack = await startStack({ env: { BATCH_WINDOW_MS: '50' } });
     const s = stack;
     await seed(s, 60);
     const list = await s.gql<{ canvases: Array<{ id: string; name: string }> }>('{ canvases { id name } }');
@@ -183,7 +179,7 @@ describe('triggerCanvas', () => {
 
 describe('sendMessages, createSendId, subscriptions', () => {
   it('sends to 120 named users in ceil(120/50) = 3 requests', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     await seed(stack, 120);
     const res = await stack.gql<{ sendMessages: { recipients: RecipientResult[]; dispatchIds: string[] } }>(
       `mutation ($ids: [ID!]) { sendMessages(input: { externalUserIds: $ids, messages: { email: { app_id: "a", subject: "Hi", body: "Hello", from: "Us <us@example.com>" } } }) {
@@ -203,7 +199,7 @@ describe('sendMessages, createSendId, subscriptions', () => {
   });
 
   it('refuses an incoherent send with a clear message', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const res = await stack.gql(
       'mutation { sendMessages(input: { segmentId: "s", messages: { sms: { body: "x" } } }) { dispatchIds } }',
     );
@@ -213,7 +209,7 @@ describe('sendMessages, createSendId, subscriptions', () => {
   });
 
   it('creates a send id', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const campaignId = await apiCampaignId(stack);
     const res = await stack.gql<{ createSendId: string }>(
       `mutation { createSendId(campaignId: "${campaignId}", sendId: "spring-1") }`,
@@ -227,7 +223,7 @@ describe('sendMessages, createSendId, subscriptions', () => {
   });
 
   it('sets subscription states in batches per group and id kind, and reads them back', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     await seed(stack, 60);
     const groups = await stack.gql<{ userSubscriptions: unknown[] }>(
       '{ userSubscriptions(externalIds: ["m-0"]) { externalId groups { id } } }',

@@ -1,14 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashGatewayKey } from '../src/security/keyStore.js';
-import { TRACK_EVENTS, event, startStack, type Stack } from './helpers.js';
+import { TRACK_EVENTS, event, useStacks, type Stack } from './helpers.js';
 
 /** Gateway keys and abuse limits on the real server, over HTTP. */
 
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.close();
-  stack = undefined;
-});
+const startStack = useStacks();
 
 const TRACKER = 'bgw_tracker-key-for-tests-0001';
 const ADMIN = 'bgw_admin-key-for-tests-0002';
@@ -39,7 +35,7 @@ async function post(s: Stack, query: string, opts: { key?: string; variables?: u
 
 describe('gateway keys', () => {
   it('refuses a missing or unknown key with UNAUTHENTICATED (401)', async () => {
-    stack = await startStack({ env: { GATEWAY_KEYS: keys } });
+    const stack = await startStack({ env: { GATEWAY_KEYS: keys } });
     for (const key of [undefined, 'bgw_nope']) {
       const r = await post(stack, '{ __typename }', { key });
       expect(r.status).toBe(401);
@@ -48,7 +44,7 @@ describe('gateway keys', () => {
   });
 
   it('lets a key do what its permissions allow, and refuses deleteUsers to a key without users.delete', async () => {
-    stack = await startStack({ env: { GATEWAY_KEYS: keys } });
+    const stack = await startStack({ env: { GATEWAY_KEYS: keys } });
     const ok = await post(stack, TRACK_EVENTS, { key: TRACKER, variables: { events: [event('k-1')] } });
     expect(ok.status).toBe(200);
     expect(ok.json.data).toEqual({ trackEvents: [{ ok: true, error: null }] });
@@ -68,7 +64,7 @@ describe('gateway keys', () => {
   });
 
   it('refuses a key used from outside its IP allowlist', async () => {
-    stack = await startStack({ env: { GATEWAY_KEYS: keys } });
+    const stack = await startStack({ env: { GATEWAY_KEYS: keys } });
     const r = await post(stack, '{ __typename }', { key: FAR_AWAY });
     expect(r.status).toBe(403);
     expect(r.json.errors![0]!.extensions!.code).toBe('FORBIDDEN');
@@ -78,7 +74,7 @@ describe('gateway keys', () => {
 
 describe('abuse limits', () => {
   it('refuses a query 50 levels deep, and keeps answering', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     let q = 'name';
     for (let i = 0; i < 50; i++) q = `ofType { ${q} }`;
     const deep = await post(stack, `{ __type(name: "Query") { ${q} } }`);
@@ -90,7 +86,7 @@ describe('abuse limits', () => {
   });
 
   it('refuses too many aliases, and an input list over the cap, before anything is sent', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: __typename`).join(' ');
     const many = await post(stack, `{ ${aliases} }`);
     expect(many.status).toBe(400);
@@ -105,7 +101,7 @@ describe('abuse limits', () => {
   });
 
   it('turns introspection off in production unless asked', async () => {
-    stack = await startStack({ env: { NODE_ENV: 'production', GATEWAY_ALLOW_ANONYMOUS: 'true' } });
+    const stack = await startStack({ env: { NODE_ENV: 'production', GATEWAY_ALLOW_ANONYMOUS: 'true' } });
     const r = await post(stack, '{ __schema { types { name } } }');
     expect(r.json.errors![0]!.message).toMatch(/introspection/i);
   });

@@ -1,30 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  TRACK_EVENTS,
-  TEST_API_KEY,
-  event,
-  exported,
-  startStack,
-  type ItemResult,
-  type Stack,
-} from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { TRACK_EVENTS, TEST_API_KEY, event, exported, useStacks, type ItemResult } from './helpers.js';
 
 /**
  * The /users/track path end to end: GraphQL over HTTP → gateway → simulator over HTTP. Each test
  * asserts the upstream requests the simulator saw.
  */
 
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.close();
-  stack = undefined;
-});
+const startStack = useStacks();
 
 const TRACK = '/users/track';
 
 describe('trackEvents', () => {
   it('sends 1,000 events of one request as exactly ceil(1000/75) = 14 Braze requests', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const events = Array.from({ length: 1000 }, (_, i) =>
       event(`u-${i % 100}`, 'page_view', { properties: { i } }),
     );
@@ -49,7 +37,7 @@ describe('trackEvents', () => {
   });
 
   it('shares Braze requests between 600 concurrent single-event operations', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const s = stack;
     // Warm up first, as a long-running client would be: 600 keep-alive connections open and
     // the JIT warm. Otherwise the figure mostly measures TCP handshakes in this one process.
@@ -74,7 +62,7 @@ describe('trackEvents', () => {
   });
 
   it('fails only the invalid item among 75, whether the gateway or Braze spots it', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const events = Array.from({ length: 75 }, (_, i) => event(`v-${i}`));
     events[10] = event('v-10', 'bad', { properties: { $reserved: 1 } }); // caught by the gateway
     events[40] = { ...event('v-40'), user: { externalId: 'v-40', brazeId: 'b-40' } }; // two identifiers
@@ -98,7 +86,7 @@ describe('trackEvents', () => {
   });
 
   it("maps Braze's non-fatal errors[] back to the right item", async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const updates = Array.from({ length: 20 }, (_, i) => ({
       user: { externalId: `a-${i}` },
       attributes: { email: `a${i}@example.com` },
@@ -119,7 +107,7 @@ describe('trackEvents', () => {
   });
 
   it('splits a request Braze rejects whole, until the culprit stands alone; every valid item is delivered', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     // Braze refuses the whole request whenever it contains this event (no errors[] to say which).
     stack.sim.injectFault({
       path: TRACK,
@@ -154,7 +142,7 @@ describe('trackEvents', () => {
   it('splits when Braze says Max Input Length Exceeded (contract smaller than configured)', async () => {
     // The gateway believes in the legacy 75 + 75 + 75; this workspace allows 75 objects in total.
     // 50 events and 50 purchases from two concurrent operations share one 100-object batch.
-    stack = await startStack({
+    const stack = await startStack({
       env: { BRAZE_CONTRACT: 'legacy', BATCH_WINDOW_MS: '200', BATCH_IDLE_MS: '200' },
       sim: { contract: 'current' },
     });
@@ -201,7 +189,7 @@ describe('trackEvents', () => {
   });
 
   it('fails every item of a request with UPSTREAM_ERROR on a Braze 5xx, without splitting', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     stack.sim.injectFault({ path: TRACK, status: 503, times: 1 });
     const res = await stack.gql<{ trackEvents: ItemResult[] }>(TRACK_EVENTS, {
       events: [event('x-1'), event('x-2')],
@@ -214,7 +202,7 @@ describe('trackEvents', () => {
   });
 
   it('reports a Braze 429 as RATE_LIMITED with retryAfter', async () => {
-    stack = await startStack({ env: { RATE_LIMIT_USERS_TRACK: '1/1h' } });
+    const stack = await startStack({ env: { RATE_LIMIT_USERS_TRACK: '1/1h' } });
     const first = await stack.gql<{ trackEvents: ItemResult[] }>(TRACK_EVENTS, { events: [event('r-1')] });
     expect(first.body.data!.trackEvents[0]!.ok).toBe(true);
     const second = await stack.gql<{ trackEvents: ItemResult[] }>(TRACK_EVENTS, { events: [event('r-2')] });
@@ -225,7 +213,7 @@ describe('trackEvents', () => {
   });
 
   it('never shows the Braze API key, even when Braze rejects it', async () => {
-    stack = await startStack({ gatewayKey: 'wrong-key-5d1e' });
+    const stack = await startStack({ gatewayKey: 'wrong-key-5d1e' });
     const res = await stack.gql<{ trackEvents: ItemResult[] }>(TRACK_EVENTS, { events: [event('k-1')] });
     const error = res.body.data!.trackEvents[0]!.error!;
     expect(error.code).toBe('UPSTREAM_ERROR');
@@ -236,7 +224,7 @@ describe('trackEvents', () => {
   });
 
   it('rejects an over-long list as a whole with BAD_USER_INPUT', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const events = Array.from({ length: 10_001 }, (_, i) => event(`l-${i}`));
     const res = await stack.gql(TRACK_EVENTS, { events });
     expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -247,7 +235,7 @@ describe('trackEvents', () => {
 
 describe('trackPurchases and setUserAttributes', () => {
   it('validates purchases before batching and delivers the rest', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const base = { productId: 'plan_pro', currency: 'EUR', price: 9.99, time: '2026-03-01T10:16:00Z' };
     const purchases = [
       { ...base, user: { externalId: 'b-1' }, quantity: 2 },
@@ -271,7 +259,7 @@ describe('trackPurchases and setUserAttributes', () => {
   });
 
   it('refuses identifier keys inside attributes', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const res = await stack.gql<{ setUserAttributes: ItemResult[] }>(
       `mutation { setUserAttributes(updates: [{ user: { externalId: "z" }, attributes: { external_id: "y" } }, { user: { externalId: "z" }, attributes: {} }]) { ok error { code message } } }`,
     );
@@ -284,7 +272,7 @@ describe('trackPurchases and setUserAttributes', () => {
 
 describe('reading users back', () => {
   it('shows what a mutation wrote, through /users/export/ids', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     await stack.gql(
       `mutation {
         setUserAttributes(updates: [{ user: { externalId: "ana" }, attributes: { first_name: "Ana", plan: "pro", visits: { inc: 2 } } }]) { ok }
