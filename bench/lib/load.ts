@@ -36,10 +36,9 @@ export interface LoadResult {
   sampleFailure?: string;
 }
 
-/** Runs one load; resolves once autocannon has stopped. */
-export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  const result: LoadResult = {
-    seconds: 0,
+function emptyResult(seconds: number): LoadResult {
+  return {
+    seconds,
     okRequests: 0,
     failedRequests: 0,
     okItems: 0,
@@ -52,6 +51,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     sentRequests: 0,
     latenciesMs: [],
   };
+}
+
+/** Runs one load; resolves once autocannon has stopped. */
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const result = emptyResult(0);
   const counters = opts.cycle.map(() => 0);
   const requests: autocannon.Request[] = opts.cycle.map((op, i) => ({
     method: 'POST',
@@ -104,20 +108,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 /** Several loads at once (one per URL), merged into one result. */
 export async function runLoads(loads: LoadOptions[]): Promise<LoadResult> {
   const parts = await Promise.all(loads.map(runLoad));
-  const merged: LoadResult = {
-    seconds: Math.max(...parts.map((p) => p.seconds)),
-    okRequests: 0,
-    failedRequests: 0,
-    okItems: 0,
-    failedItems: 0,
-    okEvents: 0,
-    okIds: 0,
-    answeredEvents: 0,
-    answeredIds: 0,
-    transportErrors: 0,
-    sentRequests: 0,
-    latenciesMs: [],
-  };
+  const merged = emptyResult(Math.max(...parts.map((p) => p.seconds)));
   for (const p of parts) {
     merged.okRequests += p.okRequests;
     merged.failedRequests += p.failedRequests;
