@@ -7,26 +7,17 @@ export { startSimulator, ADMIN_PREFIX, MAX_BODY_BYTES } from './server.js';
 export type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 export type { Fault } from './faults.js';
 export type { AudienceStats, WindowStats } from './rateLimits.js';
-export {
-  SimulatorStore,
-  EXPORT_FIELDS,
-  STANDARD_FIELDS,
-  RAW_HISTORY_CAP,
-  DISPATCH_HISTORY_CAP,
-  PENDING_SUBSCRIPTION_MS,
-} from './store.js';
+export { SimulatorStore, DISPATCH_HISTORY_CAP, PENDING_SUBSCRIPTION_MS } from './store.js';
+export { EXPORT_FIELDS, STANDARD_FIELDS, RAW_HISTORY_CAP } from './profile.js';
+export type { Dispatch, DispatchEndpoint, DispatchRecipient, SendIdRecord } from './store.js';
 export type {
-  Dispatch,
-  DispatchEndpoint,
-  DispatchRecipient,
   OccurrenceSummary,
   RawEvent,
   RawPurchase,
-  SendIdRecord,
   SimUser,
   StandardField,
   SubscriptionState,
-} from './store.js';
+} from './profile.js';
 export { SimulatorCatalog, DEFAULT_CATALOG } from './catalog.js';
 export { DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT } from './rateLimits.js';
 export type {

@@ -1,5 +1,5 @@
 import type { WireExportedUser } from '../../braze/wire.js';
-import { EXPORT_FIELDS, type SimUser } from '../store.js';
+import { EXPORT_FIELDS, type SimUser } from '../profile.js';
 import { isPlainObject, isValidAlias } from '../validate.js';
 import { MSG_MAX_EXTERNAL_IDS } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';

@@ -1,5 +1,5 @@
 import type { WireUserAlias } from '../../braze/wire.js';
-import type { SimUser } from '../store.js';
+import type { SimUser } from '../profile.js';
 import {
   isNonEmptyString,
   isPlainObject,

@@ -1,4 +1,4 @@
-import type { SimUser } from '../store.js';
+import type { SimUser } from '../profile.js';
 import { isPlainObject, isValidAlias, prioritizationProblem, type Prioritization } from '../validate.js';
 import { MAX_PER_REQUEST, created, isResult, objectBody, type Obj } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';

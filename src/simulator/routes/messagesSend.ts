@@ -1,4 +1,5 @@
-import type { DispatchRecipient, SimUser } from '../store.js';
+import type { SimUser } from '../profile.js';
+import type { DispatchRecipient } from '../store.js';
 import { isNonEmptyString, isPlainObject } from '../validate.js';
 import {
   MAX_PER_REQUEST,

@@ -1,5 +1,5 @@
 import type { SimSubscriptionGroup } from '../catalog.js';
-import type { SubscriptionState } from '../store.js';
+import type { SubscriptionState } from '../profile.js';
 import { isNonEmptyString, isValidEmail } from '../validate.js';
 import { MAX_PER_REQUEST, MSG_MAX_IDS, present, type Obj } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';

@@ -1,4 +1,4 @@
-import type { SimUser } from '../store.js';
+import type { SimUser } from '../profile.js';
 import { MAX_PER_REQUEST, MSG_MAX_IDS } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 

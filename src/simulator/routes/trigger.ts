@@ -1,4 +1,5 @@
-import type { Dispatch, DispatchRecipient, SimUser } from '../store.js';
+import type { SimUser } from '../profile.js';
+import type { Dispatch, DispatchRecipient } from '../store.js';
 import {
   isNonEmptyString,
   isPlainObject,

@@ -1,4 +1,4 @@
-import type { SimUser } from '../store.js';
+import type { SimUser } from '../profile.js';
 import {
   isNonEmptyString,
   isPlainObject,
