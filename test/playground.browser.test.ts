@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from '../src/app/schema.js';
 import { DEFAULT_EXAMPLES } from '../src/playground/examples.js';
 import { createPlaygroundHandler, type PlaygroundUi } from '../src/playground/handler.js';
-import { limitValidationRules } from '../src/security/limits.js';
+import { limitValidationRules } from '../src/security/shapeLimits.js';
 
 /**
  * The playground in a real browser (Debian's Chromium driven by playwright-core), as a person

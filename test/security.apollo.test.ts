@@ -5,7 +5,7 @@ import { formatError } from '../src/errors.js';
 import { permissionsPlugin, requestLimitsPlugin } from '../src/security/apolloPlugins.js';
 import { authenticate } from '../src/security/authentication.js';
 import { hashGatewayKey, parseGatewayKeys, type Principal } from '../src/security/keyStore.js';
-import { limitValidationRules } from '../src/security/limits.js';
+import { limitValidationRules } from '../src/security/shapeLimits.js';
 
 /**
  * The security pieces wired into a real Apollo Server the way the gateway will wire them:

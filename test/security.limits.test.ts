@@ -10,14 +10,9 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LimitExceededError, formatError } from '../src/errors.js';
 import { buildSchema } from '../src/app/schema.js';
-import {
-  DEFAULT_LIMITS,
-  checkRequestLimits,
-  estimateCost,
-  limitValidationRules,
-  limitsFromEnv,
-  type LimitOptions,
-} from '../src/security/limits.js';
+import { checkRequestLimits, estimateCost } from '../src/security/costLimits.js';
+import { DEFAULT_LIMITS, limitsFromEnv, type LimitOptions } from '../src/security/limits.js';
+import { limitValidationRules } from '../src/security/shapeLimits.js';
 
 /** A small self-referencing schema: deep nesting is one field away. */
 const tree = buildSdl(`

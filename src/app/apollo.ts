@@ -9,7 +9,7 @@ import { operationMetricsPlugin } from '../observability/operationMetrics.js';
 import { FIELD_PERMISSIONS } from '../security/permissions.js';
 import { buildSchema } from './schema.js';
 import { permissionsPlugin, requestLimitsPlugin } from '../security/apolloPlugins.js';
-import { limitValidationRules } from '../security/limits.js';
+import { limitValidationRules } from '../security/shapeLimits.js';
 
 /**
  * Apollo Server as the gateway runs it: the schema, masked errors, CSRF prevention, the request

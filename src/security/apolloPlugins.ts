@@ -3,7 +3,8 @@ import { GraphQLError } from 'graphql';
 import { ForbiddenError, toGraphQLError } from '../errors.js';
 import { ALL_PERMISSIONS, type Principal } from './keyStore.js';
 import { PUBLIC_ROOT_FIELDS, operationPermissions, requirePermissions } from './operationPermissions.js';
-import { checkRequestLimits, type LimitOptions } from './limits.js';
+import { checkRequestLimits } from './costLimits.js';
+import type { LimitOptions } from './limits.js';
 
 /**
  * The security checks as Apollo plugins, for a one-line integration in the server. Both run in
