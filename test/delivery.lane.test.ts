@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BodyAtGrant, BrazeAnswer, SendOptions } from '../src/braze/client.js';
-import { Delivery, type LaneClient, type LaneSettings, type LaneSpec } from '../src/delivery/lane.js';
+import { Delivery } from '../src/delivery/lane.js';
+import type { LaneClient, LaneSettings, LaneSpec } from '../src/delivery/spec.js';
 import { RateLimitedError, UpstreamError } from '../src/errors.js';
 import { memoryLogger } from './helpers.js';
 

@@ -1,14 +1,8 @@
 import type { WireResponse } from '../braze/wire.js';
 import { BadInputError } from '../errors.js';
 import { maxItemsOf, type EndpointName } from '../braze/endpoints.js';
-import {
-  Delivery,
-  type DeliveryStats,
-  type LaneCapacity,
-  type LaneClient,
-  type LaneSettings,
-  type LaneSpec,
-} from './lane.js';
+import { Delivery } from './lane.js';
+import type { DeliveryStats, LaneClient, LaneSettings, LaneSpec } from './spec.js';
 
 /**
  * The delivery engine of one gateway: it creates every endpoint's lanes, so shutdown drains them
@@ -109,8 +103,6 @@ export interface ItemSpec<I, R> {
   /** See LaneSpec.sharedRejection. */
   sharedRejection?: LaneSpec<I, R>['sharedRejection'];
 }
-
-export type { LaneCapacity };
 
 /**
  * Braze's "array of arrays" per-item errors (`rename_errors`, `removal_errors`): entries read as

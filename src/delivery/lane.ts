@@ -1,8 +1,8 @@
-import { connectBackoffMs, type BrazeAnswer, type BrazeClient } from '../braze/client.js';
-import type { EndpointName } from '../braze/endpoints.js';
+import { connectBackoffMs, type BrazeAnswer } from '../braze/client.js';
 import { BadInputError, RateLimitedError, UpstreamError } from '../errors.js';
-import type { Logger } from '../observability/log.js';
-import type { Telemetry } from '../observability/metrics.js';
+import { packRequest, type Packable } from './pack.js';
+import type { DeliveryStats, LaneCapacity, LaneClient, LaneSettings, LaneSpec } from './spec.js';
+import { EarliestTimer } from './timer.js';
 
 /**
  * The delivery engine (DESIGN "Lanes, packed at the grant").
@@ -41,96 +41,14 @@ import type { Telemetry } from '../observability/metrics.js';
  *    the line and is tried again while its deadline allows.
  */
 
-/** What a lane needs of the Braze client: the one upstream path, packed at the grant. */
-export type LaneClient = Pick<BrazeClient, 'sendAtGrant' | 'retryHintMs'>;
-
-/** How much one request may carry. */
-export interface LaneCapacity {
-  /** Most items (merged slots) in one request. */
-  total: number;
-  /** Most items of one class in one request (e.g. per /users/track array). */
-  perClass?: Readonly<Record<string, number>>;
-  /** Most bytes of items in one request (each item's size from `bytesOf`). */
-  maxBytes?: number;
-}
-
-/** What differs per endpoint, as data and small functions. */
-export interface LaneSpec<I, R> {
-  /** Name for logs, stats and metrics (usually the endpoint). */
-  name: string;
-  endpoint: EndpointName;
-  capacity: LaneCapacity;
-  /** Items of different partitions travel in different lanes (never in one request). */
-  partition?(item: I): string;
-  /** The capacity class of an item (see `perClass`). */
-  classOf?(item: I): string;
-  bytesOf?(item: I): number;
-  /** Items with equal keys never share a request (Braze would keep only one of them). */
-  distinctBy?(item: I): string;
-  /** Items with equal keys share one slot of a request (two callers reading the same user). */
-  mergeBy?(item: I): string;
-  /** The request body for the items packed at a grant. */
-  body(items: readonly I[]): unknown;
-  /** One outcome per item of a 2xx answer: its value, or its own Error. */
-  results(answer: BrazeAnswer, items: readonly I[]): Array<R | Error>;
-  /** Items a whole-request rejection names, by index in the request. */
-  named?(err: UpstreamError, items: readonly I[]): Map<number, Error>;
-  /**
-   * Whether a whole-request rejection may concern what every item of the partition shares (a
-   * campaign id, a subscription group): confirmed with one item alone, then fails them all.
-   */
-  sharedRejection?(err: UpstreamError): boolean;
-  /** Braze said the request held too many items: the capacity to use from now on. */
-  learnCapacity?(err: UpstreamError, sent: number, current: LaneCapacity): LaneCapacity | undefined;
-  /** The error a lone item that Braze still rejects gets. */
-  alone?(err: UpstreamError, item: I): Error;
-}
-
-/** The flush policy and bounds, the same for every lane of a gateway. */
-export interface LaneSettings {
-  /** Longest the oldest item lingers for company before its request is asked for. */
-  windowMs: number;
-  /** A part-full request is asked for once no item arrived for this long (and the turn ended). */
-  idleMs: number;
-  /** Full requests of one lane out (or waiting for budget) at once. */
-  maxInFlight: number;
-  /** Items waiting in one endpoint's lanes; past it a newcomer is refused at once. */
-  maxQueued: number;
-  /** Tries of an item Braze did not process (429, refused connection) before it fails. */
-  maxAttempts: number;
-  log: Logger;
-  telemetry?: Telemetry;
-  now?: () => number;
-  /** Runs a callback at the end of this turn of the event loop; setImmediate unless a test says. */
-  atTurnEnd?: (callback: () => void) => void;
-}
-
-interface Entry<I, R> {
-  item: I;
+interface Entry<I, R> extends Packable<I> {
   deadlineMs: number;
   enqueuedMs: number;
-  cls: string;
-  bytes: number;
-  /** Most items a request holding this entry may carry (lowered by whole-request rejections). */
-  cap: number;
   attempts: number;
   lastError: Error | undefined;
   resolve: (value: R) => void;
   reject: (err: Error) => void;
   done: boolean;
-}
-
-/** Counters for tests, logs, benchmarks and /readyz. */
-export interface DeliveryStats {
-  items: number;
-  requests: number;
-  /** Requests answered 2xx and the items they carried (fill ratio = carried / requests). */
-  delivered: number;
-  carried: number;
-  splits: number;
-  requeued: number;
-  expired: number;
-  refused: number;
 }
 
 /** Least a part-full request lingers while the budget binds. */
@@ -462,65 +380,10 @@ class Lane<I, R> {
       }
       if (!this.#probing) this.#probe = undefined; // the probe expired meanwhile: pack as usual
     }
-    const spec = this.#spec;
-    const cap = this.#owner.capacity;
-    const taken: Array<Entry<I, R>> = [];
-    const kept: Array<Entry<I, R>> = [];
-    const perClass = new Map<string, number>();
-    const leftByClass = new Map<string, number>();
-    for (const e of this.#queue) leftByClass.set(e.cls, (leftByClass.get(e.cls) ?? 0) + 1);
-    const distinct = new Set<string>();
-    const merged = new Set<string>();
-    let slots = 0;
-    let limit = cap.total;
-    let bytes = 0;
-    let i = 0;
-    for (; i < this.#queue.length; i++) {
-      const full = slots >= limit || this.#classesFull(perClass, leftByClass, cap);
-      // Full: only items riding in a slot already taken (reads of the same user) still join.
-      if (full && spec.mergeBy === undefined) break;
-      const e = this.#queue[i]!;
-      leftByClass.set(e.cls, leftByClass.get(e.cls)! - 1);
-      const mergeKey = spec.mergeBy?.(e.item);
-      if (mergeKey !== undefined && merged.has(mergeKey)) {
-        taken.push(e); // rides in a slot already taken
-        continue;
-      }
-      if (full) {
-        kept.push(e);
-        continue;
-      }
-      const classCount = perClass.get(e.cls) ?? 0;
-      const key = spec.distinctBy?.(e.item);
-      const fits =
-        slots + 1 <= e.cap &&
-        classCount < (cap.perClass?.[e.cls] ?? Infinity) &&
-        (cap.maxBytes === undefined || slots === 0 || bytes + e.bytes <= cap.maxBytes) &&
-        (key === undefined || !distinct.has(key));
-      if (!fits) {
-        kept.push(e);
-        continue;
-      }
-      taken.push(e);
-      slots += 1;
-      limit = Math.min(limit, e.cap);
-      bytes += e.bytes;
-      perClass.set(e.cls, classCount + 1);
-      if (key !== undefined) distinct.add(key);
-      if (mergeKey !== undefined) merged.add(mergeKey);
-    }
-    this.#queue = i === this.#queue.length ? kept : kept.concat(this.#queue.slice(i));
+    const { taken, rest } = packRequest(this.#queue, this.#spec, this.#owner.capacity);
+    this.#queue = rest;
     this.#owner.queued -= taken.length;
     return taken;
-  }
-
-  /** Every class still waiting has filled its share of the request: nothing more can fit. */
-  #classesFull(perClass: Map<string, number>, left: Map<string, number>, cap: LaneCapacity): boolean {
-    if (cap.perClass === undefined) return false;
-    for (const [cls, n] of left) {
-      if (n > 0 && (perClass.get(cls) ?? 0) < (cap.perClass[cls] ?? Infinity)) return false;
-    }
-    return true;
   }
 
   // --- outcomes ---
@@ -724,36 +587,5 @@ class Lane<I, R> {
     e.done = true;
     if (outcome instanceof Error) e.reject(outcome);
     else e.resolve(outcome);
-  }
-}
-
-/** One timer that fires at the earliest time it was asked for (re-armed only for an earlier one). */
-class EarliestTimer {
-  #timer: NodeJS.Timeout | undefined;
-  #atMs = Infinity;
-
-  constructor(
-    private readonly now: () => number,
-    private readonly fire: () => void,
-  ) {}
-
-  at(atMs: number): void {
-    if (atMs >= this.#atMs) return;
-    clearTimeout(this.#timer);
-    this.#atMs = atMs;
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#atMs = Infinity;
-        this.fire();
-      },
-      Math.max(0, atMs - this.now()),
-    );
-  }
-
-  clear(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#atMs = Infinity;
   }
 }

@@ -10,7 +10,8 @@ import {
   type WireTrackResponse,
 } from '../braze/wire.js';
 import type { DeliveryEngine } from '../delivery/engine.js';
-import type { Delivery, LaneCapacity } from '../delivery/lane.js';
+import type { Delivery } from '../delivery/lane.js';
+import type { LaneCapacity } from '../delivery/spec.js';
 import { BadInputError, type UpstreamError } from '../errors.js';
 
 /**
