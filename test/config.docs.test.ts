@@ -3,6 +3,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { RATE_GROUP_NAMES, rateLimitEnvName } from '../src/budget/groups.js';
+import { ERROR_CODES } from '../src/errors.js';
 import { ENV_VARS, renderEnvTable } from '../src/envVars.js';
 import { parseWholeNumber } from '../src/parseEnv.js';
 import { loadConfig } from '../src/config.js';
@@ -52,6 +54,31 @@ describe('configuration table', () => {
     expect([...read].filter((n) => !listed.has(n)).sort()).toEqual([]);
     const rowsNotRead = [...listed].filter((n) => !read.has(n) && n !== 'RATE_LIMIT_<GROUP>');
     expect(rowsNotRead.sort()).toEqual([]);
+  });
+
+  it('names in the prose of README.md and docs/ are variables the table lists', () => {
+    const listed = new Set(ENV_VARS.map((v) => v.name));
+    const groups = RATE_GROUP_NAMES.map((g) => g.toUpperCase().replace(/\./g, '_'));
+    for (const g of RATE_GROUP_NAMES) listed.add(rateLimitEnvName(g));
+    // Upper-case words that are not variables: error codes, rate group names, budget modes.
+    const notVariables = new Set<string>([...ERROR_CODES, ...groups]);
+    // The benchmark's own variables, read in bench/run.ts.
+    const benchSource = readFileSync('bench/run.ts', 'utf8');
+    const files = [
+      'README.md',
+      ...readdirSync('docs').flatMap((f) => (f.endsWith('.md') ? [join('docs', f)] : [])),
+    ];
+    const unknown: string[] = [];
+    for (const file of files) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?:=[^`]*)?`/g)) {
+        const name = m[1]!;
+        const benchVariable =
+          name.startsWith('BENCH_') &&
+          (benchSource.includes(`'${name}'`) || benchSource.includes(`env.${name}`));
+        if (!listed.has(name) && !notVariables.has(name) && !benchVariable) unknown.push(`${file}: ${name}`);
+      }
+    }
+    expect([...new Set(unknown)].sort()).toEqual([]);
   });
 
   it('parses numbers one way everywhere: `_` separators accepted, anything else refused', () => {
