@@ -141,17 +141,27 @@ describe('three replicas, one Redis budget', () => {
       const body = (await res.json()) as { data: { rateBudget: Array<{ group: string; mode: string }> } };
       return body.data.rateBudget.find((g) => g.group === 'users.track')!.mode;
     };
+    /** Every replica's mode, once all say `mode` (or as they are after `timeoutMs`). */
+    const untilAll = async (mode: string, timeoutMs: number): Promise<string[]> => {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const now = await Promise.all(urls.map(modeOf));
+        if (now.every((m) => m === mode) || Date.now() > until) return now;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    };
     const r = await load(urls, 24, 5 * WINDOW_MS, async () => {
+      // One schedule of the load: shared for 1.5 s, then Redis stops; once every replica has
+      // noticed, a window of load on the fallback budget; then Redis returns.
       await new Promise((res) => setTimeout(res, 1_500));
       await fleet.redis.stop();
-      await new Promise((res) => setTimeout(res, 2_500));
-      modes.push(...(await Promise.all(urls.map(modeOf))));
+      modes.push(...(await untilAll('FALLBACK', 3 * WINDOW_MS)));
+      await new Promise((res) => setTimeout(res, WINDOW_MS));
       await fleet.redis.start();
-      await new Promise((res) => setTimeout(res, 2_500));
-      modes.push(...(await Promise.all(urls.map(modeOf))));
+      modes.push(...(await untilAll('SHARED', 3 * WINDOW_MS)));
     });
     console.log(
-      `Redis stopped 1.5 s in and restarted 2.5 s later: ${r.sent} items → ${r.ok} delivered, ${r.rateLimited} RATE_LIMITED, ${r.other.length} other; modes ${modes.join(',')}; 429s ${fleet.sim.count('/users/track', 429)}`,
+      `Redis stopped 1.5 s in and restarted a window after every replica fell back: ${r.sent} items → ${r.ok} delivered, ${r.rateLimited} RATE_LIMITED, ${r.other.length} other; modes ${modes.join(',')}; 429s ${fleet.sim.count('/users/track', 429)}`,
     );
     expect(r.other).toEqual([]);
     expect(r.ok + r.rateLimited).toBe(r.sent);
