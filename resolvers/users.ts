@@ -1,5 +1,6 @@
 import type { Resolvers } from '../src/generated/graphql.js';
 import { exportFieldsFor } from '../src/users/exportFields.js';
+import type { BrazeUserModel } from '../src/users/exportShape.js';
 
 /** schema/users.graphql: arguments (and, for reads, the selected fields) → one UsersService call. */
 export const usersResolvers: Resolvers = {
@@ -10,7 +11,10 @@ export const usersResolvers: Resolvers = {
   },
   Query: {
     user: (_, { ref }, ctx, info) => ctx.users.user(ref, exportFieldsFor(info)),
-    users: (_, { externalIds }, ctx, info) => ctx.users.users(externalIds, exportFieldsFor(info)),
+    // An entry may be its own Error: graphql-js reports it at that index (null there), the rest resolve.
+    users: (_, by, ctx, info) =>
+      ctx.users.users(by, exportFieldsFor(info)) as Promise<Array<BrazeUserModel | null>>,
+    usersMatching: (_, { ref }, ctx, info) => ctx.users.usersMatching(ref, exportFieldsFor(info)),
   },
   BrazeUser: {
     // The reference carries the key field as the supergraph sent it; `info` is the _entities

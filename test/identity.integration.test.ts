@@ -83,7 +83,7 @@ describe('aliases, identify, merge', () => {
     );
     const r = created.body.data!.createUserAliases;
     expect(r.filter((x) => !x.ok).map((x) => x.error!.message)).toEqual([
-      'aliases[3].alias: alias name must not be empty.',
+      'aliases[3] (alias device:).alias: alias name must not be empty.',
     ]);
     expect(bodiesOf(stack, '/users/alias/new').map((b) => b.user_aliases!.length)).toEqual([50, 4]);
 

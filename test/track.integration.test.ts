@@ -73,12 +73,12 @@ describe('trackEvents', () => {
       ok: false,
       error: {
         code: 'BAD_USER_INPUT',
-        message: 'events[10].properties: property name "$reserved" must not start with $.',
+        message: 'events[10] (externalId v-10).properties: property name "$reserved" must not start with $.',
         retryAfter: null,
       },
     });
     expect(results[40]!.error!.message).toBe(
-      'events[40].user: set exactly one of externalId, brazeId or alias (got externalId and brazeId).',
+      'events[40].user: set exactly one of externalId, brazeId, alias, email or phone (got externalId and brazeId).',
     );
     // The 73 valid events went out in one request.
     expect(stack.sim.count(TRACK)).toBe(1);
@@ -122,7 +122,7 @@ describe('trackEvents', () => {
     expect(results.flatMap((r, i) => (r.ok ? [] : [i]))).toEqual([33]);
     expect(results[33]!.error).toEqual({
       code: 'BAD_USER_INPUT',
-      message: 'Braze rejected this object: Bad Request',
+      message: 'events[33] (externalId p-33): Braze rejected this object: Bad Request',
       retryAfter: null,
     });
     const accepted = stack.sim.requests.filter((r) => r.path === TRACK && r.status === 201);
@@ -251,7 +251,7 @@ describe('trackPurchases and setUserAttributes', () => {
     const r = res.body.data!.trackPurchases;
     expect(r.map((x) => x.ok)).toEqual([true, false, false, false, true]);
     expect(r[1]!.error!.message).toContain('three-letter ISO-4217');
-    expect(r[2]!.error!.message).toBe('purchases[2].quantity: quantity must be from 1 to 100 (got 101).');
+    expect(r[2]!.error!.message).toBe('purchases[2] (externalId b-3).quantity: quantity must be from 1 to 100 (got 101).');
     expect(r[3]!.error!.message).toContain('updateExistingOnly cannot be false');
     const body = stack.sim.requests[0]!.body as { purchases: Array<{ currency: string }> };
     expect(body.purchases.map((p) => p.currency)).toEqual(['EUR', 'USD']);

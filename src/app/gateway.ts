@@ -9,8 +9,12 @@ import type { Delivery } from '../delivery/lane.js';
 import type { Logger } from '../observability/log.js';
 import { MessagingLanes, MessagingService } from '../messaging/service.js';
 import type { Telemetry } from '../observability/metrics.js';
-import { createExportDelivery, createExportLoader, type ExportKey } from '../users/exportLoader.js';
-import type { BrazeUserModel } from '../users/exportShape.js';
+import {
+  createExportDelivery,
+  createExportLoader,
+  type ExportKey,
+  type ExportMatches,
+} from '../users/exportLoader.js';
 import { identityWriters, type IdentityWriters } from '../users/identity.js';
 import { UsersService } from '../users/service.js';
 import { createTrackDelivery, type TrackItem } from '../users/trackLane.js';
@@ -44,7 +48,7 @@ export class GatewayCore {
   readonly client: BrazeClient;
   readonly engine: DeliveryEngine;
   readonly track: Delivery<TrackItem, void>;
-  readonly exports: Delivery<ExportKey, BrazeUserModel | null>;
+  readonly exports: Delivery<ExportKey, ExportMatches>;
   readonly identity: IdentityWriters;
   readonly messaging: MessagingLanes;
   readonly #catalogCache: SharedCache;

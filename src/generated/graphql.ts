@@ -217,6 +217,7 @@ export type ItemError = {
   __typename?: 'ItemError';
   /** BAD_USER_INPUT, RATE_LIMITED, UPSTREAM_ERROR, UNAUTHENTICATED or FORBIDDEN. */
   code: Scalars['String']['output'];
+  /** Starts with the item's index and identifier, e.g. `events[3] (externalId u-1): …`. */
   message: Scalars['String']['output'];
   /** With RATE_LIMITED: seconds to wait before retrying this item. */
   retryAfter?: Maybe<Scalars['Int']['output']>;
@@ -232,7 +233,10 @@ export type ItemResult = {
   ok: Scalars['Boolean']['output'];
 };
 
-/** Merge the user `merge` into the user `keep` (by externalId or alias); `merge` is then deleted. */
+/**
+ * Merge the user `merge` into the user `keep` (by externalId, alias, email or phone; email and phone
+ * need `prioritization`); `merge` is then deleted.
+ */
 export type MergeInput = {
   keep: UserRef;
   merge: UserRef;
@@ -246,7 +250,8 @@ export type Mutation = {
   createUserAliases: Array<ItemResult>;
   /**
    * Delete users (irreversible). 50 per Braze request, one identifier type per request: a list
-   * mixing externalId, brazeId and alias users is split by type. One result per user, in order.
+   * mixing externalId, brazeId, alias, email and phone users is split by type. By email or phone,
+   * `prioritization` is required. One result per user, in order.
    */
   deleteUsers: Array<ItemResult>;
   /** Identify alias-only users as known users (50 per Braze request). One result per item, in order. */
@@ -391,12 +396,23 @@ export type Query = {
   rateBudget: Array<RateBudgetGroup>;
   segment?: Maybe<SegmentDetails>;
   segments: Array<Segment>;
-  /** One user, or null when Braze knows no such user. */
+  /**
+   * One user, or null when Braze knows no such user. By email or phone, when several profiles share
+   * it, the first profile Braze lists (`usersMatching` returns them all). Reads by email or phone
+   * cost one /users/export/ids request each (Braze takes one per request; they ride along with
+   * external-id reads going out anyway), from the export group's budget.
+   */
   user?: Maybe<BrazeUser>;
   /** Subscription groups each user has a history with (50 users per Braze request). */
   userSubscriptions: Array<UserSubscriptions>;
-  /** Users by external id, in order; null where Braze knows no such user. */
+  /**
+   * Users, one entry per id or ref in order (give `externalIds` or `refs`, not both); null where
+   * Braze knows no such user. Ids travel 50 to a Braze request: a request that fails leaves an
+   * error on its own entries only (null, with an error at that path), the others get their users.
+   */
   users: Array<Maybe<BrazeUser>>;
+  /** Every profile Braze returns for one identifier: several may share an email or phone. */
+  usersMatching: Array<BrazeUser>;
 };
 
 
@@ -436,7 +452,13 @@ export type QueryUserSubscriptionsArgs = {
 
 
 export type QueryUsersArgs = {
-  externalIds: Array<Scalars['ID']['input']>;
+  externalIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  refs?: InputMaybe<Array<UserRef>>;
+};
+
+
+export type QueryUsersMatchingArgs = {
+  ref: UserRef;
 };
 
 /** One Braze rate-limit group as the gateway's budget sees it now (its window is clock-aligned). */
@@ -646,11 +668,38 @@ export type UserAttributesInput = {
   user: UserRef;
 };
 
-/** Names one Braze user. Exactly one of the three must be set. */
+/** How Braze picks one profile among several sharing an email or phone. */
+export type UserPrioritization =
+  /** Profiles with an external id. */
+  | 'IDENTIFIED'
+  | 'LEAST_RECENTLY_UPDATED'
+  | 'MOST_RECENTLY_UPDATED'
+  /** Profiles without an external id. */
+  | 'UNIDENTIFIED';
+
+/**
+ * Names one Braze user. Exactly one of externalId, brazeId, alias, email or phone must be set.
+ * Braze does not take every identifier everywhere: a mutation that cannot name a user by the one
+ * given refuses that item with BAD_USER_INPUT before anything is sent (merges take no brazeId;
+ * trigger recipients take no email or phone here, use `RecipientInput.email`).
+ *
+ * Email and phone are not unique in Braze: several profiles may share one. Reads return the
+ * profiles Braze returns; `deleteUsers` and `mergeUsers` need `prioritization` to pick one.
+ */
 export type UserRef = {
   alias?: InputMaybe<UserAliasInput>;
   brazeId?: InputMaybe<Scalars['ID']['input']>;
+  /** An email address (Braze matches it as stored on the profile). */
+  email?: InputMaybe<Scalars['String']['input']>;
   externalId?: InputMaybe<Scalars['ID']['input']>;
+  /** A phone number, E.164 recommended (e.g. +14155550123). */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * With email or phone, for deleteUsers and mergeUsers: how Braze picks one profile among those
+   * sharing it, in order (e.g. [IDENTIFIED, MOST_RECENTLY_UPDATED]). If several still match, Braze
+   * does nothing and still answers success. Deletes take no LEAST_RECENTLY_UPDATED.
+   */
+  prioritization?: InputMaybe<Array<UserPrioritization>>;
 };
 
 export type UserSubscriptions = {
@@ -791,6 +840,7 @@ export type ResolversTypes = ResolversObject<{
   UserAlias: ResolverTypeWrapper<UserAlias>;
   UserAliasInput: UserAliasInput;
   UserAttributesInput: UserAttributesInput;
+  UserPrioritization: UserPrioritization;
   UserRef: UserRef;
   UserSubscriptions: ResolverTypeWrapper<UserSubscriptions>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -1078,7 +1128,8 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['BrazeUser']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'ref'>>;
   userSubscriptions?: Resolver<Array<ResolversTypes['UserSubscriptions']>, ParentType, ContextType, RequireFields<QueryUserSubscriptionsArgs, 'externalIds'>>;
-  users?: Resolver<Array<Maybe<ResolversTypes['BrazeUser']>>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'externalIds'>>;
+  users?: Resolver<Array<Maybe<ResolversTypes['BrazeUser']>>, ParentType, ContextType, Partial<QueryUsersArgs>>;
+  usersMatching?: Resolver<Array<ResolversTypes['BrazeUser']>, ParentType, ContextType, RequireFields<QueryUsersMatchingArgs, 'ref'>>;
 }>;
 
 export type RateBudgetGroupResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RateBudgetGroup'] = ResolversParentTypes['RateBudgetGroup']> = ResolversObject<{

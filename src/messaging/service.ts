@@ -12,7 +12,7 @@ import type {
   TriggerCampaignInput,
   TriggerCanvasInput,
 } from '../generated/graphql.js';
-import { toWireAlias, toWireIdentifier } from '../users/identifiers.js';
+import { readUserRef, toWireAlias, wireFieldsOf, type RefRules } from '../users/identifiers.js';
 import { checkListLength, itemResults, type ItemResultShape } from '../users/itemResults.js';
 
 /**
@@ -297,6 +297,12 @@ export class MessagingService {
   }
 }
 
+/** Trigger recipients name users by these (an email has its own field: docs/braze-facts.md §1.3, C-14). */
+const RECIPIENT_REF: RefRules = {
+  kinds: ['externalId', 'alias', 'brazeId'],
+  operation: "a trigger recipient's user (for an email use recipients[].email)",
+};
+
 function recipientItem(r: RecipientInput, path: string, shared: Obj, propertiesField: string): TriggerItem {
   const hasUser = r.user != null;
   const hasEmail = r.email != null;
@@ -311,11 +317,11 @@ function recipientItem(r: RecipientInput, path: string, shared: Obj, propertiesF
     recipient.prioritization = ['identified', 'most_recently_updated'];
     who = `email:${r.email}`;
   } else {
-    const id = toWireIdentifier(r.user!, `${path}.user`);
-    if (id.external_id !== undefined) recipient.external_user_id = id.external_id;
-    else if (id.braze_id !== undefined) recipient.braze_id = id.braze_id;
-    else recipient.user_alias = id.user_alias;
-    who = canonicalJson(id);
+    const id = readUserRef(r.user!, `${path}.user`, RECIPIENT_REF);
+    if (id.kind === 'externalId') recipient.external_user_id = id.value;
+    else if (id.kind === 'brazeId') recipient.braze_id = id.value;
+    else if (id.kind === 'alias') recipient.user_alias = id.alias;
+    who = canonicalJson(wireFieldsOf(id));
   }
   if (r.properties != null) recipient[propertiesField] = r.properties;
   if (r.sendToExistingOnly != null) {

@@ -1,17 +1,24 @@
 import DataLoader from 'dataloader';
 import { maxItemsOf } from '../braze/endpoints.js';
-import type { WireExportIdsBody, WireExportIdsResponse, WireUserAlias } from '../braze/wire.js';
+import type {
+  WireExportIdsBody,
+  WireExportIdsResponse,
+  WireExportedUser,
+  WireUserAlias,
+} from '../braze/wire.js';
 import type { DeliveryEngine } from '../delivery/engine.js';
 import type { Delivery } from '../delivery/lane.js';
 import { toBrazeUser, type BrazeUserModel } from './exportShape.js';
 
 export type UserKey =
-  | { kind: 'external_id'; id: string }
-  | { kind: 'braze_id'; id: string }
+  | { kind: 'external_id' | 'braze_id' | 'email' | 'phone'; id: string }
   | { kind: 'alias'; alias: WireUserAlias };
 
 /** A user to export, with the export fields the asking selection needs. */
 export type ExportKey = UserKey & { fields: readonly string[] };
+
+/** Every profile Braze returned for one key: none, one, or (email, phone) several. */
+export type ExportMatches = readonly BrazeUserModel[];
 
 /** Fields that take a request out of Braze's faster export tier (docs/braze-facts.md §2 row 2). */
 const SLOW_FIELDS = new Set(['campaigns_received', 'canvases_received']);
@@ -23,60 +30,115 @@ function cacheKeyOf(key: ExportKey): string {
 
 function keyOf(key: UserKey): string {
   switch (key.kind) {
+    case 'alias':
+      return `a:${key.alias.alias_label}\u0000${key.alias.alias_name}`;
     case 'external_id':
       return `e:${key.id}`;
     case 'braze_id':
       return `b:${key.id}`;
-    case 'alias':
-      return `a:${key.alias.alias_label}\u0000${key.alias.alias_name}`;
+    case 'email':
+      return `m:${key.id.trim().toLowerCase()}`;
+    case 'phone':
+      return `p:${digitsOf(key.id)}`;
   }
+}
+
+/** Phone numbers compare by their digits: `+1 415-555-0123` is `+14155550123`. */
+function digitsOf(phone: string): string {
+  return phone.replace(/[^0-9]/g, '');
+}
+
+/**
+ * The request classes of /users/export/ids (docs/braze-facts.md §3.10): up to 50 external ids
+ * and aliases together, one `braze_id`, and one of `email_address` / `phone` (Braze takes only
+ * one of device_id, email_address and phone per request, so an email and a phone never share one).
+ */
+function classOf(key: UserKey): 'list' | 'braze' | 'contact' {
+  if (key.kind === 'braze_id') return 'braze';
+  return key.kind === 'email' || key.kind === 'phone' ? 'contact' : 'list';
 }
 
 /**
  * The /users/export/ids lane, shared by every GraphQL request (and federation's `_entities`):
- * up to 50 external ids and aliases per request plus one braze_id riding along (Braze takes a
- * single `braze_id` per request, docs/braze-facts.md §2.1). `fields_to_export` is the union of what the
- * packed items' selections need; requests that ask for campaigns or canvases received travel
- * apart, so the others keep Braze's faster export tier. Two callers reading the same user share
- * one slot. Unknown users load as null.
+ * up to 50 external ids and aliases per request, plus one braze_id and one email or phone riding
+ * along. Email and phone reads are the expensive ones (one per request, from the export group's
+ * budget): they leave with external-id requests going out anyway when there are some, alone
+ * otherwise. `fields_to_export` is the union of what the packed items' selections need (and the
+ * identity fields that match answers back); requests that ask for campaigns or canvases received
+ * travel apart, so the others keep Braze's faster export tier. Two callers reading the same user
+ * share one slot. Each key resolves to the profiles Braze returned for it (none when unknown).
  */
-export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey, BrazeUserModel | null> {
+export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey, ExportMatches> {
   const list = Math.min(engine.maxItems, maxItemsOf('users.export.ids'));
-  return engine.create<ExportKey, BrazeUserModel | null>({
+  return engine.create<ExportKey, ExportMatches>({
     name: 'users.export.ids',
     endpoint: 'users.export.ids',
-    capacity: { total: list + 1, perClass: { list, single: 1 } },
+    capacity: { total: list + 2, perClass: { list, braze: 1, contact: 1 } },
     partition: (k) => (k.fields.some((f) => SLOW_FIELDS.has(f)) ? 'received' : ''),
-    classOf: (k) => (k.kind === 'braze_id' ? 'single' : 'list'),
+    classOf,
     mergeBy: keyOf,
     body: (keys) => {
-      const body: WireExportIdsBody = {
-        fields_to_export: [...new Set(keys.flatMap((k) => k.fields))].sort(),
-      };
+      const fields = new Set(keys.flatMap((k) => k.fields));
       const seen = new Set<string>();
       const ids: string[] = [];
       const aliases: WireUserAlias[] = [];
+      const body: WireExportIdsBody = {};
       for (const k of keys) {
         const key = keyOf(k);
         if (seen.has(key)) continue;
         seen.add(key);
         if (k.kind === 'external_id') ids.push(k.id);
         else if (k.kind === 'alias') aliases.push(k.alias);
-        else body.braze_id = k.id;
+        else if (k.kind === 'braze_id') body.braze_id = k.id;
+        else if (k.kind === 'email') {
+          body.email_address = k.id;
+          fields.add('email');
+        } else {
+          body.phone = k.id;
+          fields.add('phone');
+        }
       }
       if (ids.length > 0) body.external_ids = ids;
       if (aliases.length > 0) body.user_aliases = aliases;
+      body.fields_to_export = [...fields].sort();
       return body;
     },
     results: (answer, keys) => {
+      const users = ((answer.body as WireExportIdsResponse).users ?? []).map((u) => ({
+        wire: u,
+        model: toBrazeUser(u),
+      }));
       const found = new Map<string, BrazeUserModel>();
-      for (const user of (answer.body as WireExportIdsResponse).users ?? []) {
-        const model = toBrazeUser(user);
-        if (user.external_id !== undefined) found.set(`e:${user.external_id}`, model);
-        if (user.braze_id !== undefined) found.set(`b:${user.braze_id}`, model);
-        for (const a of user.user_aliases ?? []) found.set(keyOf({ kind: 'alias', alias: a }), model);
+      const claimed = new Set<BrazeUserModel>();
+      for (const { wire, model } of users) {
+        const own: UserKey[] = [];
+        if (wire.external_id !== undefined) own.push({ kind: 'external_id', id: wire.external_id });
+        if (wire.braze_id !== undefined) own.push({ kind: 'braze_id', id: wire.braze_id });
+        for (const a of wire.user_aliases ?? []) own.push({ kind: 'alias', alias: a });
+        for (const k of own) found.set(keyOf(k), model);
       }
-      return keys.map((k) => found.get(keyOf(k)) ?? null);
+      // The profiles the list ids and braze_id asked for; whatever else Braze sent answers the
+      // request's one email or phone (Braze may normalise either, so a profile is matched by
+      // its value or by being no other key's).
+      for (const k of keys) {
+        if (classOf(k) !== 'contact') {
+          const model = found.get(keyOf(k));
+          if (model !== undefined) claimed.add(model);
+        }
+      }
+      const matchesContact = (k: UserKey, wire: WireExportedUser, model: BrazeUserModel): boolean => {
+        const value = k.kind === 'email' ? wire.email : wire.phone;
+        if (typeof value === 'string' && keyOf({ kind: k.kind as 'email', id: value }) === keyOf(k))
+          return true;
+        return !claimed.has(model);
+      };
+      return keys.map((k): ExportMatches => {
+        if (classOf(k) === 'contact') {
+          return users.filter(({ wire, model }) => matchesContact(k, wire, model)).map((u) => u.model);
+        }
+        const model = found.get(keyOf(k));
+        return model === undefined ? [] : [model];
+      });
     },
   });
 }
@@ -86,10 +148,10 @@ export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey
  * for is loaded once (DataLoader's cache and dedupe); across operations the lane shares requests.
  */
 export function createExportLoader(
-  exports: Delivery<ExportKey, BrazeUserModel | null>,
+  exports: Delivery<ExportKey, ExportMatches>,
   deadlineMs: number,
-): DataLoader<ExportKey, BrazeUserModel | null, string> {
-  return new DataLoader<ExportKey, BrazeUserModel | null, string>(
+): DataLoader<ExportKey, ExportMatches, string> {
+  return new DataLoader<ExportKey, ExportMatches, string>(
     (keys) =>
       Promise.all(keys.map((k) => exports.submit(k, deadlineMs).catch((err: unknown) => toError(err)))),
     { cacheKeyFn: cacheKeyOf, maxBatchSize: 10_000 },

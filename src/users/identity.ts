@@ -10,16 +10,30 @@ import type {
   NewAliasInput,
   UserRef,
 } from '../generated/graphql.js';
-import { toWireAlias, toWireIdentifier } from './identifiers.js';
+import { REF_KINDS, readUserRef, toWireAlias, wireFieldsOf, type RefRules } from './identifiers.js';
 
 /**
  * Identity operations (docs/braze-facts.md §3.3–§3.9): GraphQL inputs → wire items, and one delivery (lanes)
  * per endpoint, as many items to a Braze request as the endpoint table allows.
  */
 
-type DeleteItem =
-  { kind: 'external_ids' | 'braze_ids'; id: string } | { kind: 'user_aliases'; alias: WireUserAlias };
-type MergeId = { external_id: string } | { user_alias: WireUserAlias };
+/** One user to delete: the body list it goes in, and its entry there. */
+interface DeleteItem {
+  kind: 'external_ids' | 'braze_ids' | 'user_aliases' | 'email_addresses' | 'phone_numbers';
+  entry: unknown;
+}
+type MergeId = Record<string, unknown>;
+
+const DELETE_REF: RefRules = {
+  kinds: REF_KINDS,
+  operation: "deleteUsers (Braze's /users/delete)",
+  prioritization: 'required-no-least-recent',
+};
+const MERGE_REF: RefRules = {
+  kinds: ['externalId', 'alias', 'email', 'phone'],
+  operation: "mergeUsers (Braze's /users/merge)",
+  prioritization: 'required',
+};
 interface MergeItem {
   identifier_to_merge: MergeId;
   identifier_to_keep: MergeId;
@@ -64,9 +78,7 @@ export function identityWriters(engine: DeliveryEngine) {
       item: deleteItem,
       // Braze takes one identifier type per /users/delete request (docs/braze-facts.md §2.1, C-6).
       partition: (item) => item.kind,
-      body: (items) => ({
-        [items[0]!.kind]: items.map((i) => (i.kind === 'user_aliases' ? i.alias : i.id)),
-      }),
+      body: (items) => ({ [items[0]!.kind]: items.map((i) => i.entry) }),
     }),
     aliasNew: writer(engine, { endpoint: 'users.alias.new', item: newAliasItem, list: 'user_aliases' }),
     aliasUpdate: writer(engine, {
@@ -98,10 +110,19 @@ export function identityWriters(engine: DeliveryEngine) {
 export type IdentityWriters = ReturnType<typeof identityWriters>;
 
 export function deleteItem(ref: UserRef, path: string): DeleteItem {
-  const id = toWireIdentifier(ref, path);
-  if (id.external_id !== undefined) return { kind: 'external_ids', id: id.external_id };
-  if (id.braze_id !== undefined) return { kind: 'braze_ids', id: id.braze_id };
-  return { kind: 'user_aliases', alias: id.user_alias! };
+  const id = readUserRef(ref, path, DELETE_REF);
+  switch (id.kind) {
+    case 'externalId':
+      return { kind: 'external_ids', entry: id.value };
+    case 'brazeId':
+      return { kind: 'braze_ids', entry: id.value };
+    case 'alias':
+      return { kind: 'user_aliases', entry: id.alias };
+    case 'email':
+      return { kind: 'email_addresses', entry: { email: id.value, prioritization: id.prioritization } };
+    case 'phone':
+      return { kind: 'phone_numbers', entry: { phone: id.value, prioritization: id.prioritization } };
+  }
 }
 
 export function newAliasItem(input: NewAliasInput, path: string): { external_id?: string } & WireUserAlias {
@@ -134,11 +155,10 @@ export function aliasUpdateItem(
 
 export function mergeItem(input: MergeInput, path: string): MergeItem {
   const side = (ref: UserRef, where: string): MergeId => {
-    const id = toWireIdentifier(ref, where);
-    if (id.braze_id !== undefined) {
-      throw new BadInputError('Braze merges users named by externalId or alias, not brazeId.', where);
-    }
-    return id.external_id !== undefined ? { external_id: id.external_id } : { user_alias: id.user_alias! };
+    const id = readUserRef(ref, where, MERGE_REF);
+    const fields: MergeId = { ...wireFieldsOf(id) };
+    if (id.kind === 'email' || id.kind === 'phone') fields.prioritization = id.prioritization;
+    return fields;
   };
   const item = {
     identifier_to_merge: side(input.merge, `${path}.merge`),

@@ -5,6 +5,9 @@ export interface ItemResultShape {
   error: ItemErrorShape | null;
 }
 
+/** Every accepted item answers the same. */
+const OK: ItemResultShape = Object.freeze({ ok: true, error: null });
+
 /**
  * Run `each` for every input item at once and answer one ItemResult per item, in order. A
  * throw (validation or Braze) fails that item only. The list as a whole is refused, with
@@ -15,18 +18,39 @@ export async function itemResults<I>(
   argName: string,
   maxItems: number,
   each: (input: I, path: string) => Promise<unknown>,
+  label?: (input: I) => string | undefined,
 ): Promise<ItemResultShape[]> {
   checkListLength(inputs.length, argName, maxItems);
   return Promise.all(
     inputs.map(async (input, i): Promise<ItemResultShape> => {
+      const at = `${argName}[${i}]`;
       try {
-        await each(input, `${argName}[${i}]`);
-        return { ok: true, error: null };
+        await each(input, at);
+        return OK;
       } catch (err) {
-        return { ok: false, error: toItemError(err) };
+        const error = toItemError(err);
+        return { ok: false, error: { ...error, message: locate(error.message, at, labelOf(label, input)) } };
       }
     }),
   );
+}
+
+/**
+ * A failed item's message starts with where it was and whom it named, `events[3] (externalId
+ * u-1): …`, so a caller matches failures without counting (a validation message that already
+ * starts with the item's path keeps the rest of it: `events[3] (externalId u-1).time: …`).
+ */
+function locate(message: string, at: string, label: string | undefined): string {
+  const rest = message.startsWith(at) ? message.slice(at.length) : `: ${message}`;
+  return `${at}${label === undefined ? '' : ` (${label})`}${rest}`;
+}
+
+function labelOf<I>(label: ((input: I) => string | undefined) | undefined, input: I): string | undefined {
+  try {
+    return label?.(input);
+  } catch {
+    return undefined; // an input too malformed to name: its path says where it is
+  }
 }
 
 export function checkListLength(n: number, argName: string, maxItems: number): void {

@@ -2,7 +2,7 @@ import type { TrackObject } from './trackLane.js';
 import type { WireAttributes, WireEvent, WirePurchase } from '../braze/wire.js';
 import { BadInputError } from '../errors.js';
 import type { TrackEventInput, TrackPurchaseInput, UserAttributesInput } from '../generated/graphql.js';
-import { toWireIdentifier } from './identifiers.js';
+import { readUserRef, wireFieldsOf } from './identifiers.js';
 
 /**
  * GraphQL inputs → /users/track objects, validated against Braze's documented rules (facts
@@ -28,7 +28,7 @@ const IDENTIFIER_ATTRIBUTE_KEYS = new Set([
 
 export function eventObject(input: TrackEventInput, path: string): TrackObject {
   const object: WireEvent = {
-    ...toWireIdentifier(input.user, `${path}.user`),
+    ...wireFieldsOf(readUserRef(input.user, `${path}.user`)),
     name: checkName(input.name, `${path}.name`),
     time: isoTime(input.time, `${path}.time`),
   };
@@ -51,7 +51,7 @@ export function purchaseObject(input: TrackPurchaseInput, path: string): TrackOb
   if (!Number.isFinite(input.price))
     throw new BadInputError('price must be a finite number.', `${path}.price`);
   const object: WirePurchase = {
-    ...toWireIdentifier(input.user, `${path}.user`),
+    ...wireFieldsOf(readUserRef(input.user, `${path}.user`)),
     product_id: checkName(input.productId, `${path}.productId`),
     currency,
     price: input.price,
@@ -95,7 +95,15 @@ export function attributesObject(input: UserAttributesInput, path: string): Trac
       `${path}.attributes`,
     );
   }
-  const object: WireAttributes = { ...attributes, ...toWireIdentifier(input.user, `${path}.user`) };
+  const id = readUserRef(input.user, `${path}.user`);
+  if ((id.kind === 'email' || id.kind === 'phone') && id.kind in attributes) {
+    // The identifier and the attribute share one field of the object: the new value would be lost.
+    throw new BadInputError(
+      `the user is named by ${id.kind}, so ${id.kind} cannot also be set as an attribute here; name the user by another identifier to change it.`,
+      `${path}.attributes`,
+    );
+  }
+  const object: WireAttributes = { ...attributes, ...wireFieldsOf(id) };
   setUpdateExistingOnly(object, input.updateExistingOnly, path, false);
   return { array: 'attributes', object };
 }
