@@ -6,6 +6,7 @@ import type { BlockList } from 'node:net';
 import { loadGatewayAuth, type GatewayAuthConfig } from './security/keyStore.js';
 import { parseTrustedProxies } from './security/authentication.js';
 import { limitsFromEnv, type LimitOptions } from './security/limits.js';
+import { parseCorsOrigins } from './http/cors.js';
 import { parseWholeNumber } from './parseEnv.js';
 
 /**
@@ -76,6 +77,8 @@ export interface Config {
   auth: GatewayAuthConfig;
   /** Proxies whose X-Forwarded-For is believed for IP allowlists. */
   trustedProxies: BlockList | undefined;
+  /** Origins (`scheme://host[:port]`) whose browser pages may call /graphql; none by default. */
+  corsOrigins: readonly string[];
   /** Depth, cost, alias, list-length… limits per GraphQL request. */
   limits: LimitOptions;
   /** Introspection: on outside production unless set. */
@@ -258,6 +261,8 @@ export function loadConfig(env: Env = process.env): Config {
   problems.push(...auth.problems);
   const proxies = parseTrustedProxies(env);
   problems.push(...proxies.problems);
+  const cors = parseCorsOrigins(str('CORS_ORIGINS'));
+  problems.push(...cors.problems);
   const limits = limitsFromEnv(env);
   problems.push(...limits.problems);
   const introspection = onOff('GRAPHQL_INTROSPECTION', production ? 'off' : 'on') === 'on';
@@ -306,6 +311,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     auth,
     trustedProxies: proxies.trusted,
+    corsOrigins: cors.origins,
     limits: limits.limits,
     introspection,
     playground: playground ?? 'auto',

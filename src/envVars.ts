@@ -187,6 +187,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     doc: 'Addresses or CIDRs whose `X-Forwarded-For` is believed for IP allowlists.',
   },
   {
+    name: 'CORS_ORIGINS',
+    default: '(none)',
+    doc: 'Comma-separated exact origins (`scheme://host[:port]`) whose browser pages may call `/graphql`, e.g. `https://app.example.com,http://localhost:5173`; none: no cross-origin access (see Browser frontends).',
+  },
+  {
     name: 'NODE_ENV',
     default: '(none)',
     doc: '`production`: introspection and playground off by default, open access refused.',

@@ -4,6 +4,7 @@ import { GatewayCore } from './gateway.js';
 import type { BrazeClient } from '../braze/client.js';
 import type { RateBudgetService } from '../budget/index.js';
 import type { Config } from '../config.js';
+import { corsHandler } from '../http/cors.js';
 import { graphqlRoute } from '../http/graphql.js';
 import { healthRoutes } from '../http/health.js';
 import { createHttpServer } from '../http/server.js';
@@ -78,6 +79,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     log,
     playground,
     routes: healthRoutes({ config, core, metrics, draining: () => shuttingDown }),
+    cors: corsHandler(config.corsOrigins),
     graphql: graphqlRoute({
       config,
       core,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../observability/log.js';
 import { errorBody } from '../errors.js';
+import type { CorsHandler } from './cors.js';
 import { sendJson } from './respond.js';
 
 /**
@@ -15,6 +16,11 @@ export interface RouterOptions {
   playground?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Exact paths answered without GraphQL (health, metrics). */
   routes: Record<string, (res: ServerResponse) => Promise<void> | void>;
+  /**
+   * CORS on /graphql (and /): answers a preflight before authentication, and adds the CORS
+   * headers to every other answer of those paths (see cors.ts).
+   */
+  cors?: CorsHandler;
   /** Everything on /graphql (and /). */
   graphql: (req: IncomingMessage, res: ServerResponse, url: URL, requestId: string) => Promise<void>;
 }
@@ -64,7 +70,10 @@ export function createHttpServer(opts: RouterOptions): GatewayHttpServer {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const plain = opts.routes[url.pathname];
     if (plain !== undefined) return plain(res);
-    if (url.pathname === '/graphql' || url.pathname === '/') return opts.graphql(req, res, url, requestId);
+    if (url.pathname === '/graphql' || url.pathname === '/') {
+      if (opts.cors?.(req, res) === true) return;
+      return opts.graphql(req, res, url, requestId);
+    }
     sendJson(res, 404, errorBody(`No route ${url.pathname}: the GraphQL endpoint is /graphql.`));
   }
 
