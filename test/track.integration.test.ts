@@ -251,7 +251,9 @@ describe('trackPurchases and setUserAttributes', () => {
     const r = res.body.data!.trackPurchases;
     expect(r.map((x) => x.ok)).toEqual([true, false, false, false, true]);
     expect(r[1]!.error!.message).toContain('three-letter ISO-4217');
-    expect(r[2]!.error!.message).toBe('purchases[2] (externalId b-3).quantity: quantity must be from 1 to 100 (got 101).');
+    expect(r[2]!.error!.message).toBe(
+      'purchases[2] (externalId b-3).quantity: quantity must be from 1 to 100 (got 101).',
+    );
     expect(r[3]!.error!.message).toContain('updateExistingOnly cannot be false');
     const body = stack.sim.requests[0]!.body as { purchases: Array<{ currency: string }> };
     expect(body.purchases.map((p) => p.currency)).toEqual(['EUR', 'USD']);

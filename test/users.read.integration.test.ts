@@ -140,6 +140,8 @@ describe('users(externalIds) and user(ref)', () => {
   it('refuses a ref with two identifiers', async () => {
     const res = await stack.gql('{ user(ref: { externalId: "a", brazeId: "b" }) { externalId } }');
     expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(res.body.errors?.[0]?.message).toContain('exactly one of externalId, brazeId, alias, email or phone');
+    expect(res.body.errors?.[0]?.message).toContain(
+      'exactly one of externalId, brazeId, alias, email or phone',
+    );
   });
 });
