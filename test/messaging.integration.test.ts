@@ -146,6 +146,63 @@ describe('triggerCampaign', () => {
   });
 });
 
+describe('named recipients narrowed by a segment or audience are not broadcasts (docs/braze-facts.md §2 row 6)', () => {
+  const remaining = async (s: Stack): Promise<Record<string, number>> => {
+    const res = await s.gql<{ rateBudget: Array<{ group: string; remaining: number }> }>(
+      '{ rateBudget { group remaining } }',
+    );
+    return Object.fromEntries(res.body.data!.rateBudget.map((g) => [g.group, g.remaining]));
+  };
+
+  it('sends 600 segment-filtered named recipients as 12 requests of 50 in the default group', async () => {
+    const stack = await startStack({ env: { BATCH_WINDOW_MS: '50' } });
+    const segments = await stack.gql<{ segments: Array<{ id: string }> }>('{ segments { id } }');
+    const segmentId = segments.body.data!.segments[0]!.id;
+    const before = await remaining(stack);
+    const ids = Array.from({ length: 600 }, (_, i) => `seg-${i}`);
+    const res = await stack.gql<{ sendMessages: { recipients: ItemResult[] } }>(
+      'mutation ($ids: [ID!]!, $seg: ID!) { sendMessages(input: { externalUserIds: $ids, segmentId: $seg, messages: { sms: { body: "hi" } } }) { recipients { ok error { code message } } } }',
+      { ids, seg: segmentId },
+    );
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data!.sendMessages.recipients.filter((r) => !r.ok)).toEqual([]);
+    const sent = stack.sim.requests.filter((q) => q.path === '/messages/send');
+    const after = await remaining(stack);
+    console.log(
+      `600 named recipients with segment_id → ${sent.length} /messages/send requests of ${sent.map((q) => (q.body as { external_user_ids: unknown[] }).external_user_ids.length).join('/')}; simulator groups ${[...new Set(sent.map((q) => q.group))].join(',')}; gateway budget spent: default ${before.default! - after.default!}, messaging.broadcast ${before['messaging.broadcast']! - after['messaging.broadcast']!}`,
+    );
+    expect(sent).toHaveLength(12);
+    for (const q of sent) {
+      expect(q.status).toBe(201);
+      expect(q.group).toBe('default');
+      expect(q.body).toMatchObject({ segment_id: segmentId });
+      expect((q.body as { external_user_ids: unknown[] }).external_user_ids).toHaveLength(50);
+    }
+    expect(before['messaging.broadcast']! - after['messaging.broadcast']!).toBe(0);
+    expect(before.default! - after.default!).toBe(12);
+  });
+
+  it("passes a trigger's audience through with its recipients, outside the broadcast group", async () => {
+    const stack = await startStack({ env: { BATCH_WINDOW_MS: '20' } });
+    await seed(stack, 3);
+    const campaignId = await apiCampaignId(stack);
+    const before = await remaining(stack);
+    const audience = {
+      AND: [{ custom_attribute: { custom_attribute_name: 'tier', comparison: 'equals', value: 'gold' } }],
+    };
+    const res = await stack.gql<{ triggerCampaign: { recipients: RecipientResult[] } }>(TRIGGER, {
+      i: { campaignId, audience, recipients: [0, 1, 2].map((i) => ({ user: { externalId: `m-${i}` } })) },
+    });
+    expect(res.body.data!.triggerCampaign.recipients.map((r) => r.ok)).toEqual([true, true, true]);
+    const sent = stack.sim.requests.filter((q) => q.path === '/campaigns/trigger/send');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body).toMatchObject({ audience, recipients: [{}, {}, {}] });
+    expect(sent[0]!.group).not.toBe('messaging.broadcast');
+    const after = await remaining(stack);
+    expect(before['messaging.broadcast']! - after['messaging.broadcast']!).toBe(0);
+  });
+});
+
 describe('triggerCanvas', () => {
   it('batches canvas recipients with their context, and reports a paused canvas', async () => {
     const stack = await startStack({ env: { BATCH_WINDOW_MS: '50' } });

@@ -610,7 +610,11 @@ export type TrackPurchaseInput = {
 };
 
 export type TriggerCampaignInput = {
-  /** A connected-audience filter object (broadcast). */
+  /**
+   * A connected-audience filter object. With broadcast: who receives it (messaging.broadcast). With
+   * recipients: which of them receive it (not a broadcast; recipients with different audiences
+   * travel in different Braze requests).
+   */
   audience?: InputMaybe<Scalars['JSONObject']['input']>;
   /** Send to the campaign's whole audience (no recipients): counts in messaging.broadcast. */
   broadcast?: InputMaybe<Scalars['Boolean']['input']>;
@@ -626,6 +630,7 @@ export type TriggerCampaignInput = {
 };
 
 export type TriggerCanvasInput = {
+  /** As in TriggerCampaignInput: who receives a broadcast, or which recipients receive it. */
   audience?: InputMaybe<Scalars['JSONObject']['input']>;
   broadcast?: InputMaybe<Scalars['Boolean']['input']>;
   canvasId: Scalars['ID']['input'];

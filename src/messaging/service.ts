@@ -282,6 +282,9 @@ export class MessagingService {
       return { recipients: [], dispatchId: dispatchIdOf(answer.body), notice };
     }
     checkListLength(recipients.length, 'input.recipients', this.maxItems);
+    // With named recipients an audience narrows who of them receives it (still not a broadcast):
+    // it is part of what recipients must share to travel in one request.
+    if (input.audience != null) shared = { ...shared, audience: input.audience };
     const lane = endpoint === 'campaigns.trigger.send' ? this.lanes.campaign : this.lanes.canvas;
     const results = await Promise.all(
       recipients.map(async (r, i): Promise<RecipientResultShape> => {
