@@ -71,6 +71,8 @@ export interface Config {
   maxRequestDeadlineMs: number;
   /** How long catalog lists (custom events, product ids) are cached. */
   catalogCacheTtlMs: number;
+  /** Profiles read through /users/export/ids kept this long (0: not cached). */
+  userCacheTtlSeconds: number;
   /** Circuit breaker per Braze host. */
   breaker: { threshold: number; cooldownMs: number };
   /** Gateway keys (hashed) and whether the gateway runs open. */
@@ -305,6 +307,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     maxRequestDeadlineMs: int('REQUEST_DEADLINE_MAX_MS', 60_000, 100, 3_600_000),
     catalogCacheTtlMs: int('CATALOG_CACHE_TTL_MS', 600_000, 1_000, 86_400_000),
+    userCacheTtlSeconds: int('USER_CACHE_TTL_SECONDS', 0, 0, 3_600),
     breaker: {
       threshold: int('UPSTREAM_BREAKER_THRESHOLD', 5, 0, 1_000),
       cooldownMs: int('UPSTREAM_BREAKER_COOLDOWN_MS', 5_000, 100, 600_000),

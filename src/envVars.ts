@@ -166,6 +166,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     doc: 'How long custom-event and product-id lists are cached.',
   },
   {
+    name: 'USER_CACHE_TTL_SECONDS',
+    default: '0',
+    doc: 'Profiles read by `user`/`users` kept this many seconds (shared through Redis when configured); 0 = off. Reads may then lag writes by up to this much (see Users by email and phone).',
+  },
+  {
     name: 'GATEWAY_KEYS',
     default: '(none)',
     doc: 'Gateway keys, one `name:sha256:permissions[:allowIps]` per line or `;`-separated (only hashes: see Security).',

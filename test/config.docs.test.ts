@@ -60,8 +60,12 @@ describe('configuration table', () => {
     const listed = new Set(ENV_VARS.map((v) => v.name));
     const groups = RATE_GROUP_NAMES.map((g) => g.toUpperCase().replace(/\./g, '_'));
     for (const g of RATE_GROUP_NAMES) listed.add(rateLimitEnvName(g));
-    // Upper-case words that are not variables: error codes, rate group names, budget modes.
-    const notVariables = new Set<string>([...ERROR_CODES, ...groups]);
+    // Upper-case words that are not variables: error codes, rate group names.
+    // Enum values of the schema (UserPrioritization's LEAST_RECENTLY_UPDATED…) are not variables either.
+    const enumValues = readdirSync('schema').flatMap((f) =>
+      [...readFileSync(join('schema', f), 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+)\s*$/gm)].map((m) => m[1]!),
+    );
+    const notVariables = new Set<string>([...ERROR_CODES, ...groups, ...enumValues]);
     // The benchmark's own variables, read in bench/run.ts.
     const benchSource = readFileSync('bench/run.ts', 'utf8');
     const files = [

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { TRACK_EVENTS, startStack, type ItemResult, type Stack } from './helpers.js';
+import { startTestRedis } from './redisServer.js';
 
 /**
  * Users named by email and phone (docs/braze-facts.md §1.3, §3.10): reads through the export lane
@@ -233,5 +235,40 @@ describe('writes by email and phone', () => {
     const error = trigger.body.data?.triggerCampaign.recipients[0]!.error ?? trigger.body.errors?.[0];
     expect(JSON.stringify(error)).toContain('cannot name a user by email');
     expect(stack.sim.requests.length).toBe(before);
+  });
+});
+
+describe('the optional profile cache (USER_CACHE_TTL_SECONDS)', () => {
+  it('is off by default: each operation reads Braze again', async () => {
+    const before = exportBodies().length;
+    for (let i = 0; i < 2; i++) await stack.gql(USER, { ref: { email: 'c20@example.com' } });
+    expect(exportBodies().length - before).toBe(2);
+  });
+
+  it('shares a profile between replicas through Redis for its TTL, keyed by a hash', async () => {
+    const redis = await startTestRedis();
+    const env = { REDIS_URL: redis.url, BRAZE_WORKSPACE: `ws-${Date.now()}`, USER_CACHE_TTL_SECONDS: '60' };
+    const one = await startStack({ env });
+    const other = await startStack({ env });
+    const client = new Redis(redis.url);
+    try {
+      await one.gql(
+        'mutation { setUserAttributes(updates: [{ user: { externalId: "hot" }, attributes: { email: "hot@example.com", first_name: "Hot" } }]) { ok } }',
+      );
+      const first = await one.gql<{ user: unknown }>(USER, { ref: { email: 'hot@example.com' } });
+      expect(first.body.data!.user).toEqual({ externalId: 'hot', firstName: 'Hot' });
+      // The other replica (another simulator, even, that has no such user) answers from Redis.
+      const second = await other.gql<{ user: unknown }>(USER, { ref: { email: 'hot@example.com' } });
+      expect(second.body.data!.user).toEqual({ externalId: 'hot', firstName: 'Hot' });
+      expect(other.sim.count('/users/export/ids')).toBe(0);
+      const keys = await client.keys('*profile*');
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.some((k) => k.includes('@'))).toBe(false);
+    } finally {
+      client.disconnect();
+      await other.close();
+      await one.close();
+      await redis.stop();
+    }
   });
 });

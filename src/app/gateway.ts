@@ -13,7 +13,8 @@ import {
   createExportDelivery,
   createExportLoader,
   type ExportKey,
-  type ExportMatches,
+  type ProfileCache,
+  type WireMatches,
 } from '../users/exportLoader.js';
 import { identityWriters, type IdentityWriters } from '../users/identity.js';
 import { UsersService } from '../users/service.js';
@@ -48,11 +49,12 @@ export class GatewayCore {
   readonly client: BrazeClient;
   readonly engine: DeliveryEngine;
   readonly track: Delivery<TrackItem, void>;
-  readonly exports: Delivery<ExportKey, ExportMatches>;
+  readonly exports: Delivery<ExportKey, WireMatches>;
   readonly identity: IdentityWriters;
   readonly messaging: MessagingLanes;
   readonly #catalogCache: SharedCache;
   readonly #catalogTtlMs: number;
+  readonly #profiles: ProfileCache | undefined;
   readonly #maxListItems: number;
 
   private constructor(opts: CoreOptions, budget: RateBudgetService) {
@@ -97,6 +99,8 @@ export class GatewayCore {
     });
     this.#catalogCache = cache;
     this.#catalogTtlMs = config.catalogCacheTtlMs;
+    this.#profiles =
+      config.userCacheTtlSeconds > 0 ? { cache, ttlMs: config.userCacheTtlSeconds * 1000 } : undefined;
     this.#maxListItems = config.limits.maxListItems;
   }
 
@@ -112,7 +116,7 @@ export class GatewayCore {
     return {
       users: new UsersService(
         { track: this.track, identity: this.identity },
-        createExportLoader(this.exports, deadlineMs),
+        createExportLoader(this.exports, deadlineMs, this.#profiles),
         deadlineMs,
         maxItems,
       ),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import DataLoader from 'dataloader';
 import { maxItemsOf } from '../braze/endpoints.js';
 import type {
@@ -6,6 +7,7 @@ import type {
   WireExportedUser,
   WireUserAlias,
 } from '../braze/wire.js';
+import type { SharedCache } from '../catalog/cache.js';
 import type { DeliveryEngine } from '../delivery/engine.js';
 import type { Delivery } from '../delivery/lane.js';
 import { toBrazeUser, type BrazeUserModel } from './exportShape.js';
@@ -19,6 +21,8 @@ export type ExportKey = UserKey & { fields: readonly string[] };
 
 /** Every profile Braze returned for one key: none, one, or (email, phone) several. */
 export type ExportMatches = readonly BrazeUserModel[];
+/** The same, as Braze sent them (plain JSON: what the lane answers and the cache keeps). */
+export type WireMatches = readonly WireExportedUser[];
 
 /** Fields that take a request out of Braze's faster export tier (docs/braze-facts.md §2 row 2). */
 const SLOW_FIELDS = new Set(['campaigns_received', 'canvases_received']);
@@ -68,9 +72,9 @@ function classOf(key: UserKey): 'list' | 'braze' | 'contact' {
  * travel apart, so the others keep Braze's faster export tier. Two callers reading the same user
  * share one slot. Each key resolves to the profiles Braze returned for it (none when unknown).
  */
-export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey, ExportMatches> {
+export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey, WireMatches> {
   const list = Math.min(engine.maxItems, maxItemsOf('users.export.ids'));
-  return engine.create<ExportKey, ExportMatches>({
+  return engine.create<ExportKey, WireMatches>({
     name: 'users.export.ids',
     endpoint: 'users.export.ids',
     capacity: { total: list + 2, perClass: { list, braze: 1, contact: 1 } },
@@ -104,12 +108,9 @@ export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey
       return body;
     },
     results: (answer, keys) => {
-      const users = ((answer.body as WireExportIdsResponse).users ?? []).map((u) => ({
-        wire: u,
-        model: toBrazeUser(u),
-      }));
-      const found = new Map<string, BrazeUserModel>();
-      const claimed = new Set<BrazeUserModel>();
+      const users = ((answer.body as WireExportIdsResponse).users ?? []).map((u) => ({ wire: u, model: u }));
+      const found = new Map<string, WireExportedUser>();
+      const claimed = new Set<WireExportedUser>();
       for (const { wire, model } of users) {
         const own: UserKey[] = [];
         if (wire.external_id !== undefined) own.push({ kind: 'external_id', id: wire.external_id });
@@ -126,13 +127,13 @@ export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey
           if (model !== undefined) claimed.add(model);
         }
       }
-      const matchesContact = (k: UserKey, wire: WireExportedUser, model: BrazeUserModel): boolean => {
+      const matchesContact = (k: UserKey, wire: WireExportedUser, model: WireExportedUser): boolean => {
         const value = k.kind === 'email' ? wire.email : wire.phone;
         if (typeof value === 'string' && keyOf({ kind: k.kind as 'email', id: value }) === keyOf(k))
           return true;
         return !claimed.has(model);
       };
-      return keys.map((k): ExportMatches => {
+      return keys.map((k): WireMatches => {
         if (classOf(k) === 'contact') {
           return users.filter(({ wire, model }) => matchesContact(k, wire, model)).map((u) => u.model);
         }
@@ -143,17 +144,41 @@ export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey
   });
 }
 
+/** The optional profile cache (USER_CACHE_TTL_SECONDS), shared through Redis when configured. */
+export interface ProfileCache {
+  cache: SharedCache;
+  ttlMs: number;
+}
+
 /**
  * A per-request reader in front of the export lane: within one GraphQL operation every user asked
  * for is loaded once (DataLoader's cache and dedupe); across operations the lane shares requests.
+ * With a profile cache, an answer is kept for its TTL under a hash of the key (never the email or
+ * phone itself), so hot backoffice profiles cost Braze one read per TTL across every replica.
  */
 export function createExportLoader(
-  exports: Delivery<ExportKey, ExportMatches>,
+  exports: Delivery<ExportKey, WireMatches>,
   deadlineMs: number,
+  profiles?: ProfileCache,
 ): DataLoader<ExportKey, ExportMatches, string> {
+  const load = (k: ExportKey): Promise<WireMatches> =>
+    profiles === undefined
+      ? exports.submit(k, deadlineMs)
+      : profiles.cache.getOrLoad(
+          `profile:${createHash('sha256').update(cacheKeyOf(k)).digest('base64url')}`,
+          profiles.ttlMs,
+          () => exports.submit(k, deadlineMs),
+        );
   return new DataLoader<ExportKey, ExportMatches, string>(
     (keys) =>
-      Promise.all(keys.map((k) => exports.submit(k, deadlineMs).catch((err: unknown) => toError(err)))),
+      Promise.all(
+        keys.map((k) =>
+          load(k).then(
+            (users) => users.map(toBrazeUser),
+            (err: unknown) => toError(err),
+          ),
+        ),
+      ),
     { cacheKeyFn: cacheKeyOf, maxBatchSize: 10_000 },
   );
 }
