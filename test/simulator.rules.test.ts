@@ -570,42 +570,33 @@ describe('over HTTP, the simulator answers with the limits the facts state', () 
   it('counts a broadcast in the 250/min broadcast bucket, named sends with a segment or audience in row 8', async () => {
     const campaign = h.sim.catalog.campaigns.find((c) => c.isApiCampaign)!.id;
     const segment = h.sim.catalog.segments[0]!.id;
-    const track = await call(h.sim.url, '/users/track', 'POST', { attributes: [{ external_id: 'u-1' }] });
-    expect(track.status).toBe(201);
+    const send = async (p: string, body: unknown) => {
+      const r = await call(h.sim.url, p, 'POST', body);
+      return {
+        status: r.status,
+        limit: r.headers.get('x-ratelimit-limit'),
+        reset: r.headers.get('x-ratelimit-reset'),
+      };
+    };
+    const row8 = { status: 201, limit: '250000', reset: RESET_AT_T0[3_600] };
+    expect((await send('/users/track', { attributes: [{ external_id: 'u-1' }] })).status).toBe(201);
 
-    const named = await call(h.sim.url, '/messages/send', 'POST', {
-      external_user_ids: ['u-1'],
-      segment_id: segment,
-      campaign_id: campaign,
-      messages: EMAIL,
-    });
-    expect(named.status).toBe(201);
-    expect([named.headers.get('x-ratelimit-limit'), named.headers.get('x-ratelimit-reset')]).toEqual([
-      '250000',
-      RESET_AT_T0[3_600],
-    ]);
+    const named = { external_user_ids: ['u-1'], segment_id: segment, campaign_id: campaign, messages: EMAIL };
+    expect(await send('/messages/send', named)).toEqual(row8);
     // Named recipients narrowed by a connected audience: not a broadcast either.
-    const trigger = await call(h.sim.url, '/campaigns/trigger/send', 'POST', {
-      campaign_id: campaign,
-      recipients: [{ external_user_id: 'u-1' }],
-      audience: FILTERS,
-    });
-    expect(trigger.status).toBe(201);
-    expect(trigger.headers.get('x-ratelimit-limit')).toBe('250000');
+    const recipients = [{ external_user_id: 'u-1' }];
+    expect(
+      await send('/campaigns/trigger/send', { campaign_id: campaign, recipients, audience: FILTERS }),
+    ).toEqual(row8);
     // No unique audience was charged.
     expect(h.sim.broadcastAudienceStats().audiencesInWindow).toBe(0);
 
-    const broadcast = await call(h.sim.url, '/messages/send', 'POST', {
-      broadcast: true,
-      segment_id: segment,
-      campaign_id: campaign,
-      messages: EMAIL,
+    const broadcast = { broadcast: true, segment_id: segment, campaign_id: campaign, messages: EMAIL };
+    expect(await send('/messages/send', broadcast)).toEqual({
+      status: 201,
+      limit: '250',
+      reset: RESET_AT_T0[60],
     });
-    expect(broadcast.status).toBe(201);
-    expect([broadcast.headers.get('x-ratelimit-limit'), broadcast.headers.get('x-ratelimit-reset')]).toEqual([
-      '250',
-      RESET_AT_T0[60],
-    ]);
     expect(h.sim.broadcastAudienceStats()).toMatchObject({ limit: 10, windowSec: 60, audiencesInWindow: 1 });
     expect(h.sim.requests.map((q) => q.group)).toEqual([
       'users.track',
