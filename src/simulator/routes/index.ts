@@ -32,7 +32,7 @@ export type { RouteContext, RouteHandler, RouteResult } from './types.js';
  * writing one handler and adding one line here; auth, faults, rate limits, Content-Type and JSON
  * parsing are done before a handler runs.
  */
-export const ROUTES: Record<EndpointName, RouteHandler> = {
+export const ROUTES: Partial<Record<EndpointName, RouteHandler>> = {
   'users.track': track,
   'users.export.ids': exportIds,
   'users.delete': usersDelete,
