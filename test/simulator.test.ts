@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { ContractName } from '../src/braze/contracts.js';
+import type { ContractName, Simulator } from '../src/simulator/index.js';
 import { reply, useSimulators, type Reply } from './simulatorHarness.js';
-import type { Simulator } from '../src/simulator/index.js';
 
 const KEY = 'sim-test-key';
 // 2026-03-01T10:00:30.500Z: mid-window, so a 60 s window ends at 10:01:00Z.

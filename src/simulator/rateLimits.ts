@@ -1,4 +1,10 @@
-import { RATE_GROUP_NAMES, windowBounds, type RateGroupName, type RateLimit } from '../budget/groups.js';
+import {
+  PER_AUDIENCE_LIMIT,
+  RATE_GROUPS,
+  fixedWindowStartMs,
+  type RateGroup,
+  type RateLimit,
+} from './brazeRules.js';
 
 /**
  * Braze's rate limiting as the simulator enforces it: one fixed, clock-aligned window per group
@@ -34,13 +40,13 @@ interface GroupState {
 }
 
 export class RateLimiter {
-  private readonly groups = new Map<RateGroupName, GroupState>();
+  private readonly groups = new Map<RateGroup, GroupState>();
 
   constructor(
-    limits: Readonly<Record<RateGroupName, RateLimit>>,
+    limits: Readonly<Record<RateGroup, RateLimit>>,
     private readonly now: () => number,
   ) {
-    for (const g of RATE_GROUP_NAMES) {
+    for (const g of RATE_GROUPS) {
       this.groups.set(g, {
         limit: { ...limits[g] },
         windowStartMs: Number.NEGATIVE_INFINITY,
@@ -53,7 +59,7 @@ export class RateLimiter {
   }
 
   /** Counts one request against `group`; refused when the window is already full. */
-  take(group: RateGroupName): RateDecision {
+  take(group: RateGroup): RateDecision {
     const s = this.current(group);
     const admitted = s.used < s.limit.limit;
     if (admitted) {
@@ -67,20 +73,20 @@ export class RateLimiter {
   }
 
   /** The group's current standing, without counting a request. */
-  peek(group: RateGroupName): RateDecision {
+  peek(group: RateGroup): RateDecision {
     const s = this.current(group);
     return this.decision(s, s.used < s.limit.limit);
   }
 
   /** Adds usage in the current window as another system sharing the workspace would. */
-  consume(group: RateGroupName, n: number): void {
+  consume(group: RateGroup, n: number): void {
     if (!Number.isFinite(n) || n < 0)
       throw new RangeError(`consume: n must be a non-negative number, got ${n}`);
     this.current(group).used += n;
   }
 
   /** Changes a group's limit. A new window length starts a new window; the statistics stay. */
-  setLimit(group: RateGroupName, limit: RateLimit): void {
+  setLimit(group: RateGroup, limit: RateLimit): void {
     if (!(Number.isInteger(limit.limit) && limit.limit >= 0)) {
       throw new RangeError(`rate limit for ${group} must be a non-negative integer, got ${limit.limit}`);
     }
@@ -98,11 +104,11 @@ export class RateLimiter {
     s.limit = { ...limit };
   }
 
-  limitOf(group: RateGroupName): RateLimit {
+  limitOf(group: RateGroup): RateLimit {
     return { ...this.state(group).limit };
   }
 
-  stats(group: RateGroupName): WindowStats {
+  stats(group: RateGroup): WindowStats {
     const s = this.state(group);
     return {
       maxInAnyWindow: s.maxInAnyWindow,
@@ -123,16 +129,16 @@ export class RateLimiter {
     }
   }
 
-  private state(group: RateGroupName): GroupState {
+  private state(group: RateGroup): GroupState {
     const s = this.groups.get(group);
     if (s === undefined) throw new RangeError(`unknown rate group: ${String(group)}`);
     return s;
   }
 
   /** The group's state, rolled over to a fresh window when the clock has left the old one. */
-  private current(group: RateGroupName): GroupState {
+  private current(group: RateGroup): GroupState {
     const s = this.state(group);
-    const { startMs } = windowBounds(this.now(), s.limit.windowSec);
+    const startMs = fixedWindowStartMs(this.now(), s.limit.windowSec);
     if (startMs !== s.windowStartMs) {
       s.windowStartMs = startMs;
       s.used = 0;
@@ -142,18 +148,17 @@ export class RateLimiter {
   }
 
   private decision(s: GroupState, admitted: boolean): RateDecision {
-    const { resetMs } = windowBounds(s.windowStartMs, s.limit.windowSec);
     return {
       admitted,
       limit: s.limit.limit,
       remaining: Math.max(0, s.limit.limit - s.used),
-      resetMs,
+      resetMs: s.windowStartMs + s.limit.windowSec * 1000,
     };
   }
 }
 
-/** At most 10 broadcast requests per minute per unique audience (docs/braze-facts.md §2 row 6). */
-export const DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT: Readonly<RateLimit> = { limit: 10, windowSec: 60 };
+/** At most 10 broadcast requests per minute per unique audience (brazeRules.ts `PER_AUDIENCE_LIMIT`). */
+export const DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT: Readonly<RateLimit> = PER_AUDIENCE_LIMIT;
 
 /** Statistics of the per-audience broadcast limit. */
 export interface AudienceStats {
@@ -245,7 +250,7 @@ export class AudienceLimiter {
   }
 
   private roll(): void {
-    const { startMs } = windowBounds(this.now(), this.limit.windowSec);
+    const startMs = fixedWindowStartMs(this.now(), this.limit.windowSec);
     if (startMs !== this.windowStartMs) {
       this.windowStartMs = startMs;
       this.used.clear();

@@ -1,8 +1,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RATE_GROUP_NAMES, isRateGroupName, type RateGroupName, type RateLimit } from '../budget/groups.js';
-import { CONTRACTS, effectiveRateLimits, isContractName, type ContractProfile } from '../braze/contracts.js';
-import { ENDPOINTS, broadcastAudience, endpointForPath, isBroadcastBody } from '../braze/endpoints.js';
+import {
+  CONTRACTS,
+  ENDPOINT_RULES,
+  MAX_BODY_BYTES,
+  RATE_GROUPS,
+  audienceKey,
+  endpointAt,
+  groupOf,
+  isContractName,
+  isRateGroup,
+  limitsFor,
+  type ContractRules,
+  type RateGroup,
+  type RateLimit,
+} from './brazeRules.js';
 import { SimulatorCatalog } from './catalog.js';
 import { DEFAULT_FAULT_BODY, FaultList, faultProblem, type Fault } from './faults.js';
 import {
@@ -18,8 +30,6 @@ import { SimulatorStore } from './store.js';
 import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 import { isPlainObject } from './validate.js';
 
-/** Braze accepts bodies up to 4 MB on most endpoints (docs/braze-facts.md §2, "Payload size"). */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Prefix of the simulator's own routes: no auth, no rate limit, not recorded. */
 export const ADMIN_PREFIX = '/_simulator/';
 
@@ -80,7 +90,7 @@ class BrazeSimulator implements Simulator {
   readonly catalog: SimulatorCatalog;
 
   private readonly apiKey: string;
-  private readonly contract: ContractProfile;
+  private readonly contract: ContractRules;
   private readonly limiter: RateLimiter;
   private readonly audiences: AudienceLimiter;
   private readonly faults = new FaultList();
@@ -111,7 +121,7 @@ class BrazeSimulator implements Simulator {
     this.setLatency(opts.latencyMs ?? 0);
     this.store = new SimulatorStore(this.now);
     this.catalog = new SimulatorCatalog(opts.catalog, this.now);
-    this.limiter = new RateLimiter(effectiveRateLimits(contractName, opts.rateLimits), this.now);
+    this.limiter = new RateLimiter(limitsFor(contractName, opts.rateLimits), this.now);
     this.audiences = new AudienceLimiter(
       opts.broadcastPerAudienceLimit ?? DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT,
       this.now,
@@ -163,15 +173,15 @@ class BrazeSimulator implements Simulator {
     this.latencyMs = ms;
   }
 
-  setRateLimit(group: RateGroupName, limit: RateLimit): void {
+  setRateLimit(group: RateGroup, limit: RateLimit): void {
     this.limiter.setLimit(group, limit);
   }
 
-  consume(group: RateGroupName, n: number): void {
+  consume(group: RateGroup, n: number): void {
     this.limiter.consume(group, n);
   }
 
-  windowStats(group: RateGroupName): WindowStats {
+  windowStats(group: RateGroup): WindowStats {
     return this.limiter.stats(group);
   }
 
@@ -273,14 +283,10 @@ class BrazeSimulator implements Simulator {
     }
     const parsed = parseError ? undefined : body;
 
-    const name = endpointForPath(path);
-    const spec = name === undefined ? undefined : ENDPOINTS[name];
-    const group =
-      spec === undefined
-        ? undefined
-        : 'broadcastGroup' in spec && isBroadcastBody(parsed)
-          ? spec.broadcastGroup
-          : spec.group;
+    // The path's row and the body decide the rate group (brazeRules.ts: the simulator's own copy).
+    const name = endpointAt(path);
+    const rule = name === undefined ? undefined : ENDPOINT_RULES[name];
+    const group = name === undefined ? undefined : groupOf(name, parsed);
     const recordAs = (status: number): void =>
       this.record({ method, path, status, body, ...(group === undefined ? {} : { group }), at });
     const answer = (status: number, payload: unknown, headers: Headers): Promise<void> => {
@@ -297,7 +303,7 @@ class BrazeSimulator implements Simulator {
     const fault = this.faults.take(path, parsed);
     if (fault !== undefined) return this.applyFault(req, res, fault, answer, recordAs);
 
-    if (name === undefined || spec === undefined || group === undefined) {
+    if (name === undefined || rule === undefined || group === undefined) {
       return answer(404, { message: 'Not Found' }, EMPTY_RATE_HEADERS);
     }
     const handler = ROUTES[name];
@@ -308,15 +314,15 @@ class BrazeSimulator implements Simulator {
         EMPTY_RATE_HEADERS,
       );
     }
-    if (method !== spec.method) {
-      return answer(405, { message: 'Method Not Allowed' }, { ...EMPTY_RATE_HEADERS, Allow: spec.method });
+    if (method !== rule.method) {
+      return answer(405, { message: 'Method Not Allowed' }, { ...EMPTY_RATE_HEADERS, Allow: rule.method });
     }
 
     // A broadcast must also fit its unique audience's own window (docs/braze-facts.md §2 row 6). Checked first
     // so that a request refused for its audience does not use the group's budget. The headers
     // stay the group's: Braze documents no per-audience headers, and a gateway reading a limit of
     // 10 would wrongly shrink its budget for every audience.
-    const audience = group === 'messaging.broadcast' ? broadcastAudience(parsed) : undefined;
+    const audience = group === 'messaging.broadcast' ? audienceKey(parsed) : undefined;
     if (audience !== undefined && !this.audiences.admits(audience)) {
       this.audiences.reject();
       return answer(429, { message: 'Rate limit exceeded' }, rateHeaders(this.limiter.peek(group)));
@@ -341,6 +347,7 @@ class BrazeSimulator implements Simulator {
       query: url.searchParams,
       store: this.store,
       catalog: this.catalog,
+      rule,
       track: this.contract.track,
       now: this.now,
     });
@@ -372,7 +379,7 @@ class BrazeSimulator implements Simulator {
     const paths: Record<string, Record<string, number>> = {};
     for (const [path, byStatus] of this.counters) paths[path] = Object.fromEntries(byStatus);
     const groups: Record<string, WindowStats> = {};
-    for (const g of RATE_GROUP_NAMES) groups[g] = this.limiter.stats(g);
+    for (const g of RATE_GROUPS) groups[g] = this.limiter.stats(g);
     return {
       requests: this.count(),
       paths,
@@ -413,8 +420,8 @@ class BrazeSimulator implements Simulator {
       if (!isPlainObject(value)) return reply(400, { message: 'The body must be a JSON object' });
       body = value;
     }
-    const group = (): RateGroupName | undefined =>
-      typeof body.group === 'string' && isRateGroupName(body.group) ? body.group : undefined;
+    const group = (): RateGroup | undefined =>
+      typeof body.group === 'string' && isRateGroup(body.group) ? body.group : undefined;
 
     try {
       switch (`${method} ${path.slice(ADMIN_PREFIX.length)}`) {
@@ -435,7 +442,7 @@ class BrazeSimulator implements Simulator {
         case 'POST usage': {
           const g = group();
           if (g === undefined)
-            return reply(400, { message: `'group' must be one of ${RATE_GROUP_NAMES.join(', ')}` });
+            return reply(400, { message: `'group' must be one of ${RATE_GROUPS.join(', ')}` });
           this.consume(g, body.n as number);
           return ok();
         }
@@ -445,7 +452,7 @@ class BrazeSimulator implements Simulator {
         case 'POST rate_limits': {
           const g = group();
           if (g === undefined)
-            return reply(400, { message: `'group' must be one of ${RATE_GROUP_NAMES.join(', ')}` });
+            return reply(400, { message: `'group' must be one of ${RATE_GROUPS.join(', ')}` });
           this.setRateLimit(g, { limit: body.limit as number, windowSec: body.windowSec as number });
           return ok();
         }

@@ -1,5 +1,4 @@
-import type { RateGroupName, RateLimit } from '../budget/groups.js';
-import type { ContractName } from '../braze/contracts.js';
+import type { ContractName, RateGroup, RateLimit } from './brazeRules.js';
 import type { CatalogSeed, SimulatorCatalog } from './catalog.js';
 import type { Fault } from './faults.js';
 import type { AudienceStats, WindowStats } from './rateLimits.js';
@@ -10,8 +9,8 @@ export interface SimulatorOptions {
   apiKey: string;
   /** Contract profile; sets the /users/track per-request maxima and its rate limit. Default `legacy`. */
   contract?: ContractName;
-  /** Limits per group, over `DEFAULT_RATE_LIMITS` and the contract's own limits. */
-  rateLimits?: Partial<Record<RateGroupName, RateLimit>>;
+  /** Limits per group, over the defaults and the contract's own limits (brazeRules.ts). */
+  rateLimits?: Partial<Record<RateGroup, RateLimit>>;
   /** Delay added before answering each Braze request. Default 0. */
   latencyMs?: number;
   /** Interface to listen on. Default 127.0.0.1. */
@@ -47,7 +46,7 @@ export interface RecordedRequest {
   /** The parsed JSON body; the raw text (first 1,000 characters) when it was not valid JSON. */
   body: unknown;
   /** The rate group the path belongs to (the broadcast group for broadcast bodies). */
-  group?: RateGroupName;
+  group?: RateGroup;
   /** Arrival time, from the simulator's clock. */
   at: number;
 }
@@ -63,10 +62,10 @@ export interface Simulator {
   injectFault(f: Fault): void;
   clearFaults(): void;
   setLatency(ms: number): void;
-  setRateLimit(group: RateGroupName, limit: RateLimit): void;
+  setRateLimit(group: RateGroup, limit: RateLimit): void;
   /** Usage by "another system" sharing the workspace, in the current window of `group`. */
-  consume(group: RateGroupName, n: number): void;
-  windowStats(group: RateGroupName): WindowStats;
+  consume(group: RateGroup, n: number): void;
+  windowStats(group: RateGroup): WindowStats;
   /** Changes the per-unique-audience broadcast limit (a new window length starts a new window). */
   setBroadcastPerAudienceLimit(limit: RateLimit): void;
   /** Statistics of the per-unique-audience broadcast limit. */

@@ -1,6 +1,6 @@
 import { isNonEmptyString, isPlainObject } from '../validate.js';
 import {
-  MAX_PER_REQUEST,
+  maxPerRequest,
   MSG_MAX_EXTERNAL_IDS,
   created,
   isAliasWithinLimits,
@@ -25,7 +25,7 @@ export function aliasNew(ctx: RouteContext): RouteResult {
   if (isResult(body)) return body;
   const list = body.user_aliases;
   if (!(Array.isArray(list) && list.every(isPlainObject))) return badRequest(MSG_ALIASES_ARRAY);
-  if (list.length > MAX_PER_REQUEST) return badRequest(MSG_MAX_EXTERNAL_IDS);
+  if (list.length > maxPerRequest(ctx)) return badRequest(MSG_MAX_EXTERNAL_IDS);
   for (const [i, item] of list.entries()) {
     const externalId = item.external_id;
     if (!isAliasWithinLimits(item)) {

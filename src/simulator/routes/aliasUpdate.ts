@@ -1,7 +1,7 @@
 import { isPlainObject } from '../validate.js';
 import {
   MAX_ALIAS_BYTES,
-  MAX_PER_REQUEST,
+  maxPerRequest,
   MSG_MAX_EXTERNAL_IDS,
   created,
   isResult,
@@ -28,7 +28,7 @@ export function aliasUpdate(ctx: RouteContext): RouteResult {
   if (isResult(body)) return body;
   const list = body.alias_updates;
   if (!(Array.isArray(list) && list.every(isPlainObject))) return badRequest(MSG_ALIAS_UPDATES_ARRAY);
-  if (list.length > MAX_PER_REQUEST) return badRequest(MSG_MAX_EXTERNAL_IDS);
+  if (list.length > maxPerRequest(ctx)) return badRequest(MSG_MAX_EXTERNAL_IDS);
   for (const [i, item] of list.entries()) {
     if (!FIELDS.every((f) => isAliasPart(item[f]))) {
       return badRequest(

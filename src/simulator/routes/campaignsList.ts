@@ -7,7 +7,7 @@ import { badRequest, type RouteContext, type RouteResult } from './types.js';
  * false), `sort_direction` (by creation time, `asc` default), `last_edit.time[gt]`.
  */
 export function campaignsList(ctx: RouteContext): RouteResult {
-  const entries = listedPage(ctx, ctx.catalog.campaigns, 'campaigns.list');
+  const entries = listedPage(ctx, ctx.catalog.campaigns);
   if (isResult(entries)) return entries;
   const campaigns = entries.map((c) => ({
     id: c.id,
@@ -27,7 +27,6 @@ export function campaignsList(ctx: RouteContext): RouteResult {
 export function listedPage<T extends { archived: boolean; lastEdited: string; createdAt: string }>(
   ctx: RouteContext,
   all: readonly T[],
-  endpoint: 'campaigns.list' | 'canvas.list',
 ): T[] | RouteResult {
   const page = pageParam(ctx);
   if (isResult(page)) return page;
@@ -40,7 +39,7 @@ export function listedPage<T extends { archived: boolean; lastEdited: string; cr
   const list = all.filter(
     (c) => (archived || !c.archived) && (since === undefined || Date.parse(c.lastEdited) > since),
   );
-  return pageOf(byCreation(list, dir), page, pageSizeOf(endpoint));
+  return pageOf(byCreation(list, dir), page, pageSizeOf(ctx));
 }
 
 /** `last_edit.time[gt]`, shared with /canvas/list: only entries edited after it. */

@@ -4,7 +4,7 @@ import type { RouteContext, RouteResult } from './types.js';
 
 /** GET /canvas/list (docs/braze-facts.md §3.17): same parameters and paging as /campaigns/list. */
 export function canvasList(ctx: RouteContext): RouteResult {
-  const entries = listedPage(ctx, ctx.catalog.canvases, 'canvas.list');
+  const entries = listedPage(ctx, ctx.catalog.canvases);
   if (isResult(entries)) return entries;
   const canvases = entries.map((c) => ({
     id: c.id,

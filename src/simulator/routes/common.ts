@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { ENDPOINTS, type EndpointName } from '../../braze/endpoints.js';
 import { isPlainObject, isValidAlias } from '../validate.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /** What several simulated endpoints share: Braze's cap messages, body and query parsing, paging. */
 
-/** Most identifiers or objects per request on every identity and messaging endpoint (docs/braze-facts.md §2.1). */
-export const MAX_PER_REQUEST = 50;
 /** Braze's 50-cap messages (docs/braze-facts.md §2.1): the first for external ids and aliases, the second otherwise. */
 export const MSG_MAX_EXTERNAL_IDS = 'The max number of external_ids and aliases per request was exceeded';
 export const MSG_MAX_IDS = 'The max number of ids per request was exceeded';
@@ -71,11 +68,21 @@ export function sortParam(ctx: RouteContext): 'asc' | 'desc' | RouteResult {
   return badRequest("'sort_direction' must be 'asc' or 'desc'");
 }
 
-/** A list endpoint's page size, from the endpoint table. */
-export function pageSizeOf(name: EndpointName): number {
-  const size: number | undefined = ENDPOINTS[name].pageSize;
-  if (size === undefined) throw new TypeError(`ENDPOINTS['${name}'] has no pageSize`);
+/** The routed endpoint's page size (brazeRules.ts `ENDPOINT_RULES`). */
+export function pageSizeOf(ctx: RouteContext): number {
+  const size = ctx.rule.pageSize;
+  if (size === undefined) throw new TypeError(`${ctx.rule.path} has no pageSize in ENDPOINT_RULES`);
   return size;
+}
+
+/**
+ * The most identifiers, entries or recipients one request to the routed endpoint may carry
+ * (brazeRules.ts `ENDPOINT_RULES`, docs/braze-facts.md §2.1).
+ */
+export function maxPerRequest(ctx: RouteContext): number {
+  const max = ctx.rule.maxPerRequest;
+  if (max === undefined) throw new TypeError(`${ctx.rule.path} has no maxPerRequest in ENDPOINT_RULES`);
+  return max;
 }
 
 /** One 0-based page of `items`. */

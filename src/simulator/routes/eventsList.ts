@@ -9,5 +9,5 @@ export function eventsList(ctx: RouteContext): RouteResult {
   const page = pageParam(ctx);
   if (isResult(page)) return page;
   const names = [...new Set([...ctx.catalog.eventNames, ...ctx.store.eventNames])].sort();
-  return ok({ events: pageOf(names, page, pageSizeOf('events.list')) });
+  return ok({ events: pageOf(names, page, pageSizeOf(ctx)) });
 }

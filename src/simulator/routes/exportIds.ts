@@ -1,13 +1,12 @@
 import type { WireExportedUser } from '../../braze/wire.js';
 import { EXPORT_FIELDS, type SimUser } from '../profile.js';
 import { isPlainObject, isValidAlias } from '../validate.js';
-import { MSG_MAX_EXTERNAL_IDS } from './common.js';
+import { MSG_MAX_EXTERNAL_IDS, maxPerRequest } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /** POST /users/export/ids (docs/braze-facts.md §3.10). */
 
 export const MSG_MAX_IDS = MSG_MAX_EXTERNAL_IDS;
-const MAX_IDS = 50;
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(EXPORT_FIELDS);
 const SINGLE_IDS = ['device_id', 'email_address', 'phone'] as const;
 
@@ -30,7 +29,8 @@ export function exportIds(ctx: RouteContext): RouteResult {
   }
   const externalIds = (body.external_ids as string[] | undefined) ?? [];
   const aliases = (body.user_aliases as Array<{ alias_name: string; alias_label: string }> | undefined) ?? [];
-  if (externalIds.length > MAX_IDS || aliases.length > MAX_IDS) return badRequest(MSG_MAX_IDS);
+  const max = maxPerRequest(ctx);
+  if (externalIds.length > max || aliases.length > max) return badRequest(MSG_MAX_IDS);
 
   for (const k of ['braze_id', ...SINGLE_IDS]) {
     if (present(k) && typeof body[k] !== 'string') return badRequest(`'${k}' must be a string`);

@@ -1,5 +1,5 @@
 import { isNonEmptyString } from '../validate.js';
-import { MAX_PER_REQUEST, MSG_MAX_IDS, created, isResult, objectBody } from './common.js';
+import { maxPerRequest, MSG_MAX_IDS, created, isResult, objectBody } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
@@ -19,7 +19,7 @@ export function externalIdsRemove(ctx: RouteContext): RouteResult {
   const list = body.external_ids;
   if (!(Array.isArray(list) && list.every(isNonEmptyString))) return badRequest(MSG_REMOVE_ARRAY);
   if (list.length === 0) return badRequest(MSG_REMOVE_EMPTY);
-  if (list.length > MAX_PER_REQUEST) return badRequest(MSG_MAX_IDS);
+  if (list.length > maxPerRequest(ctx)) return badRequest(MSG_MAX_IDS);
 
   const removed: string[] = [];
   const errors: Array<[number, string]> = [];

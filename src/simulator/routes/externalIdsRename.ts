@@ -1,5 +1,5 @@
 import { isNonEmptyString, isPlainObject } from '../validate.js';
-import { MAX_PER_REQUEST, MSG_MAX_IDS, created, isResult, objectBody } from './common.js';
+import { maxPerRequest, MSG_MAX_IDS, created, isResult, objectBody } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
@@ -23,7 +23,7 @@ export function externalIdsRename(ctx: RouteContext): RouteResult {
   const list = body.external_id_renames;
   if (!(Array.isArray(list) && list.every(isPlainObject))) return badRequest(MSG_RENAMES_ARRAY);
   if (list.length === 0) return badRequest(MSG_RENAMES_EMPTY);
-  if (list.length > MAX_PER_REQUEST) return badRequest(MSG_MAX_IDS);
+  if (list.length > maxPerRequest(ctx)) return badRequest(MSG_MAX_IDS);
   for (const [i, item] of list.entries()) {
     if (!isNonEmptyString(item.current_external_id) || !isNonEmptyString(item.new_external_id)) {
       return badRequest(

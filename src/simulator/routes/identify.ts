@@ -8,7 +8,7 @@ import {
   type Prioritization,
 } from '../validate.js';
 import {
-  MAX_PER_REQUEST,
+  maxPerRequest,
   MSG_MAX_EXTERNAL_IDS,
   MSG_MAX_IDS,
   created,
@@ -83,7 +83,7 @@ export function identify(ctx: RouteContext): RouteResult {
     if (!(Array.isArray(items) && items.every(isPlainObject))) {
       return badRequest(`'${list}' must be an array of objects`);
     }
-    if (items.length > MAX_PER_REQUEST) {
+    if (items.length > maxPerRequest(ctx)) {
       return badRequest(list === 'aliases_to_identify' ? MSG_MAX_EXTERNAL_IDS : MSG_MAX_IDS);
     }
     for (const [i, item] of items.entries()) {

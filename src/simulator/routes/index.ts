@@ -1,4 +1,4 @@
-import type { EndpointName } from '../../braze/endpoints.js';
+import type { EndpointName } from '../brazeRules.js';
 import { aliasNew } from './aliasNew.js';
 import { aliasUpdate } from './aliasUpdate.js';
 import { campaignsDetails } from './campaignsDetails.js';
@@ -28,7 +28,7 @@ import { usersDelete } from './usersDelete.js';
 export type { RouteContext, RouteHandler, RouteResult } from './types.js';
 
 /**
- * The simulated Braze endpoints, keyed by their row in `ENDPOINTS`. Adding an endpoint means
+ * The simulated Braze endpoints, keyed by their row in `ENDPOINT_RULES` (brazeRules.ts). Adding an endpoint means
  * writing one handler and adding one line here; auth, faults, rate limits, Content-Type and JSON
  * parsing are done before a handler runs.
  */

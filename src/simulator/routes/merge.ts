@@ -1,6 +1,6 @@
 import type { SimUser } from '../profile.js';
 import { isPlainObject, isValidAlias, prioritizationProblem, type Prioritization } from '../validate.js';
-import { MAX_PER_REQUEST, created, isResult, objectBody, type Obj } from './common.js';
+import { maxPerRequest, created, isResult, objectBody, type Obj } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
@@ -51,7 +51,7 @@ export function merge(ctx: RouteContext): RouteResult {
   if (isResult(body)) return body;
   const list = body.merge_updates;
   if (!(Array.isArray(list) && list.every(isPlainObject))) return badRequest(MSG_MERGE_ARRAY);
-  if (list.length > MAX_PER_REQUEST) return badRequest(MSG_MERGE_MAX);
+  if (list.length > maxPerRequest(ctx)) return badRequest(MSG_MERGE_MAX);
 
   const pairs: Array<[Finder, Finder]> = [];
   for (const item of list as Obj[]) {

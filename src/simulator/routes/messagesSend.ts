@@ -2,7 +2,7 @@ import type { SimUser } from '../profile.js';
 import type { DispatchRecipient } from '../store.js';
 import { isNonEmptyString, isPlainObject } from '../validate.js';
 import {
-  MAX_PER_REQUEST,
+  maxPerRequest,
   MSG_BROADCAST_WITH_RECIPIENTS,
   MSG_INVALID_CAMPAIGN_ID,
   MSG_MAX_EXTERNAL_IDS,
@@ -102,7 +102,7 @@ export function messagesSend(ctx: RouteContext): RouteResult {
   }
   const ids = (body.external_user_ids as string[] | undefined) ?? [];
   const aliases = (body.user_aliases as Array<{ alias_name: string; alias_label: string }> | undefined) ?? [];
-  if (ids.length + aliases.length > MAX_PER_REQUEST) return badRequest(MSG_MAX_EXTERNAL_IDS);
+  if (ids.length + aliases.length > maxPerRequest(ctx)) return badRequest(MSG_MAX_EXTERNAL_IDS);
   const broadcast = body.broadcast === true;
   const named = ids.length + aliases.length;
   if (broadcast && named > 0) return badRequest(MSG_BROADCAST_WITH_RECIPIENTS);

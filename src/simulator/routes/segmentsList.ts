@@ -7,13 +7,11 @@ export function segmentsList(ctx: RouteContext): RouteResult {
   if (isResult(page)) return page;
   const dir = sortParam(ctx);
   if (isResult(dir)) return dir;
-  const segments = pageOf(byCreation(ctx.catalog.segments, dir), page, pageSizeOf('segments.list')).map(
-    (s) => ({
-      id: s.id,
-      name: s.name,
-      analytics_tracking_enabled: s.analyticsTrackingEnabled,
-      tags: [...s.tags],
-    }),
-  );
+  const segments = pageOf(byCreation(ctx.catalog.segments, dir), page, pageSizeOf(ctx)).map((s) => ({
+    id: s.id,
+    name: s.name,
+    analytics_tracking_enabled: s.analyticsTrackingEnabled,
+    tags: [...s.tags],
+  }));
   return { status: 200, body: { segments, message: 'success' } };
 }

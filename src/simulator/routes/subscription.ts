@@ -1,7 +1,7 @@
 import type { SimSubscriptionGroup } from '../catalog.js';
 import type { SubscriptionState } from '../profile.js';
 import { isNonEmptyString, isValidEmail } from '../validate.js';
-import { MAX_PER_REQUEST, MSG_MAX_IDS, present, type Obj } from './common.js';
+import { maxPerRequest, MSG_MAX_IDS, present, type Obj } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
@@ -56,7 +56,8 @@ export function validateUpdate(ctx: RouteContext, u: Obj, f: UpdateFields): Vali
   const phones = idList(u, f.phones);
   if (!isList(phones)) return phones;
   if (emails.length > 0 && phones.length > 0) return badRequest(MSG_EMAIL_AND_PHONE);
-  if ([externalIds, emails, phones].some((l) => l.length > MAX_PER_REQUEST)) return badRequest(MSG_MAX_IDS);
+  if ([externalIds, emails, phones].some((l) => l.length > maxPerRequest(ctx)))
+    return badRequest(MSG_MAX_IDS);
   if (externalIds.length + emails.length + phones.length === 0) {
     return badRequest(`One of '${f.externalIds}', '${f.emails}' or '${f.phones}' is required`);
   }

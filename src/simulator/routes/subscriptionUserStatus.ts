@@ -1,5 +1,5 @@
 import type { SimUser } from '../profile.js';
-import { MAX_PER_REQUEST, MSG_MAX_IDS } from './common.js';
+import { MSG_MAX_IDS, maxPerRequest, pageSizeOf } from './common.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
@@ -7,8 +7,6 @@ import { badRequest, type RouteContext, type RouteResult } from './types.js';
  * `external_id[]`), `email` or `phone`, 1–50 ids; `limit` (default and max 100) and `offset` page
  * the users. Only groups in a user's history are listed; unknown ids are left out.
  */
-
-const MAX_LIMIT = 100;
 
 // Simulator-made wording.
 export const MSG_STATUS_IDS_REQUIRED = "One of 'external_id', 'email' or 'phone' is required";
@@ -35,9 +33,11 @@ export function subscriptionUserStatus(ctx: RouteContext): RouteResult {
   const emails = all(ctx, 'email');
   const phones = all(ctx, 'phone');
   if (ids.length + emails.length + phones.length === 0) return badRequest(MSG_STATUS_IDS_REQUIRED);
-  if ([ids, emails, phones].some((l) => l.length > MAX_PER_REQUEST)) return badRequest(MSG_MAX_IDS);
-  const limit = intParam(ctx, 'limit', MAX_LIMIT, 1, MAX_LIMIT);
-  if (limit === undefined) return badRequest(`'limit' must be an integer between 1 and ${MAX_LIMIT}`);
+  if ([ids, emails, phones].some((l) => l.length > maxPerRequest(ctx))) return badRequest(MSG_MAX_IDS);
+  // `limit` users a page: at most (and by default) the rules' page size.
+  const maxLimit = pageSizeOf(ctx);
+  const limit = intParam(ctx, 'limit', maxLimit, 1, maxLimit);
+  if (limit === undefined) return badRequest(`'limit' must be an integer between 1 and ${maxLimit}`);
   const offset = intParam(ctx, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   if (offset === undefined) return badRequest("'offset' must be a non-negative integer");
 

@@ -1,4 +1,4 @@
-import { TRACK_ARRAYS, type TrackArray } from '../../braze/wire.js';
+import { TRACK_ARRAYS, type TrackArray } from '../brazeRules.js';
 import {
   isPlainObject,
   validateAttributes,

@@ -10,7 +10,7 @@ import {
   type TrackIdentifier,
 } from '../validate.js';
 import {
-  MAX_PER_REQUEST,
+  maxPerRequest,
   MSG_BROADCAST_WITH_RECIPIENTS,
   MSG_MAX_EXTERNAL_IDS,
   MSG_NO_RECIPIENTS,
@@ -161,7 +161,7 @@ export function triggerSend(ctx: RouteContext, kind: TriggerKind): RouteResult {
   if (typeof shared === 'string') return badRequest(shared);
   const list = body.recipients ?? [];
   if (!Array.isArray(list)) return badRequest("'recipients' must be an array of objects");
-  if (list.length > MAX_PER_REQUEST) return badRequest(MSG_MAX_EXTERNAL_IDS);
+  if (list.length > maxPerRequest(ctx)) return badRequest(MSG_MAX_EXTERNAL_IDS);
   const attachments = body.attachments ?? [];
   if (!(
     Array.isArray(attachments) &&

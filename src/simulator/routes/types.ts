@@ -1,4 +1,4 @@
-import type { TrackCapacity } from '../../braze/contracts.js';
+import type { EndpointRule, TrackCapacity } from '../brazeRules.js';
 import type { SimulatorCatalog } from '../catalog.js';
 import type { SimulatorStore } from '../store.js';
 
@@ -7,6 +7,8 @@ import type { SimulatorStore } from '../store.js';
 export interface RouteContext {
   /** The parsed JSON body (undefined for an empty body or a GET). */
   body: unknown;
+  /** The routed endpoint's row of the simulator's rules: its per-request maximum, page size. */
+  rule: EndpointRule;
   /** Query parameters, for GET endpoints. */
   query: URLSearchParams;
   store: SimulatorStore;

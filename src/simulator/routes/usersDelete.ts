@@ -7,7 +7,7 @@ import {
   type Prioritization,
 } from '../validate.js';
 import {
-  MAX_PER_REQUEST,
+  maxPerRequest,
   MSG_MAX_EXTERNAL_IDS,
   MSG_MAX_IDS,
   created,
@@ -85,7 +85,7 @@ export function usersDelete(ctx: RouteContext): RouteResult {
   if (kinds.length > 1) return badRequest(MSG_DELETE_ONE_KIND);
   const list = body[kind];
   if (!Array.isArray(list)) return badRequest(ITEM_PROBLEM[kind]);
-  if (list.length > MAX_PER_REQUEST) {
+  if (list.length > maxPerRequest(ctx)) {
     return badRequest(
       kind === 'external_ids' || kind === 'user_aliases' ? MSG_MAX_EXTERNAL_IDS : MSG_MAX_IDS,
     );
