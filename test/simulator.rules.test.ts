@@ -288,14 +288,15 @@ const FILTERS_REORDERED = {
  * Messaging bodies with what docs/braze-facts.md §2 row 6 and §3.11–§3.13 make of them: a broadcast
  * targets a segment, filters (a connected `audience`) or everyone (`broadcast: true`) and names
  * nobody; a body that names users is not a broadcast, whatever segment or audience narrows it.
- *
- * Left out on purpose: bodies that name nobody, do not set `broadcast: true` and carry only a
- * null `segment_id` or `audience`. Braze refuses them (No Recipients, §3.11) and the facts do not
- * say which bucket it charges. The simulator reads null as absent (not a broadcast); the gateway's
- * isBroadcastBody counts any key that is not undefined (a broadcast). The gateway never builds
- * such a body.
+ * A null `segment_id` or `audience` is absent on both sides (JSON null targets nothing).
  */
 const CASES: ReadonlyArray<{ endpoint: SimEndpointName; body: unknown; broadcast: boolean; what: string }> = [
+  {
+    endpoint: 'messages.send',
+    body: { segment_id: null, audience: null, messages: {} },
+    broadcast: false,
+    what: 'a null segment_id and audience name no target: not a broadcast',
+  },
   {
     endpoint: 'messages.send',
     body: { external_user_ids: ['u-1'], messages: EMAIL },

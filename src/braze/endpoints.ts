@@ -106,7 +106,8 @@ export function isBroadcastBody(body: unknown): boolean {
     (list) => Array.isArray(list) && list.length > 0,
   );
   if (named) return false;
-  return b.broadcast === true || b.segment_id !== undefined || b.audience !== undefined;
+  // A null segment or audience targets nothing (it is absent, as Braze reads JSON null).
+  return b.broadcast === true || b.segment_id != null || b.audience != null;
 }
 
 /**
