@@ -176,7 +176,13 @@ describe.skipIf(skipReason !== undefined)('playground in Chromium', () => {
         if (ui === 'graphiql') {
           await page.waitForSelector('.graphiql-container', { timeout: 15_000 });
           const tabs = await page.locator('.graphiql-tab-button').allTextContents();
-          expect(tabs.map((t) => t.trim())).toEqual(['TrackEvents', 'SetUserAttributes', 'User', 'Users']);
+          expect(tabs.map((t) => t.trim())).toEqual([
+            'TrackEvents',
+            'SetUserAttributes',
+            'User',
+            'ByEmail',
+            'Users',
+          ]);
           await page.click('.graphiql-execute-button');
           await page.waitForSelector('.result-window:has-text("BAD_USER_INPUT")', { timeout: 15_000 });
           expect(await page.textContent('.result-window')).toContain('"ok": true');
@@ -187,7 +193,7 @@ describe.skipIf(skipReason !== undefined)('playground in Chromium', () => {
         } else {
           await page.waitForSelector('#tabs button', { timeout: 15_000 });
           const tabs = await page.locator('#tabs button').allTextContents();
-          expect(tabs).toEqual(['TrackEvents', 'SetUserAttributes', 'User', 'Users']);
+          expect(tabs).toEqual(['TrackEvents', 'SetUserAttributes', 'User', 'ByEmail', 'Users']);
           await page.click('#run');
           await page.waitForSelector('#result:has-text("BAD_USER_INPUT")', { timeout: 15_000 });
           expect(await page.textContent('#status')).toMatch(/^HTTP 200 · \d+ ms$/);
@@ -209,7 +215,9 @@ describe.skipIf(skipReason !== undefined)('playground in Chromium', () => {
         await page.click(ui === 'graphiql' ? '.graphiql-execute-button' : '#run');
         await expect.poll(() => received.length).toBe(before + 1);
         expect(received.at(-1)!.body.query).toContain('query Users');
-        expect(received.at(-1)!.body.variables).toEqual(DEFAULT_EXAMPLES[3]!.variables);
+        expect(received.at(-1)!.body.variables).toEqual(
+          DEFAULT_EXAMPLES.find((e) => e.query.includes('query Users('))!.variables,
+        );
         expect(introspectionRefusals).toEqual([]);
         // No CSP violation, failed load or script error along the way.
         expect(problems).toEqual([]);

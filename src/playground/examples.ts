@@ -67,7 +67,7 @@ mutation SetUserAttributes($updates: [UserAttributesInput!]!) {
     },
   },
   {
-    query: `# One user by externalId, brazeId or alias;
+    query: `# One user by externalId, brazeId, alias, email or phone;
 # null when Braze knows no such user.
 query User($ref: UserRef!) {
   user(ref: $ref) {
@@ -87,6 +87,20 @@ query User($ref: UserRef!) {
 }
 `,
     variables: { ref: { externalId: 'user-1' } },
+  },
+  {
+    query: `# Backoffice lookup: every profile Braze has for an email
+# (several profiles may share one; user(ref:) returns the first).
+query ByEmail($ref: UserRef!) {
+  usersMatching(ref: $ref) {
+    externalId
+    email
+    firstName
+    lastName
+  }
+}
+`,
+    variables: { ref: { email: 'ada@example.com' } },
   },
   {
     query: `# Several users in one call, in order;
