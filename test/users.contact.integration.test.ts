@@ -219,6 +219,45 @@ describe('writes by email and phone', () => {
     expect(stack.sim.store.byExternalId('c-112')).toBeUndefined();
   });
 
+  it('identifies an email-only profile, beside an alias, in one /users/identify request', async () => {
+    const created = await stack.gql<{ setUserAttributes: ItemResult[] }>(
+      'mutation { setUserAttributes(updates: [{ user: { email: "anon@example.com" }, attributes: { first_name: "Anon" }, updateExistingOnly: false }]) { ok error { message } } }',
+    );
+    expect(created.body.data!.setUserAttributes[0]!.ok).toBe(true);
+    await stack.gql(
+      'mutation { createUserAliases(aliases: [{ alias: { name: "anon-device", label: "device" } }]) { ok } }',
+    );
+    const before = stack.sim.requests.length;
+    const res = await stack.gql<{ identifyUsers: ItemResult[] }>(
+      `mutation { identifyUsers(identifications: [
+        { externalId: "known-1", email: "anon@example.com", prioritization: [UNIDENTIFIED, MOST_RECENTLY_UPDATED] },
+        { externalId: "known-2", alias: { name: "anon-device", label: "device" } },
+        { externalId: "known-3", email: "x@example.com" },
+        { externalId: "known-4", alias: { name: "a", label: "b" }, phone: "+1" }
+      ]) { ok error { message } } }`,
+    );
+    const r = res.body.data!.identifyUsers;
+    expect(r.slice(0, 2).map((x) => x.ok)).toEqual([true, true]);
+    expect(r[2]!.error!.message).toContain('needs prioritization');
+    expect(r[3]!.error!.message).toContain('set exactly one of alias, email or phone (got alias and phone)');
+    const sent = stack.sim.requests.slice(before).filter((q) => q.path === '/users/identify');
+    expect(sent.map((q) => q.body)).toEqual([
+      {
+        emails_to_identify: [
+          {
+            external_id: 'known-1',
+            email: 'anon@example.com',
+            prioritization: ['unidentified', 'most_recently_updated'],
+          },
+        ],
+        aliases_to_identify: [
+          { external_id: 'known-2', user_alias: { alias_name: 'anon-device', alias_label: 'device' } },
+        ],
+      },
+    ]);
+    expect(stack.sim.store.byExternalId('known-1')?.profile.first_name).toBe('Anon');
+  });
+
   it('refuses what Braze cannot take before sending: merges by brazeId, trigger recipients by email ref', async () => {
     const before = stack.sim.requests.length;
     const merge = await stack.gql<{ mergeUsers: ItemResult[] }>(

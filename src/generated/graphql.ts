@@ -206,10 +206,18 @@ export type ExternalIdRenameInput = {
   newExternalId: Scalars['ID']['input'];
 };
 
-/** Merge the alias-only profile into the profile with externalId (Braze /users/identify). */
+/**
+ * Merge an anonymous profile (alias-only, email-only or phone-only) into the profile with externalId
+ * (Braze /users/identify). Exactly one of alias, email or phone; email and phone need prioritization.
+ * Braze answers success even when nothing matched.
+ */
 export type IdentifyInput = {
-  alias: UserAliasInput;
+  alias?: InputMaybe<UserAliasInput>;
+  email?: InputMaybe<Scalars['String']['input']>;
   externalId: Scalars['ID']['input'];
+  phone?: InputMaybe<Scalars['String']['input']>;
+  /** With email or phone: how Braze picks one profile among those sharing it. */
+  prioritization?: InputMaybe<Array<UserPrioritization>>;
 };
 
 /** Why one item of a list mutation failed. */
@@ -246,7 +254,11 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Create a send id for a campaign (Braze allows 100 a day per workspace). */
   createSendId: Scalars['String']['output'];
-  /** Create user aliases (50 per Braze request). One result per alias, in order. */
+  /**
+   * Create user aliases (50 per Braze request). One result per alias, in order. Braze may take up to
+   * 5 minutes before other calls see a new alias: an event tracked against it a moment later may be
+   * dropped, so wait for this result and allow for that delay.
+   */
   createUserAliases: Array<ItemResult>;
   /**
    * Delete users (irreversible). 50 per Braze request, one identifier type per request: a list
@@ -254,7 +266,11 @@ export type Mutation = {
    * `prioritization` is required. One result per user, in order.
    */
   deleteUsers: Array<ItemResult>;
-  /** Identify alias-only users as known users (50 per Braze request). One result per item, in order. */
+  /**
+   * Identify anonymous (alias-, email- or phone-only) users as known users (50 per Braze request).
+   * One result per item, in order. Like every identity change, it may take Braze up to 5 minutes to
+   * show in reads and in calls that depend on it.
+   */
   identifyUsers: Array<ItemResult>;
   /** Merge pairs of users (50 per Braze request; Braze merges asynchronously). */
   mergeUsers: Array<ItemResult>;
@@ -274,6 +290,8 @@ export type Mutation = {
   /**
    * Record custom events. The list is sent to Braze in as few requests as the contract allows
    * (75 events per request), shared with concurrent callers. One result per event, in order.
+   * An event naming a user by an alias created moments earlier may be dropped: Braze asks to allow
+   * up to 5 minutes between dependent calls.
    */
   trackEvents: Array<ItemResult>;
   /** Record purchases (75 per Braze request). One result per purchase, in order. */

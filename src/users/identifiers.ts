@@ -54,14 +54,14 @@ export function readUserRef(ref: UserRef, path: string, rules: RefRules = ANY_RE
   const set = REF_KINDS.filter((k) => ref[k] !== undefined && ref[k] !== null);
   if (set.length !== 1) {
     throw new BadInputError(
-      `set exactly one of externalId, brazeId, alias, email or phone (got ${set.length === 0 ? 'none' : set.join(' and ')}).`,
+      `set exactly one of ${orList(rules.kinds)} (got ${set.length === 0 ? 'none' : set.join(' and ')}).`,
       path,
     );
   }
   const kind = set[0]!;
   if (!rules.kinds.includes(kind)) {
     throw new BadInputError(
-      `${rules.operation} cannot name a user by ${kind}; use ${rules.kinds.join(', ')}.`,
+      `${rules.operation} cannot name a user by ${kind}; use ${orList(rules.kinds)}.`,
       path,
     );
   }
@@ -81,6 +81,11 @@ export function readUserRef(ref: UserRef, path: string, rules: RefRules = ANY_RE
   }
   if (rules.prioritization === undefined) return { kind, value };
   return { kind, value, prioritization: readPrioritization(ref.prioritization, path, rules) };
+}
+
+/** `a, b or c`. */
+function orList(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)!}`;
 }
 
 function readPrioritization(

@@ -89,7 +89,12 @@ export function identityWriters(engine: DeliveryEngine) {
     identify: writer(engine, {
       endpoint: 'users.identify',
       item: identifyItem,
-      list: 'aliases_to_identify',
+      // Aliases, emails and phones travel in their own lists of one request (docs/braze-facts.md §3.6).
+      body: (items) => {
+        const body: Record<string, unknown[]> = {};
+        for (const { list, entry } of items) (body[list] ??= []).push(entry);
+        return body;
+      },
     }),
     merge: writer(engine, { endpoint: 'users.merge', item: mergeItem, list: 'merge_updates' }),
     rename: writer(engine, {
@@ -132,12 +137,41 @@ export function newAliasItem(input: NewAliasInput, path: string): { external_id?
   return { external_id: input.externalId, ...alias };
 }
 
-export function identifyItem(
-  input: IdentifyInput,
-  path: string,
-): { external_id: string; user_alias: WireUserAlias } {
+/** One identification: the body list it goes in, and its entry there. */
+interface IdentifyItem {
+  list: 'aliases_to_identify' | 'emails_to_identify' | 'phone_numbers_to_identify';
+  entry: Record<string, unknown>;
+}
+
+const IDENTIFY_REF: RefRules = {
+  kinds: ['alias', 'email', 'phone'],
+  operation: "identifyUsers (Braze's /users/identify)",
+  prioritization: 'required',
+};
+
+export function identifyItem(input: IdentifyInput, path: string): IdentifyItem {
   if (input.externalId === '') throw new BadInputError('externalId must not be empty.', path);
-  return { external_id: input.externalId, user_alias: toWireAlias(input.alias, `${path}.alias`) };
+  const external_id = input.externalId;
+  const id = readUserRef(
+    { alias: input.alias, email: input.email, phone: input.phone, prioritization: input.prioritization },
+    path,
+    IDENTIFY_REF,
+  );
+  if (id.kind === 'alias')
+    return { list: 'aliases_to_identify', entry: { external_id, user_alias: id.alias } };
+  if (id.kind === 'email') {
+    return {
+      list: 'emails_to_identify',
+      entry: { external_id, email: id.value, prioritization: id.prioritization },
+    };
+  }
+  if (id.kind === 'phone') {
+    return {
+      list: 'phone_numbers_to_identify',
+      entry: { external_id, phone: id.value, prioritization: id.prioritization },
+    };
+  }
+  throw new BadInputError('set exactly one of alias, email or phone.', path); // unreachable: IDENTIFY_REF
 }
 
 export function aliasUpdateItem(

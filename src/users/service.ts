@@ -66,7 +66,7 @@ export class UsersService {
       identifications,
       'identifications',
       this.writers.identity.identify,
-      (i) => `externalId ${i.externalId}`,
+      (i) => `externalId ${i.externalId}`, // the anonymous side may be an alias, email or phone
     );
   }
 
