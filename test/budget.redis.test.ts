@@ -90,6 +90,22 @@ describe('RateBudgetService on Redis', () => {
     await b.close();
   });
 
+  it("a per-audience 429 seen by one replica spends that audience's window for every replica, and only it", async () => {
+    const ws = randomUUID();
+    const limits = { 'messaging.broadcast': { limit: 250, windowSec: 60 } };
+    const [{ b: a }, { b: other }] = await Promise.all([sharedBudget(ws, limits), sharedBudget(ws, limits)]);
+    expect((await a.acquire('messaging.broadcast', Date.now(), { audience: 'gold' })).ok).toBe(true);
+    const resetAtMs = Math.ceil((await redisNowMs()) / 60_000) * 60_000;
+    a.observe('messaging.broadcast', { limit: 250, remaining: 249, resetAtMs }, 429, { audience: 'gold' });
+    // The spent audience rides along with a's next take of it (one round trip), into Redis.
+    expect((await a.acquire('messaging.broadcast', Date.now(), { audience: 'gold' })).ok).toBe(false);
+    expect((await other.acquire('messaging.broadcast', Date.now(), { audience: 'gold' })).ok).toBe(false);
+    expect((await other.acquire('messaging.broadcast', Date.now(), { audience: 'silver' })).ok).toBe(true);
+    expect((await other.snapshot()).find((g) => g.group === 'messaging.broadcast')!.remaining).toBe(248);
+    await a.close();
+    await other.close();
+  });
+
   it('falls back to limit ÷ replicas when Redis stops, and shares again when it is back', async () => {
     const ws = randomUUID();
     const { b, lines } = await sharedBudget(ws, { 'users.identity': { limit: 30, windowSec: 3_600 } }, 3);

@@ -154,6 +154,53 @@ describe('RateBudgetService (memory)', () => {
   });
 });
 
+describe('RateBudgetService: per-audience broadcast 429s', () => {
+  const MINUTE = Date.UTC(2027, 0, 15, 12, 0, 0);
+  // A clock 20.5 s into the minute that starts at 2027-01-15T12:00:00Z.
+  function manual(offsetMs = 20_500) {
+    const clock = { t: MINUTE + offsetMs };
+    return { clock, now: () => clock.t };
+  }
+
+  it("a per-audience 429 spends that audience's window only, not the broadcast group's", async () => {
+    const { now } = manual();
+    const { b } = budget(
+      { 'messaging.broadcast': { limit: 250, windowSec: 60 } },
+      { now, perAudience: { limit: 10, windowSec: 60 } },
+    );
+    expect((await b.acquire('messaging.broadcast', now(), { audience: 'a' })).ok).toBe(true);
+    // Braze refuses audience a while the group still has 248 left (another system sent one).
+    const headers = { limit: 250, remaining: 248, resetAtMs: MINUTE + 60_000 };
+    b.observe('messaging.broadcast', headers, 429, { audience: 'a' });
+    const refused = await b.acquire('messaging.broadcast', now(), { audience: 'a' });
+    expect(refused).toEqual({ ok: false, retryAfterMs: 60_000 - 20_500 });
+    expect((await b.acquire('messaging.broadcast', now(), { audience: 'b' })).ok).toBe(true);
+    // The group counts what Braze counted (2), plus b's unit.
+    expect((await group(b, 'messaging.broadcast')).remaining).toBe(247);
+  });
+
+  it('a broadcast 429 that leaves the group nothing (or says nothing) spends the group', async () => {
+    const { now } = manual();
+    for (const headers of [{ limit: 250, remaining: 0, resetAtMs: MINUTE + 60_000 }, {}]) {
+      const { b } = budget({ 'messaging.broadcast': { limit: 250, windowSec: 60 } }, { now });
+      b.observe('messaging.broadcast', headers, 429, { audience: 'a' });
+      expect((await b.acquire('messaging.broadcast', now(), { audience: 'b' })).ok).toBe(false);
+      expect((await group(b, 'messaging.broadcast')).remaining).toBe(0);
+    }
+  });
+
+  it('a per-audience 429 no take carries is written by the flush', async () => {
+    const { now } = manual();
+    const { b } = budget({ 'messaging.broadcast': { limit: 250, windowSec: 60 } }, { now });
+    b.observe('messaging.broadcast', { limit: 250, remaining: 249, resetAtMs: MINUTE + 60_000 }, 429, {
+      audience: 'a',
+    });
+    await b.snapshot(); // flushes pending reconciliations
+    expect((await b.acquire('messaging.broadcast', now(), { audience: 'a' })).ok).toBe(false);
+    expect(b.stats.reconciled).toBe(2);
+  });
+});
+
 describe('RateBudgetService waiting queue (fake clock)', () => {
   // A limit of 1 per 1 s window, starting 100 ms into a window; timers and Date are faked.
   function oneEverySecond() {

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { useStacks } from './helpers.js';
+
+/**
+ * Braze's rules as the budget applies them, end to end over real HTTP to the simulator: a
+ * per-audience 429 spends that audience only.
+ */
+
+const startStack = useStacks();
+
+describe('a per-audience broadcast 429', () => {
+  const TRIGGER = `mutation ($i: TriggerCampaignInput!) { triggerCampaign(input: $i) { dispatchId } }`;
+  const audience = (tier: string) => ({
+    AND: [{ custom_attribute: { custom_attribute_name: 'tier', comparison: 'equals', value: tier } }],
+  });
+
+  it("spends that audience's window only: another audience of the same campaign is still sent", async () => {
+    // Day-long audience windows on both sides, so none resets during the test. The gateway
+    // believes 10 per audience; Braze allows 2, and says so only with a 429.
+    const s = await startStack({
+      env: { RATE_LIMIT_MESSAGING_BROADCAST_AUDIENCE: '10/1d' },
+      sim: { broadcastPerAudienceLimit: { limit: 2, windowSec: 86_400 } },
+    });
+    const campaigns = await s.gql<{ campaigns: Array<{ id: string; isApiCampaign: boolean }> }>(
+      '{ campaigns { id isApiCampaign } }',
+    );
+    const campaignId = campaigns.body.data!.campaigns.find((c) => c.isApiCampaign)!.id;
+    const send = (tier: string) =>
+      s.gql<{ triggerCampaign: { dispatchId: string } }>(TRIGGER, {
+        i: { campaignId, broadcast: true, audience: audience(tier) },
+      });
+    for (let i = 0; i < 2; i++) expect((await send('gold')).body.errors).toBeUndefined();
+
+    const limited = await send('gold');
+    expect(limited.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(s.sim.count('/campaigns/trigger/send', 429)).toBe(1);
+    // The gateway now knows gold is spent: it refuses without calling Braze.
+    const again = await send('gold');
+    expect(again.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(s.sim.count('/campaigns/trigger/send')).toBe(3);
+    // The group is not: another audience goes out at once.
+    const silver = await send('silver');
+    expect(silver.body.errors).toBeUndefined();
+    expect(silver.body.data!.triggerCampaign.dispatchId).toMatch(/^[0-9a-f]+$/);
+    expect(s.sim.count('/campaigns/trigger/send', 201)).toBe(3);
+  });
+});
