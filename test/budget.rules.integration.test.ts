@@ -1,12 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import { useStacks } from './helpers.js';
+import { TRACK_EVENTS, event, useStacks, type ItemResult, type Stack } from './helpers.js';
 
 /**
- * Braze's rules as the budget applies them, end to end over real HTTP to the simulator: a
- * per-audience 429 spends that audience only.
+ * Braze's rules as the budget applies them, end to end over real HTTP to the simulator: a lower
+ * limit is adopted with Braze's window, and a per-audience 429 spends that audience only.
  */
 
 const startStack = useStacks();
+
+const RATE_BUDGET = '{ rateBudget { group limit windowSeconds remaining } }';
+
+async function budgetOf(s: Stack, group: string) {
+  const res = await s.gql<{ rateBudget: Array<{ group: string; limit: number; windowSeconds: number }> }>(
+    RATE_BUDGET,
+  );
+  return res.body.data!.rateBudget.find((g) => g.group === group)!;
+}
+
+describe("Braze's limit, adopted with its window", () => {
+  it('regression: a workspace on 4 per 3 s, configured 50,000 per minute, is served at 4 per 3 s, not 4 per minute', async () => {
+    const s = await startStack({
+      env: { BATCHING: 'off' },
+      sim: { rateLimits: { 'users.track': { limit: 4, windowSec: 3 } } },
+    });
+    // The first answer teaches the budget Braze's limit and, from its reset, its window.
+    const first = await s.gql<{ trackEvents: ItemResult[] }>(TRACK_EVENTS, { events: [event('w-0')] });
+    expect(first.body.data!.trackEvents).toEqual([{ ok: true, error: null }]);
+    // Eight more, one request each: two to three 3 s windows, well inside the 10 s deadline. Read
+    // as 4 per minute they would wait for the next minute and be refused.
+    const rest = await s.gql<{ trackEvents: ItemResult[] }>(TRACK_EVENTS, {
+      events: Array.from({ length: 8 }, (_, i) => event(`w-${i + 1}`)),
+    });
+    expect(rest.body.data!.trackEvents.every((r) => r.ok)).toBe(true);
+    expect(s.sim.count('/users/track')).toBe(9);
+    expect(s.sim.count('/users/track', 429)).toBe(0);
+    expect(s.sim.windowStats('users.track').maxInAnyWindow).toBeLessThanOrEqual(4);
+    expect(await budgetOf(s, 'users.track')).toMatchObject({ limit: 4, windowSeconds: 3 });
+  });
+});
 
 describe('a per-audience broadcast 429', () => {
   const TRIGGER = `mutation ($i: TriggerCampaignInput!) { triggerCampaign(input: $i) { dispatchId } }`;

@@ -154,13 +154,72 @@ describe('RateBudgetService (memory)', () => {
   });
 });
 
-describe('RateBudgetService: per-audience broadcast 429s', () => {
+describe("RateBudgetService: Braze's limits with their windows", () => {
+  // A hand-moved clock, 20.5 s into the minute that starts at 2027-01-15T12:00:00Z.
   const MINUTE = Date.UTC(2027, 0, 15, 12, 0, 0);
-  // A clock 20.5 s into the minute that starts at 2027-01-15T12:00:00Z.
   function manual(offsetMs = 20_500) {
     const clock = { t: MINUTE + offsetMs };
     return { clock, now: () => clock.t };
   }
+
+  it('adopts a lower limit with a reset ~60 s away as per minute on a group configured per minute', async () => {
+    const { clock, now } = manual(500);
+    const { b, lines } = budget({ 'users.track': { limit: 50_000, windowSec: 60 } }, { now });
+    b.observe('users.track', { limit: 1_000, remaining: 999, resetAtMs: MINUTE + 60_000 }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 1_000, windowSeconds: 60, remaining: 999 });
+    expect(lines.join('')).toContain('adopting it with its window');
+    clock.t += 1_000;
+    expect((await b.acquire('users.track', now())).ok).toBe(true);
+    expect((await group(b, 'users.track')).remaining).toBe(998);
+  });
+
+  it('regression: a 3,000-per-3 s answer on a group configured per minute is counted per 3 s, not per minute', async () => {
+    // 12:00:19.2; Braze's window ends at 12:00:21, a 3 s boundary that ends no minute.
+    const { clock, now } = manual(19_200);
+    const { b } = budget({ 'users.track': { limit: 50_000, windowSec: 60 } }, { now });
+    b.observe('users.track', { limit: 5, remaining: 4, resetAtMs: MINUTE + 21_000 }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 5, windowSeconds: 3, remaining: 4 });
+    const grants: boolean[] = [];
+    for (let i = 0; i < 5; i++) grants.push((await b.acquire('users.track', now())).ok);
+    expect(grants).toEqual([true, true, true, true, false]);
+    const refused = await b.acquire('users.track', now());
+    // The unit frees up at Braze's reset, 1.8 s away, not at the end of the minute.
+    expect(refused).toEqual({ ok: false, retryAfterMs: 1_800 });
+    expect(b.retryHintMs('users.track')).toBe(1_800);
+    // The next 3 s window has all 5 again.
+    clock.t = MINUTE + 21_000;
+    for (let i = 0; i < 5; i++) expect((await b.acquire('users.track', now())).ok).toBe(true);
+    expect((await b.acquire('users.track', now())).ok).toBe(false);
+  });
+
+  it('regression: a configured 3,000 per 3 s meeting a lower per-minute answer becomes per minute, not per 3 s', async () => {
+    const { now } = manual(20_000);
+    const { b } = budget({ 'users.track': { limit: 3_000, windowSec: 3 } }, { now });
+    b.observe('users.track', { limit: 1_000, remaining: 1_000, resetAtMs: MINUTE + 60_000 }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 1_000, windowSeconds: 60 });
+  });
+
+  it('keeps the configured limit and window when the answer does not tell its window', async () => {
+    const { now } = manual(20_000);
+    const { b, lines } = budget({ 'users.track': { limit: 100, windowSec: 60 } }, { now });
+    // No reset header; a reset 7 s away (no 3 s or minute boundary); a reset already past.
+    b.observe('users.track', { limit: 10, remaining: 10 }, 201);
+    b.observe('users.track', { limit: 10, remaining: 10, resetAtMs: MINUTE + 27_000 + 1_000 }, 201);
+    b.observe('users.track', { limit: 10, remaining: 10, resetAtMs: MINUTE }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 100, windowSeconds: 60 });
+    expect(lines.join('')).not.toContain('adopting');
+  });
+
+  it('goes back to the configured limit when Braze reports one that no longer binds', async () => {
+    const { now } = manual();
+    const { b, lines } = budget({ 'users.track': { limit: 100, windowSec: 60 } }, { now });
+    const resetAtMs = MINUTE + 60_000;
+    b.observe('users.track', { limit: 80, remaining: 80, resetAtMs }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 80, windowSeconds: 60 });
+    b.observe('users.track', { limit: 120, remaining: 120, resetAtMs }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 100, windowSeconds: 60 });
+    expect(lines.join('')).toContain('back to it');
+  });
 
   it("a per-audience 429 spends that audience's window only, not the broadcast group's", async () => {
     const { now } = manual();

@@ -46,7 +46,10 @@ export interface RateBudget {
   acquire(group: RateGroupName, deadlineMs: number, opts?: AcquireOptions): Promise<AcquireResult>;
   /** A refusal's retry hint for `group`: the time until its current window ends. */
   retryHintMs(group: RateGroupName): number;
-  /** Reconcile with what Braze reported for `group` (and, for a broadcast, its audience). */
+  /**
+   * Reconcile with what Braze reported for `group`: its headers and the answer's status, told
+   * as soon as the answer arrives (the arrival time dates the reset, to infer Braze's window).
+   */
   observe(group: RateGroupName, headers: RateHeaders, status: number, opts?: ObserveOptions): void;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../observability/log.js';
 import type { Telemetry } from '../observability/metrics.js';
+import { bindsTighter, inferWindowSec } from './brazeLimit.js';
 import type { AcquireOptions, AcquireResult, ObserveOptions, RateBudget, RateHeaders } from './budget.js';
 import { RATE_GROUP_NAMES, type RateGroupName, type RateLimit } from './groups.js';
 import type { RedisStore } from './redisStore.js';
@@ -9,8 +10,9 @@ import { MemoryStore, windowStart, type Bucket, type PendingRaise, type TakeResu
 /**
  * The rate budget every Braze request draws from (DESIGN "Rate budget").
  *
- * - Limits: the configured limit per group, lowered to Braze's `X-RateLimit-Limit` when Braze
- *   reports less, minus a headroom share left to other systems on the same workspace.
+ * - Limits: the configured limit and window per group, replaced by Braze's when Braze's headers
+ *   show a tighter one (the limit with the window it counts in, inferred from the reset: see
+ *   brazeLimit.ts), minus a headroom share left to other systems on the same workspace.
  * - Waiting: a caller that finds its bucket full waits, first come first served, for the next
  *   window if it opens before the caller's deadline; otherwise it gets `{ ok: false,
  *   retryAfterMs }` at once. Nobody waits past their deadline.
@@ -102,8 +104,8 @@ export class RateBudgetService implements RateBudget {
   readonly #now: () => number;
   readonly #local: MemoryStore;
   readonly #queues = new Map<string, Queue>();
-  /** Limits Braze reported lower than configured. */
-  readonly #observedLimits = new Map<RateGroupName, number>();
+  /** Limits (with their windows) Braze's headers showed tighter than configured. */
+  readonly #adopted = new Map<RateGroupName, RateLimit>();
   /**
    * Counts Braze reported, waiting to ride along with the next take of their bucket: a group's
    * (keyed by group) or one broadcast audience's (keyed like its queue).
@@ -245,16 +247,33 @@ export class RateBudgetService implements RateBudget {
     this.#queueRaise(group, undefined, used, resetAtMs);
   }
 
+  /**
+   * Adopt Braze's limit, with the window it counts in, when it binds tighter than the configured
+   * one; go back to the configured one when Braze's no longer does. A limit whose window cannot
+   * be told changes nothing (the rule, with examples, is in brazeLimit.ts).
+   */
   #adoptLimit(group: RateGroupName, headers: RateHeaders): void {
-    const configured = this.#opts.limits[group].limit;
-    if (headers.limit !== undefined && headers.limit > 0 && headers.limit < configured) {
-      if (this.#observedLimits.get(group) !== headers.limit) {
-        this.#observedLimits.set(group, headers.limit);
-        this.#opts.log.warn(
-          { group, configured, braze: headers.limit },
-          'rate budget: Braze reports a lower limit than configured; adopting it',
-        );
-      }
+    if (headers.limit === undefined || headers.limit <= 0) return;
+    const configured = this.#opts.limits[group];
+    const inForce = this.#limitOf(group);
+    const windowSec = inferWindowSec(headers.resetAtMs, this.#now(), inForce.windowSec);
+    if (windowSec === undefined) return;
+    const braze: RateLimit = { limit: headers.limit, windowSec };
+    const next = bindsTighter(configured, braze) ? braze : undefined;
+    const current = this.#adopted.get(group);
+    if (next?.limit === current?.limit && next?.windowSec === current?.windowSec) return;
+    if (next === undefined) {
+      this.#adopted.delete(group);
+      this.#opts.log.warn(
+        { group, configured, braze },
+        "rate budget: Braze's limit no longer binds tighter than the configured one; back to it",
+      );
+    } else {
+      this.#adopted.set(group, next);
+      this.#opts.log.warn(
+        { group, configured, braze },
+        'rate budget: Braze reports a lower limit than configured; adopting it with its window',
+      );
     }
   }
 
@@ -386,9 +405,15 @@ export class RateBudgetService implements RateBudget {
     return buckets;
   }
 
+  /**
+   * A group's bucket, sized by the limit in force. An adopted window other than the configured
+   * one counts under its own key: a minute's count must not be read as a 3 s window's.
+   */
   #bucket(group: RateGroupName, scope: 'shared' | 'fallback'): Bucket {
     const { limit, windowSec } = this.#limitOf(group);
-    return this.#sized(`bgw:{${this.#opts.workspaceId}}:${group}`, limit, windowSec, scope);
+    const base = `bgw:{${this.#opts.workspaceId}}:${group}`;
+    const key = windowSec === this.#opts.limits[group].windowSec ? base : `${base}:w${windowSec}`;
+    return this.#sized(key, limit, windowSec, scope);
   }
 
   /** A bucket's limit after headroom; a fallback bucket takes this replica's share only. */
@@ -403,10 +428,9 @@ export class RateBudgetService implements RateBudget {
         };
   }
 
-  /** The group's limit and window: the configured ones, the limit lower if Braze said so. */
+  /** The group's limit and window in force: the configured ones, or Braze's if tighter. */
   #limitOf(group: RateGroupName): RateLimit {
-    const { limit, windowSec } = this.#opts.limits[group];
-    return { limit: Math.min(limit, this.#observedLimits.get(group) ?? Infinity), windowSec };
+    return this.#adopted.get(group) ?? this.#opts.limits[group];
   }
 
   /** End of the current clock-aligned window of `windowSec`, on this process's clock. */
