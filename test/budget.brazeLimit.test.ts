@@ -8,28 +8,86 @@ const NOON = Date.UTC(2027, 0, 15, 12, 0, 0);
 const s = (n: number) => n * 1_000;
 
 describe('inferWindowSec', () => {
+  const configured = (configuredSec: number) => ({ configuredSec });
   it.each([
-    // [what, reset, arrived, window in force, inferred]
-    ['a reset ~60 s away on a minute boundary, group per minute', NOON + s(60), NOON + s(0.5), 60, 60],
-    ['a reset 40 s away on a minute boundary, group per minute', NOON + s(60), NOON + s(20), 60, 60],
-    ['a reset 1.8 s away on a 3 s boundary only, group per minute', NOON + s(3), NOON + s(1.2), 60, 3],
-    ['a reset 2.5 s away on a 3 s boundary only, group per hour', NOON + s(3), NOON + s(0.5), 3_600, 3],
-    ['a reset 40 s away on a minute boundary, group per 3 s', NOON + s(60), NOON + s(20), 3, 60],
-    ['a reset 30 min away on an hour boundary, group per minute', NOON, NOON - s(1_800), 60, 3_600],
-    ['a reset 2 s away on a minute boundary, group per 3 s (fits both: kept)', NOON, NOON - s(2), 3, 3],
-    ['a reset 2 s away on a minute boundary, group per minute (fits both: kept)', NOON, NOON - s(2), 60, 60],
-    ['a window configured off the list, still consistent', NOON + s(10), NOON + s(4), 10, 10],
-  ])('%s', (_what, resetAtMs, receivedAtMs, inForce, expected) => {
-    expect(inferWindowSec(resetAtMs, receivedAtMs, inForce)).toBe(expected);
+    // [what, reset, arrived, windows, inferred]
+    [
+      'a reset ~60 s away on a minute boundary, group per minute',
+      NOON + s(60),
+      NOON + s(0.5),
+      configured(60),
+      60,
+    ],
+    [
+      'a reset 40 s away on a minute boundary, group per minute',
+      NOON + s(60),
+      NOON + s(20),
+      configured(60),
+      60,
+    ],
+    [
+      'a reset 1.8 s away on a 3 s boundary only, group per minute',
+      NOON + s(3),
+      NOON + s(1.2),
+      configured(60),
+      3,
+    ],
+    [
+      'a reset 2.5 s away on a 3 s boundary only, group per hour',
+      NOON + s(3),
+      NOON + s(0.5),
+      configured(3_600),
+      3,
+    ],
+    ['a reset 40 s away on a minute boundary, group per 3 s', NOON + s(60), NOON + s(20), configured(3), 60],
+    [
+      'a reset 30 min away on an hour boundary, group per minute',
+      NOON,
+      NOON - s(1_800),
+      configured(60),
+      3_600,
+    ],
+    [
+      'a reset 2 s away on a minute boundary (3 s and 1 min fit): the shorter',
+      NOON,
+      NOON - s(2),
+      configured(60),
+      3,
+    ],
+    ['a reset 0.8 s away on a minute boundary: 1 s', NOON, NOON - s(0.8), configured(60), 1],
+    [
+      'a reset 0.8 s away, 3 s adopted earlier: kept',
+      NOON + s(3),
+      NOON + s(2.2),
+      { adoptedSec: 3, configuredSec: 60 },
+      3,
+    ],
+    [
+      'a reset 2 s away, 1 min adopted earlier: kept',
+      NOON,
+      NOON - s(2),
+      { adoptedSec: 60, configuredSec: 3 },
+      60,
+    ],
+    [
+      'a reset 40 s away, 3 s adopted earlier that no longer fits',
+      NOON + s(60),
+      NOON + s(20),
+      { adoptedSec: 3, configuredSec: 60 },
+      60,
+    ],
+    ['a configured window off the list that fits', NOON + s(10), NOON + s(6), configured(10), 10],
+  ])('%s', (_what, resetAtMs, receivedAtMs, windows, expected) => {
+    expect(inferWindowSec(resetAtMs, receivedAtMs, windows)).toBe(expected);
   });
 
   it.each([
-    ['no reset header', undefined, NOON, 60],
-    ['a reset long past', NOON - s(30), NOON, 60],
-    ['a reset 7 s away on no 3 s or minute boundary', NOON + s(7), NOON, 60],
-    ['a reset 90 s away on a minute boundary that ends no hour', NOON + s(120), NOON + s(30), 60],
-  ])('infers nothing from %s', (_what, resetAtMs, receivedAtMs, inForce) => {
-    expect(inferWindowSec(resetAtMs, receivedAtMs, inForce)).toBeUndefined();
+    ['no reset header', undefined, NOON],
+    ['a reset long past', NOON - s(30), NOON],
+    ['a reset 7 s away on no 3 s or minute boundary', NOON + s(7), NOON],
+    ['a reset 90 s away on a minute boundary that ends no hour', NOON + s(120), NOON + s(30)],
+  ])('infers nothing from %s', (_what, resetAtMs, receivedAtMs) => {
+    expect(inferWindowSec(resetAtMs, receivedAtMs, configured(60))).toBeUndefined();
   });
 });
 

@@ -11,60 +11,58 @@ import type { RateLimit } from './groups.js';
  *
  * Inferring the window. `X-RateLimit-Reset` is the end of Braze's current window, in whole epoch
  * seconds, and Braze's windows are fixed and aligned to the clock (§2, §4.2). A window of W
- * seconds is consistent with an answer when
+ * seconds fits an answer when
  *   - the reset falls on a multiple of W (a minute window ends at :00; an hour window on the
  *     hour; every minute boundary is also a 3 s and a 1 s boundary), and
  *   - the reset is at most W (plus `SKEW_TOLERANCE_MS` for clock skew) after the answer
  *     arrived, and not already past.
- * Several windows may be consistent with one answer (an answer in the last 3 s of a minute
- * fits 1 s, 3 s and 1 min). The rule:
- *   1. the window in force (configured, or adopted earlier) stays if it is consistent;
- *   2. otherwise the consistent window of `BRAZE_WINDOWS_SEC` nearest to it (by ratio) is
- *      taken: the smallest change an answer proves necessary. Later answers correct a wrong
- *      guess, and a guess too short shows itself through Braze's 429s, while one too long
- *      would leave the budget idle with no answer to learn from;
- *   3. if no window is consistent (no reset header, a reset in the past, or one no window of
- *      Braze's could produce), nothing is inferred and the limit is not adopted: the window in
- *      force and its limit stay. Counting a limit in the wrong window is the worse mistake
- *      (3,000 per 3 s read as 3,000 per minute throttles twenty-fold); Braze's `Remaining` and
- *      429s still move the count up meanwhile.
+ * Several windows may fit one answer: one arriving in the last 3 s of a minute fits 3 s and
+ * 1 min alike (and 1 s in its last second). The rule:
+ *   1. a window adopted from an earlier answer stays while it fits (no flapping between 1 s and
+ *      3 s in the last second of every 3 s window);
+ *   2. otherwise the shortest window that fits is taken, among `BRAZE_WINDOWS_SEC` and the
+ *      configured one. A guess too short is harmless: the guessed window ends at Braze's reset
+ *      too, so Braze's count (reconciled from `Remaining`) caps what is sent until then, and the
+ *      first answer after the reset (a reset a whole window away) corrects it. A guess too long
+ *      would refuse waiting callers and idle the group until its end;
+ *   3. if no window fits (no reset header, a reset in the past, or one no window of Braze's
+ *      could give), nothing is inferred and the limit is not adopted: the window in force and
+ *      its limit stay. Counting a limit in the wrong window is the worse mistake (3,000 per 3 s
+ *      read as 3,000 per minute throttles twenty-fold); Braze's `Remaining` and 429s still move
+ *      the count up meanwhile.
  *
  * Examples: a group configured 50,000/1 min gets limit 1,000 with a reset 40 s away on a minute
- * boundary: 1 min is consistent, so 1,000/1 min. The same group gets limit 3,000 with a reset
- * 1.8 s away at 12:00:03: 1 min is not (12:00:03 ends no minute), 1 s and 3 s are, and 3 s is
- * nearer to 1 min: 3,000/3 s. A group configured 3,000/3 s gets limit 1,000 with a reset 40 s
- * away at a minute boundary: 3 s is not (40 s > 3 s), 1 min and maybe 1 h are: 1,000/1 min.
+ * boundary: only 1 min (and longer) fits, so 1,000/1 min. The same group gets limit 3,000 with a
+ * reset 1.8 s away at 12:00:03: 1 min does not fit (12:00:03 ends no minute), 3 s does: 3,000/3 s.
+ * A group configured 3,000/3 s gets limit 1,000 with a reset 40 s away at a minute boundary: 3 s
+ * does not fit (40 s > 3 s), 1 min does: 1,000/1 min.
  */
 
 /** The windows Braze uses (docs/braze-facts.md §2): 1 s tiers, 3 s bursts, minute, hour, day. */
 export const BRAZE_WINDOWS_SEC: readonly number[] = [1, 3, 60, 3_600, 86_400];
 
 /** Our clock may run behind Braze's by this much (answers arriving late only shorten the wait). */
-export const SKEW_TOLERANCE_MS = 1_000;
+export const SKEW_TOLERANCE_MS = 500;
 
 /**
  * The window Braze's answer counts in, or undefined when the answer does not tell (rule above).
- * `inForceSec` is the window the budget uses now; `receivedAtMs` when the answer arrived.
+ * `adoptedSec` is the window adopted from earlier answers, if any; `configuredSec` the group's
+ * configured window; `receivedAtMs` when the answer arrived.
  */
 export function inferWindowSec(
   resetAtMs: number | undefined,
   receivedAtMs: number,
-  inForceSec: number,
+  windows: { adoptedSec?: number; configuredSec: number },
 ): number | undefined {
   if (resetAtMs === undefined || !Number.isFinite(resetAtMs)) return undefined;
   const untilResetMs = resetAtMs - receivedAtMs;
-  const consistent = (windowSec: number): boolean =>
+  const fits = (windowSec: number): boolean =>
     resetAtMs % (windowSec * 1000) === 0 &&
     untilResetMs > -SKEW_TOLERANCE_MS &&
     untilResetMs <= windowSec * 1000 + SKEW_TOLERANCE_MS;
-  if (consistent(inForceSec)) return inForceSec;
-  let best: number | undefined;
-  for (const w of BRAZE_WINDOWS_SEC) {
-    if (!consistent(w)) continue;
-    if (best === undefined || Math.abs(Math.log(w / inForceSec)) < Math.abs(Math.log(best / inForceSec)))
-      best = w;
-  }
-  return best;
+  if (windows.adoptedSec !== undefined && fits(windows.adoptedSec)) return windows.adoptedSec;
+  const candidates = [...BRAZE_WINDOWS_SEC, windows.configuredSec].sort((a, b) => a - b);
+  return candidates.find(fits);
 }
 
 /**

@@ -255,12 +255,14 @@ export class RateBudgetService implements RateBudget {
   #adoptLimit(group: RateGroupName, headers: RateHeaders): void {
     if (headers.limit === undefined || headers.limit <= 0) return;
     const configured = this.#opts.limits[group];
-    const inForce = this.#limitOf(group);
-    const windowSec = inferWindowSec(headers.resetAtMs, this.#now(), inForce.windowSec);
+    const current = this.#adopted.get(group);
+    const windowSec = inferWindowSec(headers.resetAtMs, this.#now(), {
+      adoptedSec: current?.windowSec,
+      configuredSec: configured.windowSec,
+    });
     if (windowSec === undefined) return;
     const braze: RateLimit = { limit: headers.limit, windowSec };
     const next = bindsTighter(configured, braze) ? braze : undefined;
-    const current = this.#adopted.get(group);
     if (next?.limit === current?.limit && next?.windowSec === current?.windowSec) return;
     if (next === undefined) {
       this.#adopted.delete(group);
