@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { TRACK_EVENTS, event, useStacks, type ItemResult, type Stack } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { TEST_API_KEY, TRACK_EVENTS, event, useStacks, type ItemResult, type Stack } from './helpers.js';
+import { startTestRedis, type TestRedis } from './redisServer.js';
 
 /**
  * Braze's rules as the budget applies them, end to end over real HTTP to the simulator: a lower
- * limit is adopted with Braze's window, and a per-audience 429 spends that audience only.
+ * limit is adopted with Braze's window, a per-audience 429 spends that audience only, and a
+ * shared budget keyed by the API key is warned about at start-up.
  */
 
 const startStack = useStacks();
@@ -74,5 +77,35 @@ describe('a per-audience broadcast 429', () => {
     expect(silver.body.errors).toBeUndefined();
     expect(silver.body.data!.triggerCampaign.dispatchId).toMatch(/^[0-9a-f]+$/);
     expect(s.sim.count('/campaigns/trigger/send', 201)).toBe(3);
+  });
+});
+
+describe('start-up warning: a shared budget keyed by the API key', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+  const WARNING = 'REDIS_URL is set but BRAZE_WORKSPACE is not';
+  const braze = { BRAZE_API_KEY: TEST_API_KEY, BRAZE_REST_ENDPOINT: 'http://127.0.0.1:9' };
+
+  it('warns in shared mode without BRAZE_WORKSPACE, naming neither the key nor the id derived from it', async () => {
+    const env = { ...braze, REDIS_URL: redis.url };
+    const s = await startStack({ env });
+    const logs = s.logs.join('');
+    expect(logs).toContain(WARNING);
+    expect(logs).not.toContain(TEST_API_KEY);
+    expect(logs).not.toContain(loadConfig(env).workspaceId);
+  });
+
+  it.each([
+    ['BRAZE_WORKSPACE is set', (url: string) => ({ ...braze, REDIS_URL: url, BRAZE_WORKSPACE: 'acme-prod' })],
+    ['the budget is in memory (no REDIS_URL)', () => braze],
+    ['the simulator runs (no key)', (url: string) => ({ REDIS_URL: url })],
+  ])('stays quiet when %s', async (_what, env) => {
+    const s = await startStack({ env: env(redis.url) });
+    expect(s.logs.join('')).not.toContain(WARNING);
   });
 });
