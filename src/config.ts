@@ -42,6 +42,11 @@ export interface Config {
   contract: ContractName;
   /** Identifies the Braze workspace in budget keys; never the key itself. */
   workspaceId: string;
+  /**
+   * True when BRAZE_WORKSPACE is unset and a real key is: the id then derives from the key, so
+   * two keys of one workspace count apart (the gateway warns at start-up when REDIS_URL is set).
+   */
+  workspaceFromKey: boolean;
   redisUrl: string | undefined;
   /** Longest the oldest item of a lane lingers for company before its request is asked for. */
   batchWindowMs: number;
@@ -291,6 +296,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     contract,
     workspaceId: str('BRAZE_WORKSPACE') ?? defaultWorkspaceId(restEndpoint, apiKey),
+    workspaceFromKey: str('BRAZE_WORKSPACE') === undefined && apiKey !== undefined,
     redisUrl,
     batchWindowMs: int('BATCH_WINDOW_MS', 20, 0, 10_000),
     batchIdleMs: int('BATCH_IDLE_MS', 0, 0, 10_000),

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrazeClient } from '../src/braze/client.js';
+import { broadcastAudience } from '../src/braze/endpoints.js';
 import type { AcquireResult, RateBudget, RateHeaders } from '../src/budget/budget.js';
 import { createBudget } from '../src/budget/index.js';
 import { loadConfig } from '../src/config.js';
@@ -189,6 +190,37 @@ describe('BrazeClient.send', () => {
       'acquire users.export.ids',
     ]);
     expect(sim.count()).toBe(1);
+  });
+
+  it("tells the budget a broadcast's audience when it reconciles, so a per-audience 429 spends only it", async () => {
+    sim = await startSimulator({
+      apiKey: TEST_API_KEY,
+      broadcastPerAudienceLimit: { limit: 0, windowSec: 60 },
+    });
+    const calls: string[] = [];
+    const budget: RateBudget = {
+      async acquire(group, _deadlineMs, opts): Promise<AcquireResult> {
+        calls.push(`acquire ${group} ${opts?.audience}`);
+        return calls.length > 2 ? { ok: false, retryAfterMs: 4_000 } : { ok: true };
+      },
+      observe(group, headers, status, opts) {
+        calls.push(`observe ${group} ${status} ${headers.remaining} ${opts?.audience}`);
+      },
+      retryHintMs: () => 1_000,
+      async close() {},
+    };
+    const { client } = clientFor(sim.url, { budget });
+    const campaignId = sim.catalog.campaigns.find((c) => c.isApiCampaign)!.id;
+    const body = { campaign_id: campaignId, broadcast: true };
+    expect(await failure(client.send('campaigns.trigger.send', body, { deadlineMs: soon() }))).toBeInstanceOf(
+      RateLimitedError,
+    );
+    const audience = broadcastAudience(body)!;
+    expect(calls).toEqual([
+      `acquire messaging.broadcast ${audience}`,
+      `observe messaging.broadcast 429 250 ${audience}`,
+      `acquire messaging.broadcast ${audience}`,
+    ]);
   });
 
   it('refuses to call Braze once the deadline has passed', async () => {

@@ -21,6 +21,7 @@ async function sharedBudget(
   workspaceId: string,
   limits: Partial<Record<RateGroupName, RateLimit>>,
   replicas = 1,
+  now?: () => number,
 ) {
   const { log, lines } = memoryLogger();
   const store = new RedisStore({ url: redis.url });
@@ -33,6 +34,7 @@ async function sharedBudget(
     replicas,
     redis: store,
     log,
+    now,
   });
   await b.ready(2_000);
   return { b, lines };
@@ -88,6 +90,49 @@ describe('RateBudgetService on Redis', () => {
     expect(calls).toBeGreaterThanOrEqual(n);
     expect(calls).toBeLessThanOrEqual(n + 2);
     await b.close();
+  });
+
+  it("a per-audience 429 seen by one replica spends that audience's window for every replica, and only it", async () => {
+    const ws = randomUUID();
+    const limits = { 'messaging.broadcast': { limit: 250, windowSec: 60 } };
+    const [{ b: a }, { b: other }] = await Promise.all([sharedBudget(ws, limits), sharedBudget(ws, limits)]);
+    expect((await a.acquire('messaging.broadcast', Date.now(), { audience: 'gold' })).ok).toBe(true);
+    const resetAtMs = Math.ceil((await redisNowMs()) / 60_000) * 60_000;
+    a.observe('messaging.broadcast', { limit: 250, remaining: 249, resetAtMs }, 429, { audience: 'gold' });
+    // The spent audience rides along with a's next take of it (one round trip), into Redis.
+    expect((await a.acquire('messaging.broadcast', Date.now(), { audience: 'gold' })).ok).toBe(false);
+    expect((await other.acquire('messaging.broadcast', Date.now(), { audience: 'gold' })).ok).toBe(false);
+    expect((await other.acquire('messaging.broadcast', Date.now(), { audience: 'silver' })).ok).toBe(true);
+    expect((await other.snapshot()).find((g) => g.group === 'messaging.broadcast')!.remaining).toBe(248);
+    await a.close();
+    await other.close();
+  });
+
+  it('counts an adopted window under its own key, shared by the replicas that adopted it', async () => {
+    const ws = randomUUID();
+    const limits = { 'users.identity': { limit: 20_000, windowSec: 3_600 } };
+    // The replicas date Braze's answers on this clock: 20 s into a minute that ends no hour.
+    const minute = Date.UTC(2027, 0, 15, 12, 5, 0);
+    const now = () => minute + 20_000;
+    const [{ b: a }, { b: other }] = await Promise.all([
+      sharedBudget(ws, limits, 1, now),
+      sharedBudget(ws, limits, 1, now),
+    ]);
+    // Use the configured hour window first: 3 units.
+    for (let i = 0; i < 3; i++) expect((await a.acquire('users.identity', now())).ok).toBe(true);
+    // Both learn Braze's 1,000 per minute (a reset 40 s away that ends no hour).
+    for (const b of [a, other])
+      b.observe('users.identity', { limit: 1_000, resetAtMs: minute + 60_000 }, 201);
+    expect((await a.acquire('users.identity', now())).ok).toBe(true);
+    expect((await other.acquire('users.identity', now())).ok).toBe(true);
+    // The minute's count started afresh (the hour's 3 are not in it) and is shared.
+    expect((await a.snapshot()).find((g) => g.group === 'users.identity')).toMatchObject({
+      limit: 1_000,
+      windowSeconds: 60,
+      remaining: 998,
+    });
+    await a.close();
+    await other.close();
   });
 
   it('falls back to limit ÷ replicas when Redis stops, and shares again when it is back', async () => {

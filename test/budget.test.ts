@@ -154,6 +154,128 @@ describe('RateBudgetService (memory)', () => {
   });
 });
 
+describe("RateBudgetService: Braze's limits with their windows", () => {
+  // A hand-moved clock, 20.5 s into the minute that starts at 2027-01-15T12:00:00Z.
+  const MINUTE = Date.UTC(2027, 0, 15, 12, 0, 0);
+  function manual(offsetMs = 20_500) {
+    const clock = { t: MINUTE + offsetMs };
+    return { clock, now: () => clock.t };
+  }
+
+  it('adopts a lower limit with a reset ~60 s away as per minute on a group configured per minute', async () => {
+    const { clock, now } = manual(500);
+    const { b, lines } = budget({ 'users.track': { limit: 50_000, windowSec: 60 } }, { now });
+    b.observe('users.track', { limit: 1_000, remaining: 999, resetAtMs: MINUTE + 60_000 }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 1_000, windowSeconds: 60, remaining: 999 });
+    expect(lines.join('')).toContain('adopting it with its window');
+    clock.t += 1_000;
+    expect((await b.acquire('users.track', now())).ok).toBe(true);
+    expect((await group(b, 'users.track')).remaining).toBe(998);
+  });
+
+  it('regression: a 3,000-per-3 s answer on a group configured per minute is counted per 3 s, not per minute', async () => {
+    // 12:00:19.2; Braze's window ends at 12:00:21, a 3 s boundary that ends no minute.
+    const { clock, now } = manual(19_200);
+    const { b } = budget({ 'users.track': { limit: 50_000, windowSec: 60 } }, { now });
+    b.observe('users.track', { limit: 5, remaining: 4, resetAtMs: MINUTE + 21_000 }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 5, windowSeconds: 3, remaining: 4 });
+    const grants: boolean[] = [];
+    for (let i = 0; i < 5; i++) grants.push((await b.acquire('users.track', now())).ok);
+    expect(grants).toEqual([true, true, true, true, false]);
+    const refused = await b.acquire('users.track', now());
+    // The unit frees up at Braze's reset, 1.8 s away, not at the end of the minute.
+    expect(refused).toEqual({ ok: false, retryAfterMs: 1_800 });
+    expect(b.retryHintMs('users.track')).toBe(1_800);
+    // The next 3 s window has all 5 again.
+    clock.t = MINUTE + 21_000;
+    for (let i = 0; i < 5; i++) expect((await b.acquire('users.track', now())).ok).toBe(true);
+    expect((await b.acquire('users.track', now())).ok).toBe(false);
+  });
+
+  it('regression: a configured 3,000 per 3 s meeting a lower per-minute answer becomes per minute, not per 3 s', async () => {
+    const { now } = manual(20_000);
+    const { b } = budget({ 'users.track': { limit: 3_000, windowSec: 3 } }, { now });
+    b.observe('users.track', { limit: 1_000, remaining: 1_000, resetAtMs: MINUTE + 60_000 }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 1_000, windowSeconds: 60 });
+  });
+
+  it('regression: an answer in the last second of a minute (1 s, 3 s and 1 min fit) adopts the shortest, and the next answer corrects it', async () => {
+    // 12:00:59.3, Braze on 4 per 3 s: its window ends at 12:01:00, which ends a minute too.
+    const { clock, now } = manual(59_300);
+    const { b } = budget({ 'users.track': { limit: 100, windowSec: 60 } }, { now });
+    b.observe('users.track', { limit: 4, remaining: 3, resetAtMs: MINUTE + 60_000 }, 201);
+    // Read as 4 per minute, waiting callers would be told to come back in a minute.
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 4, windowSeconds: 1, remaining: 3 });
+    clock.t = MINUTE + 60_100;
+    b.observe('users.track', { limit: 4, remaining: 3, resetAtMs: MINUTE + 63_000 }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 4, windowSeconds: 3, remaining: 3 });
+    // Later answers that 1 s fits too keep the 3 s window adopted.
+    clock.t = MINUTE + 62_300;
+    b.observe('users.track', { limit: 4, remaining: 1, resetAtMs: MINUTE + 63_000 }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 4, windowSeconds: 3, remaining: 1 });
+  });
+
+  it('keeps the configured limit and window when the answer does not tell its window', async () => {
+    const { now } = manual(20_000);
+    const { b, lines } = budget({ 'users.track': { limit: 100, windowSec: 60 } }, { now });
+    // No reset header; a reset 7 s away (no 3 s or minute boundary); a reset already past.
+    b.observe('users.track', { limit: 10, remaining: 10 }, 201);
+    b.observe('users.track', { limit: 10, remaining: 10, resetAtMs: MINUTE + 27_000 + 1_000 }, 201);
+    b.observe('users.track', { limit: 10, remaining: 10, resetAtMs: MINUTE }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 100, windowSeconds: 60 });
+    expect(lines.join('')).not.toContain('adopting');
+  });
+
+  it('goes back to the configured limit when Braze reports one that no longer binds', async () => {
+    const { now } = manual();
+    const { b, lines } = budget({ 'users.track': { limit: 100, windowSec: 60 } }, { now });
+    const resetAtMs = MINUTE + 60_000;
+    b.observe('users.track', { limit: 80, remaining: 80, resetAtMs }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 80, windowSeconds: 60 });
+    b.observe('users.track', { limit: 120, remaining: 120, resetAtMs }, 201);
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 100, windowSeconds: 60 });
+    expect(lines.join('')).toContain('back to it');
+  });
+
+  it("a per-audience 429 spends that audience's window only, not the broadcast group's", async () => {
+    const { now } = manual();
+    const { b } = budget(
+      { 'messaging.broadcast': { limit: 250, windowSec: 60 } },
+      { now, perAudience: { limit: 10, windowSec: 60 } },
+    );
+    expect((await b.acquire('messaging.broadcast', now(), { audience: 'a' })).ok).toBe(true);
+    // Braze refuses audience a while the group still has 248 left (another system sent one).
+    const headers = { limit: 250, remaining: 248, resetAtMs: MINUTE + 60_000 };
+    b.observe('messaging.broadcast', headers, 429, { audience: 'a' });
+    const refused = await b.acquire('messaging.broadcast', now(), { audience: 'a' });
+    expect(refused).toEqual({ ok: false, retryAfterMs: 60_000 - 20_500 });
+    expect((await b.acquire('messaging.broadcast', now(), { audience: 'b' })).ok).toBe(true);
+    // The group counts what Braze counted (2), plus b's unit.
+    expect((await group(b, 'messaging.broadcast')).remaining).toBe(247);
+  });
+
+  it('a broadcast 429 that leaves the group nothing (or says nothing) spends the group', async () => {
+    const { now } = manual();
+    for (const headers of [{ limit: 250, remaining: 0, resetAtMs: MINUTE + 60_000 }, {}]) {
+      const { b } = budget({ 'messaging.broadcast': { limit: 250, windowSec: 60 } }, { now });
+      b.observe('messaging.broadcast', headers, 429, { audience: 'a' });
+      expect((await b.acquire('messaging.broadcast', now(), { audience: 'b' })).ok).toBe(false);
+      expect((await group(b, 'messaging.broadcast')).remaining).toBe(0);
+    }
+  });
+
+  it('a per-audience 429 no take carries is written by the flush', async () => {
+    const { now } = manual();
+    const { b } = budget({ 'messaging.broadcast': { limit: 250, windowSec: 60 } }, { now });
+    b.observe('messaging.broadcast', { limit: 250, remaining: 249, resetAtMs: MINUTE + 60_000 }, 429, {
+      audience: 'a',
+    });
+    await b.snapshot(); // flushes pending reconciliations
+    expect((await b.acquire('messaging.broadcast', now(), { audience: 'a' })).ok).toBe(false);
+    expect(b.stats.reconciled).toBe(2);
+  });
+});
+
 describe('RateBudgetService waiting queue (fake clock)', () => {
   // A limit of 1 per 1 s window, starting 100 ms into a window; timers and Date are faked.
   function oneEverySecond() {

@@ -106,7 +106,17 @@ export class GatewayCore {
 
   /** Build the core; waits (bounded) for Redis so the first requests already share the budget. */
   static async create(opts: CoreOptions): Promise<GatewayCore> {
-    const budget = opts.budget ?? createBudget(opts.config, opts.log, opts.now, opts.telemetry);
+    const { config, log } = opts;
+    // Braze counts per workspace, not per key (docs/braze-facts.md §2). Without BRAZE_WORKSPACE
+    // the shared budget's keys derive from the API key, so replicas given different keys of one
+    // workspace would each count apart and together overrun Braze's limits. Neither the key nor
+    // the id derived from it is logged.
+    if (config.redisUrl !== undefined && config.workspaceFromKey) {
+      log.warn(
+        'rate budget: REDIS_URL is set but BRAZE_WORKSPACE is not, so the shared budget is keyed by the API key: replicas using other keys of the same Braze workspace count apart and together can exceed its limits. Set BRAZE_WORKSPACE to one name per Braze workspace on every replica.',
+      );
+    }
+    const budget = opts.budget ?? createBudget(config, log, opts.now, opts.telemetry);
     await budget.ready(2_000);
     return new GatewayCore(opts, budget);
   }

@@ -232,8 +232,9 @@ export class BrazeClient {
       if (raw.status >= 500) this.#breaker.failure();
       else this.#breaker.success();
 
-      // 5. reconcile the budget with what Braze says is left.
-      this.#budget.observe(group, raw.rate, raw.status);
+      // 5. reconcile the budget with what Braze says is left (a broadcast's audience too: a 429
+      // for it spends that audience's window, not the whole group's).
+      this.#budget.observe(group, raw.rate, raw.status, { audience });
 
       // A 429 was not processed, so it is safe to send again: the budget now knows the window is
       // spent, and the next acquire waits for the reset if the deadline allows.

@@ -36,12 +36,20 @@ export interface AcquireOptions {
   onWait?: (untilMs: number) => void;
 }
 
+export interface ObserveOptions {
+  /** The broadcast audience the answered request was for (as given to `acquire`). */
+  audience?: string;
+}
+
 export interface RateBudget {
   /** Take one request unit from `group`, waiting (FIFO) no later than `deadlineMs` (epoch ms). */
   acquire(group: RateGroupName, deadlineMs: number, opts?: AcquireOptions): Promise<AcquireResult>;
   /** A refusal's retry hint for `group`: the time until its current window ends. */
   retryHintMs(group: RateGroupName): number;
-  /** Reconcile with what Braze reported for `group`. */
-  observe(group: RateGroupName, headers: RateHeaders, status: number): void;
+  /**
+   * Reconcile with what Braze reported for `group`: its headers and the answer's status, told
+   * as soon as the answer arrives (the arrival time dates the reset, to infer Braze's window).
+   */
+  observe(group: RateGroupName, headers: RateHeaders, status: number, opts?: ObserveOptions): void;
   close(): Promise<void>;
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../observability/log.js';
 import type { Telemetry } from '../observability/metrics.js';
-import type { AcquireOptions, AcquireResult, RateBudget, RateHeaders } from './budget.js';
+import { bindsTighter, inferWindowSec } from './brazeLimit.js';
+import type { AcquireOptions, AcquireResult, ObserveOptions, RateBudget, RateHeaders } from './budget.js';
 import { RATE_GROUP_NAMES, type RateGroupName, type RateLimit } from './groups.js';
 import type { RedisStore } from './redisStore.js';
 import { MemoryStore, windowStart, type Bucket, type PendingRaise, type TakeResult } from './store.js';
@@ -9,14 +10,16 @@ import { MemoryStore, windowStart, type Bucket, type PendingRaise, type TakeResu
 /**
  * The rate budget every Braze request draws from (DESIGN "Rate budget").
  *
- * - Limits: the configured limit per group, lowered to Braze's `X-RateLimit-Limit` when Braze
- *   reports less, minus a headroom share left to other systems on the same workspace.
+ * - Limits: the configured limit and window per group, replaced by Braze's when Braze's headers
+ *   show a tighter one (the limit with the window it counts in, inferred from the reset: see
+ *   brazeLimit.ts), minus a headroom share left to other systems on the same workspace.
  * - Waiting: a caller that finds its bucket full waits, first come first served, for the next
  *   window if it opens before the caller's deadline; otherwise it gets `{ ok: false,
  *   retryAfterMs }` at once. Nobody waits past their deadline.
  * - Reconciliation: when Braze reports fewer remaining requests than we counted, the count moves
  *   up to match (never down). The raise rides along with the next take, so the shared budget
- *   still costs one Redis round trip per upstream request.
+ *   still costs one Redis round trip per upstream request. A 429 spends the group's window,
+ *   unless it was a broadcast's per-audience 429: then only that audience's window is spent.
  * - Shared mode: a RedisStore counts for every replica. When Redis fails, a local MemoryStore
  *   takes over with limit ÷ replicas; when Redis is back, the local count is added to the shared
  *   one and the shared store takes over again.
@@ -77,6 +80,18 @@ interface Queue {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** A reconciliation for one bucket: the group's, or one broadcast audience's within it. */
+interface PendingBucketRaise {
+  group: RateGroupName;
+  audience: string | undefined;
+  raise: PendingRaise;
+}
+
+/** The key of a (group, audience) queue, and of its pending per-audience raise. */
+function queueKey(group: RateGroupName, audience: string | undefined): string {
+  return audience === undefined ? group : `${group}\u0000${audience}`;
+}
+
 /** Braze's reset may differ from our window end by clock skew and rounding to the second. */
 const RESET_TOLERANCE_MS = 2_000;
 /** How often a budget in fallback checks whether its Redis connection is usable again. */
@@ -89,10 +104,13 @@ export class RateBudgetService implements RateBudget {
   readonly #now: () => number;
   readonly #local: MemoryStore;
   readonly #queues = new Map<string, Queue>();
-  /** Limits Braze reported lower than configured. */
-  readonly #observedLimits = new Map<RateGroupName, number>();
-  /** Counts Braze reported, waiting to ride along with the group's next take. */
-  readonly #pendingRaises = new Map<RateGroupName, PendingRaise>();
+  /** Limits (with their windows) Braze's headers showed tighter than configured. */
+  readonly #adopted = new Map<RateGroupName, RateLimit>();
+  /**
+   * Counts Braze reported, waiting to ride along with the next take of their bucket: a group's
+   * (keyed by group) or one broadcast audience's (keyed like its queue).
+   */
+  readonly #pendingRaises = new Map<string, PendingBucketRaise>();
   #raiseTimer: NodeJS.Timeout | undefined;
   #mode: BudgetMode;
   #closed = false;
@@ -186,7 +204,7 @@ export class RateBudgetService implements RateBudget {
     if (this.#closed) return { ok: false, retryAfterMs: 1_000 };
     if (opts.signal?.aborted === true) return { ok: false, retryAfterMs: 0 };
     const { audience } = opts;
-    const key = audience === undefined ? group : `${group}\u0000${audience}`;
+    const key = queueKey(group, audience);
     const queued = this.#queues.get(key);
     // Whoever waits is served first: a newcomer never skips the queue.
     if (queued !== undefined && queued.live > 0) return this.#enqueue(queued, deadlineMs, opts.signal, 0);
@@ -211,33 +229,75 @@ export class RateBudgetService implements RateBudget {
     return this.#untilWindowEnd(group);
   }
 
-  observe(group: RateGroupName, headers: RateHeaders, status: number): void {
-    const configured = this.#opts.limits[group].limit;
-    if (headers.limit !== undefined && headers.limit > 0 && headers.limit < configured) {
-      if (this.#observedLimits.get(group) !== headers.limit) {
-        this.#observedLimits.set(group, headers.limit);
-        this.#opts.log.warn(
-          { group, configured, braze: headers.limit },
-          'rate budget: Braze reports a lower limit than configured; adopting it',
-        );
-      }
-    }
-    // A 429 means the window is spent, whatever the headers say (or if they are missing).
-    const remaining = status === 429 ? 0 : headers.remaining;
+  observe(group: RateGroupName, headers: RateHeaders, status: number, opts: ObserveOptions = {}): void {
+    this.#adoptLimit(group, headers);
+    // A broadcast refused while Braze says its group still has room was refused for its unique
+    // audience (10/min each, docs/braze-facts.md §2 row 6): Braze sends no per-audience headers,
+    // so this is how it shows. That audience's window is spent; the group's count is reconciled
+    // as for any answer. Without headers, the 429 cannot be told apart: the group is spent.
+    const spentAudience = status === 429 && (headers.remaining ?? 0) > 0 ? opts.audience : undefined;
+    if (spentAudience !== undefined) this.#spendAudience(group, spentAudience);
+    // Otherwise a 429 means the window is spent, whatever the headers say (or if they are missing).
+    const remaining = status === 429 && spentAudience === undefined ? 0 : headers.remaining;
     if (remaining === undefined) return;
     // Units Braze has counted in its window, by everyone using the workspace. Both sides count
     // requests, so our count (whose limit may sit lower, for headroom) moves up to it.
-    const used = (headers.limit ?? this.#brazeLimit(group)) - remaining;
-    const { windowSec } = this.#opts.limits[group];
-    const resetAtMs = headers.resetAtMs ?? windowStart(this.#now(), windowSec * 1000) + windowSec * 1000;
-    const pending = this.#pendingRaises.get(group);
+    const used = (headers.limit ?? this.#limitOf(group).limit) - remaining;
+    const resetAtMs = headers.resetAtMs ?? this.#windowEnd(this.#limitOf(group).windowSec);
+    this.#queueRaise(group, undefined, used, resetAtMs);
+  }
+
+  /**
+   * Adopt Braze's limit, with the window it counts in, when it binds tighter than the configured
+   * one; go back to the configured one when Braze's no longer does. A limit whose window cannot
+   * be told changes nothing (the rule, with examples, is in brazeLimit.ts).
+   */
+  #adoptLimit(group: RateGroupName, headers: RateHeaders): void {
+    if (headers.limit === undefined || headers.limit <= 0) return;
+    const configured = this.#opts.limits[group];
+    const current = this.#adopted.get(group);
+    const windowSec = inferWindowSec(headers.resetAtMs, this.#now(), {
+      adoptedSec: current?.windowSec,
+      configuredSec: configured.windowSec,
+    });
+    if (windowSec === undefined) return;
+    const braze: RateLimit = { limit: headers.limit, windowSec };
+    const next = bindsTighter(configured, braze) ? braze : undefined;
+    if (next?.limit === current?.limit && next?.windowSec === current?.windowSec) return;
+    if (next === undefined) {
+      this.#adopted.delete(group);
+      this.#opts.log.warn(
+        { group, configured, braze },
+        "rate budget: Braze's limit no longer binds tighter than the configured one; back to it",
+      );
+    } else {
+      this.#adopted.set(group, next);
+      this.#opts.log.warn(
+        { group, configured, braze },
+        'rate budget: Braze reports a lower limit than configured; adopting it with its window',
+      );
+    }
+  }
+
+  /** A per-audience 429: fill that audience's current window (its whole Braze limit is used). */
+  #spendAudience(group: RateGroupName, audience: string): void {
+    const { limit, windowSec } = this.#opts.perAudienceLimit;
+    this.#queueRaise(group, audience, limit, this.#windowEnd(windowSec));
+  }
+
+  /** Keep the highest count reported for a bucket's window until a take (or the flush) carries it. */
+  #queueRaise(group: RateGroupName, audience: string | undefined, used: number, resetAtMs: number): void {
+    const key = queueKey(group, audience);
+    const windowSec =
+      audience === undefined ? this.#limitOf(group).windowSec : this.#opts.perAudienceLimit.windowSec;
+    const pending = this.#pendingRaises.get(key)?.raise;
     if (pending === undefined || pending.resetAtMs !== resetAtMs || pending.used < used) {
       // The tolerance stays well under a window, or a count from the window just ended would be
       // applied to the one that just began.
-      this.#pendingRaises.set(group, {
-        used,
-        resetAtMs,
-        toleranceMs: Math.min(RESET_TOLERANCE_MS, (windowSec * 1000) / 4),
+      this.#pendingRaises.set(key, {
+        group,
+        audience,
+        raise: { used, resetAtMs, toleranceMs: Math.min(RESET_TOLERANCE_MS, (windowSec * 1000) / 4) },
       });
     }
     this.#raiseTimer ??= setTimeout(() => void this.#flushRaises(), RAISE_FLUSH_MS);
@@ -292,33 +352,37 @@ export class RateBudgetService implements RateBudget {
 
   // --- internals ---
 
-  /** One take from the current store, carrying the group's pending reconciliation. */
+  /** One take from the current store, carrying its buckets' pending reconciliations. */
   async #take(group: RateGroupName, audience: string | undefined): Promise<TakeResult> {
-    const raise = this.#pendingRaises.get(group);
-    this.#pendingRaises.delete(group);
+    const raises = [group, ...(audience === undefined ? [] : [queueKey(group, audience)])].map((key) => {
+      const pending = this.#pendingRaises.get(key);
+      this.#pendingRaises.delete(key);
+      return pending?.raise;
+    });
     if (this.#mode === 'shared') {
       const buckets = this.#buckets(group, audience, 'shared');
       try {
-        return await this.#opts.redis!.take(buckets, this.#guardMs(buckets), raise);
+        return await this.#opts.redis!.take(buckets, this.#guardMs(buckets), raises);
       } catch (err) {
         this.redisFailed(err);
       }
     }
     const buckets = this.#buckets(group, audience, this.#mode === 'memory' ? 'shared' : 'fallback');
-    return this.#local.take(buckets, this.#guardMs(buckets), raise);
+    return this.#local.take(buckets, this.#guardMs(buckets), raises);
   }
 
   /** Write reconciliations that no take has carried. */
   async #flushRaises(): Promise<void> {
     clearTimeout(this.#raiseTimer);
     this.#raiseTimer = undefined;
-    const pending = [...this.#pendingRaises];
+    const pending = [...this.#pendingRaises.values()];
     this.#pendingRaises.clear();
-    for (const [group, raise] of pending) {
+    for (const { group, audience, raise } of pending) {
       const scope = this.#mode === 'fallback' ? 'fallback' : 'shared';
       const store = this.#mode === 'shared' ? this.#opts.redis! : this.#local;
+      const bucket = this.#buckets(group, audience, scope).at(-1)!;
       try {
-        await store.raise(this.#bucket(group, scope), raise);
+        await store.raise(bucket, raise);
         this.stats.reconciled += 1;
       } catch (err) {
         this.redisFailed(err);
@@ -337,19 +401,21 @@ export class RateBudgetService implements RateBudget {
       const hash = createHash('sha256').update(audience).digest('hex').slice(0, 24);
       const { limit, windowSec } = this.#opts.perAudienceLimit;
       buckets.push(
-        this.#sized(`${buckets[0]!.key.replace(/:local$/, '')}:aud:${hash}`, limit, windowSec, scope),
+        this.#sized(`bgw:{${this.#opts.workspaceId}}:${group}:aud:${hash}`, limit, windowSec, scope),
       );
     }
     return buckets;
   }
 
+  /**
+   * A group's bucket, sized by the limit in force. An adopted window other than the configured
+   * one counts under its own key: a minute's count must not be read as a 3 s window's.
+   */
   #bucket(group: RateGroupName, scope: 'shared' | 'fallback'): Bucket {
-    return this.#sized(
-      `bgw:{${this.#opts.workspaceId}}:${group}`,
-      this.#brazeLimit(group),
-      this.#opts.limits[group].windowSec,
-      scope,
-    );
+    const { limit, windowSec } = this.#limitOf(group);
+    const base = `bgw:{${this.#opts.workspaceId}}:${group}`;
+    const key = windowSec === this.#opts.limits[group].windowSec ? base : `${base}:w${windowSec}`;
+    return this.#sized(key, limit, windowSec, scope);
   }
 
   /** A bucket's limit after headroom; a fallback bucket takes this replica's share only. */
@@ -364,9 +430,14 @@ export class RateBudgetService implements RateBudget {
         };
   }
 
-  /** Braze's limit for the group: the configured one, or lower if Braze said so. */
-  #brazeLimit(group: RateGroupName): number {
-    return Math.min(this.#opts.limits[group].limit, this.#observedLimits.get(group) ?? Infinity);
+  /** The group's limit and window in force: the configured ones, or Braze's if tighter. */
+  #limitOf(group: RateGroupName): RateLimit {
+    return this.#adopted.get(group) ?? this.#opts.limits[group];
+  }
+
+  /** End of the current clock-aligned window of `windowSec`, on this process's clock. */
+  #windowEnd(windowSec: number): number {
+    return windowStart(this.#now(), windowSec * 1000) + windowSec * 1000;
   }
 
   /** A grant, with the end of its window on this process's clock (the store's may be Redis's). */
@@ -429,7 +500,7 @@ export class RateBudgetService implements RateBudget {
 
   /** Time until the group's current (clock-aligned) window ends: a refusal's retry hint. */
   #untilWindowEnd(group: RateGroupName): number {
-    const windowMs = this.#opts.limits[group].windowSec * 1000;
+    const windowMs = this.#limitOf(group).windowSec * 1000;
     return Math.max(1, windowMs - (this.#now() % windowMs));
   }
 

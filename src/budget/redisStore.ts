@@ -9,28 +9,29 @@ import type { Bucket, BucketReading, BudgetStore, PendingRaise, TakeResult } fro
  * workspace's buckets in one slot, as multi-key scripts require.
  */
 
-// KEYS: buckets. ARGV: guardMs, raiseTo, raiseResetAt, raiseTolerance, then limit and windowMs
-// per bucket. raiseTo > 0 first raises bucket 1 (reconciliation riding along with the take).
-// Returns {granted, resetAtMs, nowMs, usedOfFirst}.
+// KEYS: buckets. ARGV: guardMs, then per bucket limit, windowMs, raiseTo, raiseResetAt and
+// raiseTolerance. raiseTo > 0 first raises that bucket's count (reconciliation riding along with
+// the take) if its window ends at raiseResetAt. Returns {granted, resetAtMs, nowMs, usedOfFirst}.
 const TAKE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local guard = tonumber(ARGV[1])
-local raiseTo = tonumber(ARGV[2])
 local used = {}
 local starts = {}
 local refused = nil
 for i = 1, #KEYS do
-  local limit = tonumber(ARGV[3 + i * 2])
-  local window = tonumber(ARGV[4 + i * 2])
+  local a = 2 + (i - 1) * 5
+  local limit = tonumber(ARGV[a])
+  local window = tonumber(ARGV[a + 1])
+  local raiseTo = tonumber(ARGV[a + 2])
   local start = now - (now % window)
   local h = redis.call('HMGET', KEYS[i], 'start', 'used')
   local u = 0
   if tonumber(h[1]) == start then u = tonumber(h[2]) or 0 end
-  if i == 1 and raiseTo > u and math.abs(start + window - tonumber(ARGV[3])) <= tonumber(ARGV[4]) then
+  if raiseTo > u and math.abs(start + window - tonumber(ARGV[a + 3])) <= tonumber(ARGV[a + 4]) then
     u = raiseTo
-    redis.call('HSET', KEYS[1], 'start', start, 'used', u)
-    redis.call('PEXPIREAT', KEYS[1], start + window + 60000)
+    redis.call('HSET', KEYS[i], 'start', start, 'used', u)
+    redis.call('PEXPIREAT', KEYS[i], start + window + 60000)
   end
   used[i] = u
   starts[i] = start
@@ -38,11 +39,11 @@ for i = 1, #KEYS do
 end
 if refused ~= nil then return {0, refused, now, used[1]} end
 for i = 1, #KEYS do
-  local window = tonumber(ARGV[4 + i * 2])
+  local window = tonumber(ARGV[3 + (i - 1) * 5])
   redis.call('HSET', KEYS[i], 'start', starts[i], 'used', used[i] + 1)
   redis.call('PEXPIREAT', KEYS[i], starts[i] + window + 60000)
 end
-return {1, starts[1] + tonumber(ARGV[6]), now, used[1] + 1}
+return {1, starts[1] + tonumber(ARGV[3]), now, used[1] + 1}
 `;
 
 // KEYS[1]: bucket. ARGV: windowMs, used, resetAtMs, toleranceMs. Raises, never lowers.
@@ -161,16 +162,16 @@ export class RedisStore implements BudgetStore {
     });
   }
 
-  async take(buckets: readonly Bucket[], guardMs: number, raise?: PendingRaise): Promise<TakeResult> {
-    const args: Array<string | number> = [
-      buckets.length,
-      ...buckets.map((b) => b.key),
-      guardMs,
-      raise?.used ?? 0,
-      raise?.resetAtMs ?? 0,
-      raise?.toleranceMs ?? 0,
-    ];
-    for (const b of buckets) args.push(b.limit, b.windowMs);
+  async take(
+    buckets: readonly Bucket[],
+    guardMs: number,
+    raises: ReadonlyArray<PendingRaise | undefined> = [],
+  ): Promise<TakeResult> {
+    const args: Array<string | number> = [buckets.length, ...buckets.map((b) => b.key), guardMs];
+    buckets.forEach((b, i) => {
+      const r = raises[i];
+      args.push(b.limit, b.windowMs, r?.used ?? 0, r?.resetAtMs ?? 0, r?.toleranceMs ?? 0);
+    });
     const [granted, resetAtMs, nowMs, used] = await this.redis.budgetTake(...args);
     return { granted: granted === 1, resetAtMs, nowMs, used };
   }

@@ -26,7 +26,7 @@ export interface TakeResult {
   used: number;
 }
 
-/** A count Braze reported for the first bucket, applied (raise only) before taking. */
+/** A count Braze reported for a bucket, applied (raise only) before taking. */
 export interface PendingRaise {
   used: number;
   /** Braze's reset for that count: applied only if it is the current window's end. */
@@ -44,10 +44,14 @@ export interface BudgetStore {
   /**
    * Take one unit from every bucket, or from none. Refused when any bucket is full, or when the
    * window ends within `guardMs` (a request sent then could reach Braze in the next window).
-   * `raise`, if given, first raises the first bucket's count (reconciliation rides along with
-   * the take, so it costs no extra round trip).
+   * `raises[i]`, if given, first raises bucket i's count (reconciliation rides along with the
+   * take, so it costs no extra round trip).
    */
-  take(buckets: readonly Bucket[], guardMs: number, raise?: PendingRaise): Promise<TakeResult>;
+  take(
+    buckets: readonly Bucket[],
+    guardMs: number,
+    raises?: ReadonlyArray<PendingRaise | undefined>,
+  ): Promise<TakeResult>;
   /** Raise a bucket's count in the window ending at `raise.resetAtMs` to `raise.used`, never lower it. */
   raise(bucket: Bucket, raise: PendingRaise): Promise<void>;
   /** Add units to the current window (usage counted elsewhere while this store was away). */
@@ -85,10 +89,16 @@ export class MemoryStore implements BudgetStore {
     return this.#current(bucket, this.#now()).used;
   }
 
-  async take(buckets: readonly Bucket[], guardMs: number, raise?: PendingRaise): Promise<TakeResult> {
+  async take(
+    buckets: readonly Bucket[],
+    guardMs: number,
+    raises: ReadonlyArray<PendingRaise | undefined> = [],
+  ): Promise<TakeResult> {
     const nowMs = this.#now();
     const counters = buckets.map((b) => this.#current(b, nowMs));
-    if (raise !== undefined) this.#raise(buckets[0]!, counters[0]!, raise);
+    raises.forEach((raise, i) => {
+      if (raise !== undefined && i < buckets.length) this.#raise(buckets[i]!, counters[i]!, raise);
+    });
     for (let i = 0; i < buckets.length; i++) {
       const b = buckets[i]!;
       const c = counters[i]!;
