@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumSkipReason, launchChromium } from './fixtures/chromium.js';
 import { hashGatewayKey } from '../src/security/keyStore.js';
 import { TRACK_EVENTS, event, exported, startStack, type Stack } from './helpers.js';
 
@@ -15,8 +15,6 @@ import { TRACK_EVENTS, event, exported, startStack, type Stack } from './helpers
  * What each test awaits is an event (fetch settling, a log line written), never a fixed delay.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-
 /** The few playwright-core calls used here (typed locally, so typechecking needs no package). */
 interface Page {
   goto(url: string): Promise<unknown>;
@@ -28,11 +26,8 @@ interface Browser {
   newPage(): Promise<Page>;
   close(): Promise<void>;
 }
-const playwrightModule = 'playwright-core';
-const playwright = (await import(playwrightModule).catch(() => undefined)) as
-  { chromium: { launch(o: { executablePath: string; args: string[] }): Promise<Browser> } } | undefined;
-const skip = !existsSync(CHROMIUM) || playwright === undefined;
-if (skip) console.warn('CORS browser test skipped: Chromium or playwright-core is missing');
+const skip = chromiumSkipReason !== undefined;
+if (skip) console.warn(`CORS browser test skipped: ${chromiumSkipReason}`);
 
 const ADMIN = 'bgw_cors-browser-admin-key-0001';
 
@@ -79,10 +74,7 @@ describe.skipIf(skip)('browser frontends (CORS) in Chromium', () => {
     stack = await startStack({
       env: { CORS_ORIGINS: allowedOrigin, GATEWAY_KEYS: `admin:${hashGatewayKey(ADMIN)}:*` },
     });
-    browser = await playwright!.chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium<Browser>();
   });
 
   afterAll(async () => {

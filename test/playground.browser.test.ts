@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { graphql, parse, validate, type GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumSkipReason, launchChromium } from './fixtures/chromium.js';
 import { buildSchema } from '../src/app/schema.js';
 import { DEFAULT_EXAMPLES } from '../src/playground/examples.js';
 import { createPlaygroundHandler, type PlaygroundUi } from '../src/playground/handler.js';
@@ -26,7 +27,6 @@ import { limitValidationRules } from '../src/security/shapeLimits.js';
  * (GraphiQL needs it for its editor), every other operation gets one fixed response.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const DOCS = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs');
 
 /** The few playwright-core calls used here (typed locally, so typechecking needs no package). */
@@ -45,17 +45,8 @@ interface Browser {
   newPage(opts: { viewport: { width: number; height: number } }): Promise<Page>;
   close(): Promise<void>;
 }
-interface Playwright {
-  chromium: { launch(opts: { executablePath: string; args: string[] }): Promise<Browser> };
-}
 
-const playwrightModule = 'playwright-core';
-const playwright = (await import(playwrightModule).catch(() => undefined)) as Playwright | undefined;
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is absent (apt-get install chromium)`
-  : playwright === undefined
-    ? 'playwright-core is not installed'
-    : undefined;
+const skipReason = chromiumSkipReason;
 if (skipReason !== undefined) console.warn(`playground browser test skipped: ${skipReason}`);
 
 const FIXED_RESPONSE = {
@@ -81,10 +72,7 @@ describe.skipIf(skipReason !== undefined)('playground in Chromium', () => {
 
   beforeAll(async () => {
     schema = buildSchema();
-    browser = await playwright!.chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium<Browser>();
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumSkipReason, launchChromium } from './fixtures/chromium.js';
 import { startStack, type Stack } from './helpers.js';
 
 /**
@@ -10,7 +10,6 @@ import { startStack, type Stack } from './helpers.js';
  * the result shows. Set UPDATE_SCREENSHOTS=1 to refresh docs/playground.png from this page.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 interface Page {
   goto(url: string): Promise<unknown>;
   on(event: 'console', fn: (msg: { type(): string; text(): string }) => void): void;
@@ -23,21 +22,15 @@ interface Browser {
   newPage(opts: { viewport: { width: number; height: number } }): Promise<Page>;
   close(): Promise<void>;
 }
-const playwrightModule = 'playwright-core';
-const playwright = (await import(playwrightModule).catch(() => undefined)) as
-  { chromium: { launch(o: { executablePath: string; args: string[] }): Promise<Browser> } } | undefined;
-const skip = !existsSync(CHROMIUM) || playwright === undefined;
-if (skip) console.warn('gateway playground browser test skipped: Chromium or playwright-core is missing');
+const skip = chromiumSkipReason !== undefined;
+if (skip) console.warn(`gateway playground browser test skipped: ${chromiumSkipReason}`);
 
 describe.skipIf(skip)('the gateway playground in Chromium', () => {
   let stack: Stack;
   let browser: Browser;
   beforeAll(async () => {
     stack = await startStack();
-    browser = await playwright!.chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium<Browser>();
   });
   afterAll(async () => {
     await browser?.close();
