@@ -215,6 +215,21 @@ describe("RateBudgetService: Braze's limits with their windows", () => {
     expect(await group(b, 'users.track')).toMatchObject({ limit: 4, windowSeconds: 3, remaining: 1 });
   });
 
+  it("regression: a replica whose clock runs 4 s behind reads Braze's reset on Braze's clock (the Date header)", async () => {
+    // Our clock says 12:00:55.5; Braze's says 12:00:59.5, and its 2 s window ends at 12:01:00,
+    // a minute boundary. On our clock the reset looks 4.5 s away, which only a minute fits: the
+    // same limit would be read as 6 per minute and counted apart from the other replicas.
+    const { now } = manual(55_500);
+    const { b, lines } = budget({ 'users.track': { limit: 6, windowSec: 2 } }, { now });
+    b.observe(
+      'users.track',
+      { limit: 6, remaining: 5, resetAtMs: MINUTE + 60_000, serverDateMs: MINUTE + 59_000 },
+      201,
+    );
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 6, windowSeconds: 2 });
+    expect(lines.join('')).not.toContain('adopting');
+  });
+
   it('keeps the configured limit and window when the answer does not tell its window', async () => {
     const { now } = manual(20_000);
     const { b, lines } = budget({ 'users.track': { limit: 100, windowSec: 60 } }, { now });

@@ -414,9 +414,12 @@ export function readRateHeaders(headers: Record<string, string | string[] | unde
     return Number.isFinite(n) ? n : undefined;
   };
   const reset = num('x-ratelimit-reset');
+  const date = headers.date;
+  const serverDateMs = Date.parse((Array.isArray(date) ? date[0] : date) ?? '');
   return {
     limit: num('x-ratelimit-limit'),
     remaining: num('x-ratelimit-remaining'),
     resetAtMs: reset === undefined ? undefined : reset * 1000,
+    serverDateMs: Number.isFinite(serverDateMs) ? serverDateMs : undefined,
   };
 }

@@ -22,6 +22,8 @@ export interface RateHeaders {
   remaining?: number;
   /** End of the current window, epoch ms. */
   resetAtMs?: number;
+  /** The answer's `Date` header, epoch ms (Braze's own clock, whole seconds). */
+  serverDateMs?: number;
 }
 
 export interface AcquireOptions {

@@ -256,7 +256,11 @@ export class RateBudgetService implements RateBudget {
     if (headers.limit === undefined || headers.limit <= 0) return;
     const configured = this.#opts.limits[group];
     const current = this.#adopted.get(group);
-    const windowSec = inferWindowSec(headers.resetAtMs, this.#now(), {
+    // The reset is on Braze's clock: measure the time left on it too, from the answer's Date
+    // header (whole seconds: its middle), so a replica whose clock is off by seconds does not
+    // read a 2 s window as a minute. Without the header, our own clock.
+    const receivedAtMs = headers.serverDateMs !== undefined ? headers.serverDateMs + 500 : this.#now();
+    const windowSec = inferWindowSec(headers.resetAtMs, receivedAtMs, {
       adoptedSec: current?.windowSec,
       configuredSec: configured.windowSec,
     });
