@@ -76,6 +76,8 @@ export interface Config {
   maxRequestDeadlineMs: number;
   /** How long catalog lists (custom events, product ids) are cached. */
   catalogCacheTtlMs: number;
+  /** On SIGTERM, keep serving this long with /readyz at 503 before draining (a preStop delay). */
+  shutdownDelayMs: number;
   /** Profiles read through /users/export/ids kept this long (0: not cached). */
   userCacheTtlSeconds: number;
   /** Circuit breaker per Braze host. */
@@ -314,6 +316,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxRequestDeadlineMs: int('REQUEST_DEADLINE_MAX_MS', 60_000, 100, 3_600_000),
     catalogCacheTtlMs: int('CATALOG_CACHE_TTL_MS', 600_000, 1_000, 86_400_000),
     userCacheTtlSeconds: int('USER_CACHE_TTL_SECONDS', 0, 0, 3_600),
+    shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
     breaker: {
       threshold: int('UPSTREAM_BREAKER_THRESHOLD', 5, 0, 1_000),
       cooldownMs: int('UPSTREAM_BREAKER_COOLDOWN_MS', 5_000, 100, 600_000),

@@ -166,6 +166,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     doc: 'How long custom-event and product-id lists are cached.',
   },
   {
+    name: 'SHUTDOWN_DELAY_MS',
+    default: '0',
+    doc: 'On SIGTERM, keep serving this long while `/readyz` already answers 503 (so load balancers stop sending), then drain. Match it to a Kubernetes preStop delay.',
+  },
+  {
     name: 'USER_CACHE_TTL_SECONDS',
     default: '0',
     doc: 'Profiles read by `user`/`users` kept this many seconds (shared through Redis when configured); 0 = off. Reads may then lag writes by up to this much (see Users by email and phone).',

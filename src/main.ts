@@ -71,10 +71,11 @@ function installShutdown(gateway: RunningGateway, simulator: Simulator | undefin
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down: flushing pending batches');
+    const limitMs = 30_000 + gateway.shutdownDelayMs;
     const forced = setTimeout(() => {
-      log.error('shutdown took longer than 30 s; exiting');
+      log.error({ limitMs }, 'shutdown took too long; exiting');
       process.exit(1);
-    }, 30_000);
+    }, limitMs);
     forced.unref();
     gateway
       .close()

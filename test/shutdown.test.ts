@@ -94,4 +94,32 @@ describe('graceful shutdown', () => {
     expect(code).toBe(0);
     expect(tookMs).toBeLessThan(5_000);
   });
+  it('SHUTDOWN_DELAY_MS: after SIGTERM /readyz says 503 at once while requests are still served, then it drains and exits 0', async () => {
+    const { url, child, stderr } = await startReplicaProcess({
+      BRAZE_API_KEY: TEST_API_KEY,
+      BRAZE_REST_ENDPOINT: sim.url,
+      SHUTDOWN_DELAY_MS: '3000',
+      LOG_LEVEL: 'info',
+    });
+    const readyz = url.replace(/\/graphql$/, '/readyz');
+    expect((await fetch(readyz)).status).toBe(200);
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    // Not ready from the signal on (what a load balancer or Kubernetes watches)…
+    let status = 200;
+    while (status === 200) status = (await fetch(readyz)).status;
+    expect(status).toBe(503);
+    // …while a request that still arrives is served as usual.
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: TRACK_EVENTS, variables: { events: [event('late-1', 'late')] } }),
+    });
+    const item = ((await res.json()) as { data: { trackEvents: ItemResult[] } }).data.trackEvents[0]!;
+    expect(item.ok).toBe(true);
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(0);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(3_000);
+    expect(stderr.join('\n')).toContain('not ready; serving on until the delay ends');
+  });
 });

@@ -41,10 +41,12 @@ export interface RunningGateway {
   core: GatewayCore;
   budget: RateBudgetService;
   metrics: PromMetrics;
+  /** SHUTDOWN_DELAY_MS: how long `close` serves on, not ready, before it drains. */
+  shutdownDelayMs: number;
   /**
-   * Stop accepting connections, answer every request already received (flushing batches at
-   * once instead of waiting for their windows), then close upstream connections. Bounded by
-   * `shutdownTimeoutMs`.
+   * After SHUTDOWN_DELAY_MS with /readyz at 503, stop accepting connections, answer every request
+   * already received (flushing batches at once instead of waiting for their windows), then close
+   * upstream connections. Draining is bounded by `shutdownTimeoutMs`.
    */
   close(): Promise<void>;
 }
@@ -104,9 +106,19 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     core,
     budget: core.budget,
     metrics,
+    shutdownDelayMs: config.shutdownDelayMs,
     close: () =>
       (closing ??= (async () => {
         shuttingDown = true;
+        // /readyz says 503 from now on; until the delay is over every request is still served as
+        // usual, so a load balancer that has not yet seen the 503 loses nothing (a preStop delay).
+        if (config.shutdownDelayMs > 0) {
+          log.info(
+            { delayMs: config.shutdownDelayMs },
+            'shutdown: not ready; serving on until the delay ends',
+          );
+          await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+        }
         http.drain();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         const until = Date.now() + shutdownTimeoutMs;
