@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_EXAMPLES } from '../src/playground/examples.js';
 import { hashGatewayKey } from '../src/security/keyStore.js';
 import type { CampaignSeed } from '../src/simulator/index.js';
 import { useStacks, type Stack } from './helpers.js';
@@ -419,5 +420,22 @@ describe('customEventsConnection and purchaseProductIdsConnection', () => {
     } finally {
       await redis.stop();
     }
+  });
+});
+
+describe('the RecentCampaigns playground tab', () => {
+  it('runs against the embedded simulator as written, and lists its samples from an earlier date', async () => {
+    const s = await startStack();
+    const tab = DEFAULT_EXAMPLES.find((e) => e.query.includes('query RecentCampaigns'))!;
+    type R = { campaignsConnection: Slice<{ id: string; details: { channels: string[] } }> };
+    const asWritten = await s.gql<R>(tab.query, { ...tab.variables });
+    expect(asWritten.body.errors).toBeUndefined();
+    expect(asWritten.body.data!.campaignsConnection).toMatchObject({ nodes: [], totalCount: 0 });
+    const earlier = await s.gql<R>(tab.query, { ...tab.variables, since: '2026-02-01T00:00:00Z' });
+    expect(earlier.body.errors).toBeUndefined();
+    const listed = earlier.body.data!.campaignsConnection;
+    expect(listed.nodes.map((n) => n.id)).toHaveLength(3);
+    expect(listed.nodes.every((n) => n.details.channels.length > 0)).toBe(true);
+    expect(listed.pageInfo.hasNextPage).toBe(false);
   });
 });
