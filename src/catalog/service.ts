@@ -24,14 +24,14 @@ function withId<T>(map: (o: Obj) => T): (raw: unknown) => T | undefined {
   };
 }
 
-/** A list entry's common fields (campaigns, canvases). */
+/** What every list entry has (campaigns, Canvases, segments). */
+function named(o: Obj) {
+  return { id: str(o.id)!, name: str(o.name) ?? '', tags: strings(o.tags) };
+}
+
+/** A campaign or Canvas list entry's common fields. */
 function listed(o: Obj) {
-  return {
-    id: str(o.id)!,
-    name: str(o.name) ?? '',
-    lastEdited: toDate(o.last_edited),
-    tags: strings(o.tags),
-  };
+  return { ...named(o), lastEdited: toDate(o.last_edited) };
 }
 
 /** A details answer's common fields. */
@@ -86,12 +86,7 @@ function listedCampaign(o: Obj) {
 }
 
 function listedSegment(o: Obj) {
-  return {
-    id: str(o.id)!,
-    name: str(o.name) ?? '',
-    analyticsTrackingEnabled: bool(o.analytics_tracking_enabled),
-    tags: strings(o.tags),
-  };
+  return { ...named(o), analyticsTrackingEnabled: bool(o.analytics_tracking_enabled) };
 }
 
 /** The filters campaigns and Canvases share (docs/braze-facts.md §3.17). */
