@@ -12,4 +12,8 @@ export const catalogResolvers: Resolvers = {
     segments: (_, __, ctx) => ctx.catalog.segments(),
     segment: (_, { id }, ctx) => ctx.catalog.segment(id),
   },
+  // Details under list entries share the operation's loaders with campaign(id:) and the rest.
+  Campaign: { details: ({ id }, _, ctx) => ctx.catalog.campaign(id) },
+  Canvas: { details: ({ id }, _, ctx) => ctx.catalog.canvas(id) },
+  Segment: { details: ({ id }, _, ctx) => ctx.catalog.segment(id) },
 };

@@ -2,6 +2,7 @@ import { isScalarType } from 'graphql';
 import type { Resolvers } from '../src/generated/graphql.js';
 import { budgetResolvers } from './budget.js';
 import { catalogResolvers } from './catalog.js';
+import { catalogConnectionResolvers } from './catalogConnections.js';
 import { identityResolvers } from './identity.js';
 import { messagingResolvers } from './messaging.js';
 import { scalarResolvers } from './scalars.js';
@@ -36,6 +37,7 @@ export const resolvers: Resolvers = mergeResolvers([
   usersResolvers,
   identityResolvers,
   catalogResolvers,
+  catalogConnectionResolvers,
   messagingResolvers,
   budgetResolvers,
 ]);

@@ -163,7 +163,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   {
     name: 'CATALOG_CACHE_TTL_MS',
     default: '600000',
-    doc: 'How long custom-event and product-id lists are cached.',
+    doc: 'How long catalog list pages (campaigns, Canvases, segments, event names, product ids) and campaign, Canvas and segment details are cached (shared through Redis when configured).',
   },
   {
     name: 'SHUTDOWN_DELAY_MS',

@@ -6,7 +6,7 @@ import { formatError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { PromMetrics } from '../observability/metrics.js';
 import { operationMetricsPlugin } from '../observability/operationMetrics.js';
-import { FIELD_PERMISSIONS } from '../security/permissions.js';
+import { FIELD_PERMISSIONS, NESTED_FIELD_PERMISSIONS } from '../security/permissions.js';
 import { buildSchema } from './schema.js';
 import { permissionsPlugin, requestLimitsPlugin } from '../security/apolloPlugins.js';
 import { limitValidationRules } from '../security/shapeLimits.js';
@@ -39,6 +39,7 @@ export async function startApollo(
       operationMetricsPlugin(metrics),
       permissionsPlugin<GatewayContext>({
         fieldPermissions: FIELD_PERMISSIONS,
+        nestedFieldPermissions: NESTED_FIELD_PERMISSIONS,
         principalOf: (ctx) => ctx.principal,
       }),
       requestLimitsPlugin<GatewayContext>(config.limits),

@@ -17,6 +17,21 @@ export interface SharedCacheOptions {
   log: Logger;
   now?: () => number;
   telemetry?: Telemetry;
+  /**
+   * Most entries this replica keeps in memory (default 10,000). Keys can come from callers'
+   * arguments (list filters, ids), so the map must not grow without bound: past the cap, expired
+   * entries go first, then the oldest written. Redis entries expire by their TTL alone.
+   */
+  maxMemoryEntries?: number;
+}
+
+/** Per call of `getOrLoad`. */
+export interface LoadOptions<T> {
+  /**
+   * Whether a loaded value is stored (default: always). False still answers the callers waiting
+   * on this load; the next call loads again (e.g. "no such id", which may soon exist).
+   */
+  keep?: (value: T) => boolean;
 }
 
 interface Entry {
@@ -26,6 +41,7 @@ interface Entry {
 
 const LOCK_MS = 15_000;
 const POLL_MS = 50;
+const DEFAULT_MAX_MEMORY_ENTRIES = 10_000;
 
 export class SharedCache {
   readonly #opts: SharedCacheOptions;
@@ -39,7 +55,12 @@ export class SharedCache {
     this.#now = opts.now ?? Date.now;
   }
 
-  async getOrLoad<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+  async getOrLoad<T>(
+    key: string,
+    ttlMs: number,
+    load: () => Promise<T>,
+    opts: LoadOptions<T> = {},
+  ): Promise<T> {
     const cached = await this.#get<T>(key);
     if (cached !== undefined) {
       this.stats.hits += 1;
@@ -50,7 +71,7 @@ export class SharedCache {
     this.#opts.telemetry?.cache('miss');
     const running = this.#inFlight.get(key);
     if (running !== undefined) return running as Promise<T>;
-    const work = this.#loadOnce(key, ttlMs, load).finally(() => this.#inFlight.delete(key));
+    const work = this.#loadOnce(key, ttlMs, load, opts).finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, work);
     return work;
   }
@@ -61,7 +82,7 @@ export class SharedCache {
     await this.#opts.redis?.del(this.#redisKey(key)).catch(() => undefined);
   }
 
-  async #loadOnce<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+  async #loadOnce<T>(key: string, ttlMs: number, load: () => Promise<T>, opts: LoadOptions<T>): Promise<T> {
     const redis = this.#usableRedis();
     if (redis !== undefined) {
       const lockKey = `${this.#redisKey(key)}:lock`;
@@ -77,18 +98,24 @@ export class SharedCache {
         }
       }
       try {
-        return await this.#loadAndStore(key, ttlMs, load);
+        return await this.#loadAndStore(key, ttlMs, load, opts);
       } finally {
         await redis.del(lockKey).catch(() => undefined);
       }
     }
-    return this.#loadAndStore(key, ttlMs, load);
+    return this.#loadAndStore(key, ttlMs, load, opts);
   }
 
-  async #loadAndStore<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+  async #loadAndStore<T>(
+    key: string,
+    ttlMs: number,
+    load: () => Promise<T>,
+    opts: LoadOptions<T>,
+  ): Promise<T> {
     this.stats.loads += 1;
     const value = await load();
-    this.#memory.set(key, { value, expiresAtMs: this.#now() + ttlMs });
+    if (opts.keep !== undefined && !opts.keep(value)) return value;
+    this.#remember(key, { value, expiresAtMs: this.#now() + ttlMs });
     const redis = this.#usableRedis();
     if (redis !== undefined) {
       await redis.set(this.#redisKey(key), JSON.stringify(value), 'PX', ttlMs).catch((err: unknown) => {
@@ -112,6 +139,22 @@ export class SharedCache {
     const entry = this.#memory.get(key);
     if (entry === undefined || entry.expiresAtMs <= this.#now()) return undefined;
     return entry.value as T;
+  }
+
+  /** Stores in memory within the cap: expired entries go first, then the oldest written. */
+  #remember(key: string, entry: Entry): void {
+    const max = this.#opts.maxMemoryEntries ?? DEFAULT_MAX_MEMORY_ENTRIES;
+    this.#memory.delete(key);
+    if (this.#memory.size >= max) {
+      const now = this.#now();
+      for (const [k, e] of this.#memory) if (e.expiresAtMs <= now) this.#memory.delete(k);
+      // A Map iterates in insertion order: the first keys are the oldest written.
+      for (const k of this.#memory.keys()) {
+        if (this.#memory.size < max) break;
+        this.#memory.delete(k);
+      }
+    }
+    this.#memory.set(key, entry);
   }
 
   #usableRedis(): Redis | undefined {

@@ -1,13 +1,17 @@
-import type { BrazeClient, SendOptions } from '../braze/client.js';
-import { ENDPOINTS, type EndpointName } from '../braze/endpoints.js';
+import DataLoader from 'dataloader';
+import type { BrazeClient } from '../braze/client.js';
+import type { EndpointName } from '../braze/endpoints.js';
 import type { WireResponse } from '../braze/wire.js';
 import { UpstreamError } from '../errors.js';
 import { bool, obj, objects, str, strings, toDate, type Obj } from '../braze/coerce.js';
+import type { SortDirection } from '../generated/graphql.js';
 import type { SharedCache } from './cache.js';
+import { PagedLists, type Connection, type ListFilters, type ListSpec, type SliceArgs } from './pages.js';
 
 /**
- * Catalog reads (docs/braze-facts.md §3.17): lists fetched page by page until a short page, details by id.
- * The scarce `catalog.lists` pool is read through the shared cache.
+ * Catalog reads (docs/braze-facts.md §3.17). Lists a slice at a time (connections) or, for the
+ * deprecated fields, every page; either way page by page through the shared cache (pages.ts).
+ * Details one id per Braze request, deduplicated per GraphQL operation (DataLoader) and cached.
  */
 
 const name = (raw: unknown): string | undefined => (typeof raw === 'string' ? raw : undefined);
@@ -20,14 +24,14 @@ function withId<T>(map: (o: Obj) => T): (raw: unknown) => T | undefined {
   };
 }
 
-/** A list entry's common fields (campaigns, canvases). */
+/** What every list entry has (campaigns, Canvases, segments). */
+function named(o: Obj) {
+  return { id: str(o.id)!, name: str(o.name) ?? '', tags: strings(o.tags) };
+}
+
+/** A campaign or Canvas list entry's common fields. */
 function listed(o: Obj) {
-  return {
-    id: str(o.id)!,
-    name: str(o.name) ?? '',
-    lastEdited: toDate(o.last_edited),
-    tags: strings(o.tags),
-  };
+  return { ...named(o), lastEdited: toDate(o.last_edited) };
 }
 
 /** A details answer's common fields. */
@@ -42,41 +46,125 @@ function described(id: string, d: Obj) {
   };
 }
 
-/** Never more pages than this, whatever an upstream says (a loop guard). */
-const MAX_PAGES = 200;
+/** Most entries in one slice: a Braze page of campaigns, Canvases or segments; of names, 250. */
+const MAX_FIRST_OBJECTS = 100;
+const MAX_FIRST_NAMES = 250;
+
+const CAMPAIGNS: ListSpec<ReturnType<typeof listedCampaign>> = {
+  list: 'campaigns',
+  endpoint: 'campaigns.list',
+  field: 'campaigns',
+  pick: withId(listedCampaign),
+};
+const CANVASES: ListSpec<ReturnType<typeof listed>> = {
+  list: 'canvases',
+  endpoint: 'canvas.list',
+  field: 'canvases',
+  pick: withId(listed),
+};
+const SEGMENTS: ListSpec<ReturnType<typeof listedSegment>> = {
+  list: 'segments',
+  endpoint: 'segments.list',
+  field: 'segments',
+  pick: withId(listedSegment),
+};
+const EVENT_NAMES: ListSpec<string> = {
+  list: 'events',
+  endpoint: 'events.list',
+  field: 'events',
+  pick: name,
+};
+const PRODUCT_IDS: ListSpec<string> = {
+  list: 'products',
+  endpoint: 'purchases.product_list',
+  field: 'products',
+  pick: name,
+};
+
+function listedCampaign(o: Obj) {
+  return { ...listed(o), isApiCampaign: bool(o.is_api_campaign) };
+}
+
+function listedSegment(o: Obj) {
+  return { ...named(o), analyticsTrackingEnabled: bool(o.analytics_tracking_enabled) };
+}
+
+/** The filters campaigns and Canvases share (docs/braze-facts.md §3.17). */
+export interface EditedListArgs extends SliceArgs {
+  includeArchived?: boolean | null;
+  sortDirection?: SortDirection | null;
+  lastEditedAfter?: Date | null;
+}
+
+export interface SegmentListArgs extends SliceArgs {
+  sortDirection?: SortDirection | null;
+}
+
+/** Braze's `sort_direction`; ascending is its default, sent anyway so the cache has one key per order. */
+const sortOf = (d: SortDirection | null | undefined): string => (d === 'DESC' ? 'desc' : 'asc');
+
+/**
+ * `last_edit.time[gt]` in Braze's documented format (`yyyy-MM-DDTHH:mm:ss`, with an offset as in
+ * its example), rounded down to the second: an entry edited within that second may be listed,
+ * none edited later is missed.
+ */
+const brazeSeconds = (d: Date): string => `${d.toISOString().slice(0, 19)}+00:00`;
+
+/** Campaign and Canvas list filters as Braze's query parameters. */
+function editedFilters(args: EditedListArgs): ListFilters {
+  const filters: Record<string, string | boolean> = {
+    include_archived: args.includeArchived ?? false,
+    sort_direction: sortOf(args.sortDirection),
+  };
+  if (args.lastEditedAfter != null) filters['last_edit.time[gt]'] = brazeSeconds(args.lastEditedAfter);
+  return filters;
+}
 
 export class CatalogService {
+  readonly #lists: PagedLists;
+  readonly #campaigns: DataLoader<string, Obj | null>;
+  readonly #canvases: DataLoader<string, Obj | null>;
+  readonly #segments: DataLoader<string, Obj | null>;
+
   constructor(
     private readonly client: BrazeClient,
     private readonly cache: SharedCache,
     private readonly ttlMs: number,
     /** This request's deadline (epoch ms), like every domain service. */
     private readonly deadlineMs: number,
-  ) {}
+  ) {
+    this.#lists = new PagedLists(client, cache, ttlMs, deadlineMs);
+    this.#campaigns = this.#detailsLoader('campaigns.details', 'campaign_id');
+    this.#canvases = this.#detailsLoader('canvas.details', 'canvas_id');
+    this.#segments = this.#detailsLoader('segments.details', 'segment_id');
+  }
 
   customEvents(): Promise<string[]> {
-    return this.cache.getOrLoad('events.list', this.ttlMs, () =>
-      this.#allPages('events.list', 'events', name),
-    );
+    return this.#lists.all(EVENT_NAMES, {});
+  }
+
+  customEventsConnection(args: SliceArgs): Promise<Connection<string>> {
+    return this.#lists.connection(EVENT_NAMES, {}, args, MAX_FIRST_NAMES);
   }
 
   purchaseProductIds(): Promise<string[]> {
-    return this.cache.getOrLoad('purchases.product_list', this.ttlMs, () =>
-      this.#allPages('purchases.product_list', 'products', name),
-    );
+    return this.#lists.all(PRODUCT_IDS, {});
+  }
+
+  purchaseProductIdsConnection(args: SliceArgs): Promise<Connection<string>> {
+    return this.#lists.connection(PRODUCT_IDS, {}, args, MAX_FIRST_NAMES);
   }
 
   campaigns(includeArchived: boolean) {
-    return this.#allPages(
-      'campaigns.list',
-      'campaigns',
-      withId((o) => ({ ...listed(o), isApiCampaign: bool(o.is_api_campaign) })),
-      { include_archived: includeArchived },
-    );
+    return this.#lists.all(CAMPAIGNS, editedFilters({ includeArchived }));
+  }
+
+  campaignsConnection(args: EditedListArgs) {
+    return this.#lists.connection(CAMPAIGNS, editedFilters(args), args, MAX_FIRST_OBJECTS);
   }
 
   async campaign(id: string) {
-    const d = await this.#details('campaigns.details', { campaign_id: id });
+    const d = await this.#campaigns.load(id);
     if (d === null) return null;
     return {
       ...described(id, d),
@@ -92,13 +180,15 @@ export class CatalogService {
   }
 
   canvases(includeArchived: boolean) {
-    return this.#allPages('canvas.list', 'canvases', withId(listed), {
-      include_archived: includeArchived,
-    });
+    return this.#lists.all(CANVASES, editedFilters({ includeArchived }));
+  }
+
+  canvasesConnection(args: EditedListArgs) {
+    return this.#lists.connection(CANVASES, editedFilters(args), args, MAX_FIRST_OBJECTS);
   }
 
   async canvas(id: string) {
-    const d = await this.#details('canvas.details', { canvas_id: id });
+    const d = await this.#canvases.load(id);
     if (d === null) return null;
     return {
       ...described(id, d),
@@ -115,65 +205,56 @@ export class CatalogService {
   }
 
   segments() {
-    return this.#allPages(
-      'segments.list',
-      'segments',
-      withId((o) => ({
-        id: str(o.id)!,
-        name: str(o.name) ?? '',
-        analyticsTrackingEnabled: bool(o.analytics_tracking_enabled),
-        tags: strings(o.tags),
-      })),
-    );
+    return this.#lists.all(SEGMENTS, { sort_direction: 'asc' });
+  }
+
+  segmentsConnection(args: SegmentListArgs) {
+    const filters = { sort_direction: sortOf(args.sortDirection) };
+    return this.#lists.connection(SEGMENTS, filters, args, MAX_FIRST_OBJECTS);
   }
 
   async segment(id: string) {
-    const d = await this.#details('segments.details', { segment_id: id });
+    const d = await this.#segments.load(id);
     return d === null ? null : { ...described(id, d), textDescription: str(d.text_description) };
   }
 
   /**
-   * Every page of a list endpoint, 0-based, until a page comes back shorter than the endpoint's
-   * page size (from the endpoint table) or, where Braze does not document one, than the longest
-   * page seen.
+   * Details by id for this operation: each id once however often it is selected (DataLoader),
+   * through the shared cache. Braze's details GETs take one id, so a batch is one request per
+   * id; a failed id fails only its own selections.
    */
-  async #allPages<T>(
-    endpoint: EndpointName,
-    field: string,
-    pick: (raw: unknown) => T | undefined,
-    query: SendOptions['query'] = {},
-  ): Promise<T[]> {
-    const out: T[] = [];
-    let pageSize = ENDPOINTS[endpoint].pageSize ?? 0;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const items = await this.#page(endpoint, field, page, query);
-      for (const raw of items) {
-        const picked = pick(raw);
-        if (picked !== undefined) out.push(picked);
-      }
-      pageSize = Math.max(pageSize, items.length);
-      if (items.length === 0 || items.length < pageSize) break;
-    }
-    return out;
+  #detailsLoader(endpoint: EndpointName, param: string): DataLoader<string, Obj | null> {
+    return new DataLoader<string, Obj | null>((ids) =>
+      Promise.all(
+        ids.map((id) =>
+          this.#details(endpoint, param, id).catch((err: unknown) =>
+            err instanceof Error ? err : new Error(String(err)),
+          ),
+        ),
+      ),
+    );
   }
 
-  async #page(endpoint: EndpointName, field: string, page: number, query: SendOptions['query']) {
-    const answer = await this.client.send<WireResponse>(endpoint, undefined, {
-      deadlineMs: this.deadlineMs,
-      query: { ...query, page },
-    });
-    return Array.isArray(answer.body[field]) ? (answer.body[field] as unknown[]) : [];
-  }
-
-  /** A details GET; Braze's 400 for an unknown id becomes null. */
-  async #details(endpoint: EndpointName, query: Record<string, string>): Promise<Obj | null> {
-    try {
-      return (
-        await this.client.send<WireResponse>(endpoint, undefined, { deadlineMs: this.deadlineMs, query })
-      ).body;
-    } catch (err) {
-      if (err instanceof UpstreamError && err.kind === 'rejected' && err.status === 400) return null;
-      throw err;
-    }
+  /**
+   * A details GET through the cache. Braze's 400 for an unknown id becomes null, which is not
+   * kept: the id may exist a moment later.
+   */
+  #details(endpoint: EndpointName, param: string, id: string): Promise<Obj | null> {
+    return this.cache.getOrLoad(
+      `details:${endpoint}:${id}`,
+      this.ttlMs,
+      async () => {
+        try {
+          const query = { [param]: id };
+          return (
+            await this.client.send<WireResponse>(endpoint, undefined, { deadlineMs: this.deadlineMs, query })
+          ).body;
+        } catch (err) {
+          if (err instanceof UpstreamError && err.kind === 'rejected' && err.status === 400) return null;
+          throw err;
+        }
+      },
+      { keep: (d) => d !== null },
+    );
   }
 }

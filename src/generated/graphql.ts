@@ -94,11 +94,32 @@ export type BrazeUser = {
 /** A campaign, as Braze lists it. */
 export type Campaign = {
   __typename?: 'Campaign';
+  /**
+   * The campaign's details (one /campaigns/details request per campaign, shared by every selection
+   * of the same id in the operation and cached for CATALOG_CACHE_TTL_MS). Needs the campaigns.details
+   * permission. Null when Braze no longer knows the id.
+   */
+  details?: Maybe<CampaignDetails>;
   id: Scalars['ID']['output'];
   isApiCampaign?: Maybe<Scalars['Boolean']['output']>;
   lastEdited?: Maybe<Scalars['DateTime']['output']>;
   name: Scalars['String']['output'];
   tags: Array<Scalars['String']['output']>;
+};
+
+/**
+ * A slice of the workspace's campaigns. totalCount: Braze's list answers carry no count, so it is
+ * known only when the Braze pages this slice read include the list's last one (always so when
+ * hasNextPage is false); otherwise null. The gateway never reads pages just to count.
+ */
+export type CampaignConnection = {
+  __typename?: 'CampaignConnection';
+  edges: Array<CampaignEdge>;
+  /** The edges' nodes, for callers that need no cursors. */
+  nodes: Array<Campaign>;
+  pageInfo: PageInfo;
+  /** The number of campaigns under these filters, or null (see the type's description). */
+  totalCount?: Maybe<Scalars['Int']['output']>;
 };
 
 export type CampaignDetails = {
@@ -120,6 +141,12 @@ export type CampaignDetails = {
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
+export type CampaignEdge = {
+  __typename?: 'CampaignEdge';
+  cursor: Scalars['String']['output'];
+  node: Campaign;
+};
+
 export type CampaignReceived = {
   __typename?: 'CampaignReceived';
   apiCampaignId?: Maybe<Scalars['String']['output']>;
@@ -133,12 +160,24 @@ export type CampaignReceived = {
   variationName?: Maybe<Scalars['String']['output']>;
 };
 
+/** A Canvas, as Braze lists it. */
 export type Canvas = {
   __typename?: 'Canvas';
+  /** The Canvas's details, read like Campaign.details (canvas.details permission). */
+  details?: Maybe<CanvasDetails>;
   id: Scalars['ID']['output'];
   lastEdited?: Maybe<Scalars['DateTime']['output']>;
   name: Scalars['String']['output'];
   tags: Array<Scalars['String']['output']>;
+};
+
+/** A slice of the workspace's Canvases; totalCount as in CampaignConnection. */
+export type CanvasConnection = {
+  __typename?: 'CanvasConnection';
+  edges: Array<CanvasEdge>;
+  nodes: Array<Canvas>;
+  pageInfo: PageInfo;
+  totalCount?: Maybe<Scalars['Int']['output']>;
 };
 
 export type CanvasDetails = {
@@ -158,6 +197,12 @@ export type CanvasDetails = {
   tags: Array<Scalars['String']['output']>;
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
   variants: Array<Scalars['JSONObject']['output']>;
+};
+
+export type CanvasEdge = {
+  __typename?: 'CanvasEdge';
+  cursor: Scalars['String']['output'];
+  node: Canvas;
 };
 
 export type CanvasReceived = {
@@ -380,10 +425,44 @@ export type MutationUpdateUserAliasesArgs = {
   updates: Array<AliasUpdateInput>;
 };
 
+/**
+ * A slice of a list of names (custom event names, product ids); totalCount as in
+ * CampaignConnection.
+ */
+export type NameConnection = {
+  __typename?: 'NameConnection';
+  edges: Array<NameEdge>;
+  nodes: Array<Scalars['String']['output']>;
+  pageInfo: PageInfo;
+  totalCount?: Maybe<Scalars['Int']['output']>;
+};
+
+export type NameEdge = {
+  __typename?: 'NameEdge';
+  cursor: Scalars['String']['output'];
+  node: Scalars['String']['output'];
+};
+
 /** An alias to create; with externalId it is added to that user, without it an alias-only user is created. */
 export type NewAliasInput = {
   alias: UserAliasInput;
   externalId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/**
+ * Where a connection slice stands (the Relay connection model). Cursors are opaque: pass
+ * endCursor back unchanged as `after` to read the next slice, with the same filters.
+ */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** The last edge's cursor; with no edges, the `after` given (null at the start). */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** Entries exist after this slice (exact: the gateway reads one entry ahead). */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** True when `after` was given: slices only go forward, from the start of the list. */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  /** The first edge's cursor; null when the slice is empty. */
+  startCursor?: Maybe<Scalars['String']['output']>;
 };
 
 export type PushToken = {
@@ -397,23 +476,69 @@ export type PushToken = {
 
 export type Query = {
   __typename?: 'Query';
-  /** One campaign, or null when Braze knows no such id. */
+  /**
+   * One campaign, or null when Braze knows no such id. Cached for CATALOG_CACHE_TTL_MS; one
+   * request per id per operation, however often the id is selected (here or as Campaign.details).
+   */
   campaign?: Maybe<CampaignDetails>;
-  /** Campaigns, all pages, oldest edit first. */
+  /**
+   * Campaigns, all pages, oldest created first; each page cached like customEvents.
+   * @deprecated Reads every page. Use campaignsConnection(first:, after:), which also filters.
+   */
   campaigns: Array<Campaign>;
+  /**
+   * Campaigns a slice at a time (GET /campaigns/list, 100 a Braze page): a slice reads only the
+   * Braze pages its entries sit on (plus, at a page's end, the next page, to know whether more
+   * follow). Each page is cached for CATALOG_CACHE_TTL_MS per filters, shared by all replicas.
+   * Entries come in creation order, so with DESC, campaigns created during a walk shift later
+   * slices (an entry may repeat); ASC walks do not shift.
+   */
+  campaignsConnection: CampaignConnection;
+  /** One Canvas, or null when Braze knows no such id; read like campaign(id:). */
   canvas?: Maybe<CanvasDetails>;
+  /**
+   * Canvases, all pages, oldest created first.
+   * @deprecated Reads every page. Use canvasesConnection(first:, after:), which also filters.
+   */
   canvases: Array<Canvas>;
+  /** Canvases a slice at a time (GET /canvas/list, 100 a page); read like campaignsConnection. */
+  canvasesConnection: CanvasConnection;
   /**
    * Every custom event name the workspace has (all pages). Braze allows 1,000 such list requests an
-   * hour per workspace, so the answer is cached for CATALOG_CACHE_TTL_MS and shared by all replicas.
+   * hour per workspace, so each page is cached for CATALOG_CACHE_TTL_MS and shared by all replicas.
+   * @deprecated Reads every page. Use customEventsConnection(first:, after:).
    */
   customEvents: Array<Scalars['String']['output']>;
-  /** Every product id with purchases (all pages); cached like customEvents. */
+  /**
+   * Custom event names a slice at a time, alphabetically (GET /events/list, 250 a page). These
+   * list requests share 1,000 an hour per workspace: pages are cached like campaignsConnection's.
+   */
+  customEventsConnection: NameConnection;
+  /**
+   * Every product id with purchases (all pages); cached like customEvents.
+   * @deprecated Reads every page. Use purchaseProductIdsConnection(first:, after:).
+   */
   purchaseProductIds: Array<Scalars['String']['output']>;
+  /**
+   * Product ids a slice at a time (GET /purchases/product_list, in Braze's order). Braze documents
+   * no page size: a page as long as page 0 is full, a shorter or empty one ends the list. Shares
+   * customEventsConnection's hourly pool and cache.
+   */
+  purchaseProductIdsConnection: NameConnection;
   /** The shared Braze rate budget, per group. */
   rateBudget: Array<RateBudgetGroup>;
+  /** One segment, or null when Braze knows no such id; read like campaign(id:). */
   segment?: Maybe<SegmentDetails>;
+  /**
+   * Segments, all pages, oldest created first.
+   * @deprecated Reads every page. Use segmentsConnection(first:, after:).
+   */
   segments: Array<Segment>;
+  /**
+   * Segments a slice at a time (GET /segments/list, 100 a page); read like campaignsConnection.
+   * Braze filters segments only by order, and never lists archived ones.
+   */
+  segmentsConnection: SegmentConnection;
   /**
    * One user, or null when Braze knows no such user. By email or phone, when several profiles share
    * it, the first profile Braze lists (`usersMatching` returns them all). Reads by email or phone
@@ -444,6 +569,15 @@ export type QueryCampaignsArgs = {
 };
 
 
+export type QueryCampaignsConnectionArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
+  lastEditedAfter?: InputMaybe<Scalars['DateTime']['input']>;
+  sortDirection?: InputMaybe<SortDirection>;
+};
+
+
 export type QueryCanvasArgs = {
   id: Scalars['ID']['input'];
 };
@@ -454,8 +588,36 @@ export type QueryCanvasesArgs = {
 };
 
 
+export type QueryCanvasesConnectionArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
+  lastEditedAfter?: InputMaybe<Scalars['DateTime']['input']>;
+  sortDirection?: InputMaybe<SortDirection>;
+};
+
+
+export type QueryCustomEventsConnectionArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryPurchaseProductIdsConnectionArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QuerySegmentArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QuerySegmentsConnectionArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  sortDirection?: InputMaybe<SortDirection>;
 };
 
 
@@ -528,12 +690,24 @@ export type RecipientResult = {
   ok: Scalars['Boolean']['output'];
 };
 
+/** A segment, as Braze lists it (Braze never lists archived segments). */
 export type Segment = {
   __typename?: 'Segment';
   analyticsTrackingEnabled?: Maybe<Scalars['Boolean']['output']>;
+  /** The segment's details, read like Campaign.details (segments.details permission). */
+  details?: Maybe<SegmentDetails>;
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
   tags: Array<Scalars['String']['output']>;
+};
+
+/** A slice of the workspace's segments; totalCount as in CampaignConnection. */
+export type SegmentConnection = {
+  __typename?: 'SegmentConnection';
+  edges: Array<SegmentEdge>;
+  nodes: Array<Segment>;
+  pageInfo: PageInfo;
+  totalCount?: Maybe<Scalars['Int']['output']>;
 };
 
 export type SegmentDetails = {
@@ -545,6 +719,12 @@ export type SegmentDetails = {
   tags: Array<Scalars['String']['output']>;
   textDescription?: Maybe<Scalars['String']['output']>;
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type SegmentEdge = {
+  __typename?: 'SegmentEdge';
+  cursor: Scalars['String']['output'];
+  node: Segment;
 };
 
 export type SendMessagesInput = {
@@ -573,6 +753,13 @@ export type SendMessagesResult = {
   /** One per named user (externalUserIds, then userAliases), in order. */
   recipients: Array<RecipientResult>;
 };
+
+/** Braze's creation-time order for campaigns, Canvases and segments (its `sort_direction`). */
+export type SortDirection =
+  /** Oldest created first (Braze's default). */
+  | 'ASC'
+  /** Newest created first. */
+  | 'DESC';
 
 export type SubscriptionGroupStatus = {
   __typename?: 'SubscriptionGroupStatus';
@@ -825,10 +1012,14 @@ export type ResolversTypes = ResolversObject<{
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Campaign: ResolverTypeWrapper<Campaign>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CampaignConnection: ResolverTypeWrapper<CampaignConnection>;
   CampaignDetails: ResolverTypeWrapper<CampaignDetails>;
+  CampaignEdge: ResolverTypeWrapper<CampaignEdge>;
   CampaignReceived: ResolverTypeWrapper<CampaignReceived>;
   Canvas: ResolverTypeWrapper<Canvas>;
+  CanvasConnection: ResolverTypeWrapper<CanvasConnection>;
   CanvasDetails: ResolverTypeWrapper<CanvasDetails>;
+  CanvasEdge: ResolverTypeWrapper<CanvasEdge>;
   CanvasReceived: ResolverTypeWrapper<CanvasReceived>;
   CanvasStepReceived: ResolverTypeWrapper<CanvasStepReceived>;
   Coordinates: ResolverTypeWrapper<Coordinates>;
@@ -841,7 +1032,10 @@ export type ResolversTypes = ResolversObject<{
   JSONObject: ResolverTypeWrapper<Scalars['JSONObject']['output']>;
   MergeInput: MergeInput;
   Mutation: ResolverTypeWrapper<{}>;
+  NameConnection: ResolverTypeWrapper<NameConnection>;
+  NameEdge: ResolverTypeWrapper<NameEdge>;
   NewAliasInput: NewAliasInput;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   PushToken: ResolverTypeWrapper<PushToken>;
   Query: ResolverTypeWrapper<{}>;
   RateBudgetGroup: ResolverTypeWrapper<RateBudgetGroup>;
@@ -849,9 +1043,12 @@ export type ResolversTypes = ResolversObject<{
   RecipientInput: RecipientInput;
   RecipientResult: ResolverTypeWrapper<RecipientResult>;
   Segment: ResolverTypeWrapper<Segment>;
+  SegmentConnection: ResolverTypeWrapper<SegmentConnection>;
   SegmentDetails: ResolverTypeWrapper<SegmentDetails>;
+  SegmentEdge: ResolverTypeWrapper<SegmentEdge>;
   SendMessagesInput: SendMessagesInput;
   SendMessagesResult: ResolverTypeWrapper<SendMessagesResult>;
+  SortDirection: SortDirection;
   SubscriptionGroupStatus: ResolverTypeWrapper<SubscriptionGroupStatus>;
   SubscriptionState: SubscriptionState;
   SubscriptionStatusInput: SubscriptionStatusInput;
@@ -880,10 +1077,14 @@ export type ResolversParentTypes = ResolversObject<{
   Float: Scalars['Float']['output'];
   Campaign: Campaign;
   Boolean: Scalars['Boolean']['output'];
+  CampaignConnection: CampaignConnection;
   CampaignDetails: CampaignDetails;
+  CampaignEdge: CampaignEdge;
   CampaignReceived: CampaignReceived;
   Canvas: Canvas;
+  CanvasConnection: CanvasConnection;
   CanvasDetails: CanvasDetails;
+  CanvasEdge: CanvasEdge;
   CanvasReceived: CanvasReceived;
   CanvasStepReceived: CanvasStepReceived;
   Coordinates: Coordinates;
@@ -896,14 +1097,19 @@ export type ResolversParentTypes = ResolversObject<{
   JSONObject: Scalars['JSONObject']['output'];
   MergeInput: MergeInput;
   Mutation: {};
+  NameConnection: NameConnection;
+  NameEdge: NameEdge;
   NewAliasInput: NewAliasInput;
+  PageInfo: PageInfo;
   PushToken: PushToken;
   Query: {};
   RateBudgetGroup: RateBudgetGroup;
   RecipientInput: RecipientInput;
   RecipientResult: RecipientResult;
   Segment: Segment;
+  SegmentConnection: SegmentConnection;
   SegmentDetails: SegmentDetails;
+  SegmentEdge: SegmentEdge;
   SendMessagesInput: SendMessagesInput;
   SendMessagesResult: SendMessagesResult;
   SubscriptionGroupStatus: SubscriptionGroupStatus;
@@ -988,11 +1194,20 @@ export type BrazeUserResolvers<ContextType = GatewayContext, ParentType extends 
 }>;
 
 export type CampaignResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Campaign'] = ResolversParentTypes['Campaign']> = ResolversObject<{
+  details?: Resolver<Maybe<ResolversTypes['CampaignDetails']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isApiCampaign?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   lastEdited?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CampaignConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CampaignConnection'] = ResolversParentTypes['CampaignConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['CampaignEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Campaign']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1014,6 +1229,12 @@ export type CampaignDetailsResolvers<ContextType = GatewayContext, ParentType ex
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type CampaignEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CampaignEdge'] = ResolversParentTypes['CampaignEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Campaign'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type CampaignReceivedResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CampaignReceived'] = ResolversParentTypes['CampaignReceived']> = ResolversObject<{
   apiCampaignId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   converted?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
@@ -1027,10 +1248,19 @@ export type CampaignReceivedResolvers<ContextType = GatewayContext, ParentType e
 }>;
 
 export type CanvasResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Canvas'] = ResolversParentTypes['Canvas']> = ResolversObject<{
+  details?: Resolver<Maybe<ResolversTypes['CanvasDetails']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastEdited?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasConnection'] = ResolversParentTypes['CanvasConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['CanvasEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Canvas']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1050,6 +1280,12 @@ export type CanvasDetailsResolvers<ContextType = GatewayContext, ParentType exte
   tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   variants?: Resolver<Array<ResolversTypes['JSONObject']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasEdge'] = ResolversParentTypes['CanvasEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Canvas'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1130,6 +1366,28 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   updateUserAliases?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationUpdateUserAliasesArgs, 'updates'>>;
 }>;
 
+export type NameConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NameConnection'] = ResolversParentTypes['NameConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['NameEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type NameEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NameEdge'] = ResolversParentTypes['NameEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type PushTokenResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PushToken'] = ResolversParentTypes['PushToken']> = ResolversObject<{
   app?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   deviceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1142,13 +1400,18 @@ export type PushTokenResolvers<ContextType = GatewayContext, ParentType extends 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   campaign?: Resolver<Maybe<ResolversTypes['CampaignDetails']>, ParentType, ContextType, RequireFields<QueryCampaignArgs, 'id'>>;
   campaigns?: Resolver<Array<ResolversTypes['Campaign']>, ParentType, ContextType, RequireFields<QueryCampaignsArgs, 'includeArchived'>>;
+  campaignsConnection?: Resolver<ResolversTypes['CampaignConnection'], ParentType, ContextType, RequireFields<QueryCampaignsConnectionArgs, 'first' | 'includeArchived' | 'sortDirection'>>;
   canvas?: Resolver<Maybe<ResolversTypes['CanvasDetails']>, ParentType, ContextType, RequireFields<QueryCanvasArgs, 'id'>>;
   canvases?: Resolver<Array<ResolversTypes['Canvas']>, ParentType, ContextType, RequireFields<QueryCanvasesArgs, 'includeArchived'>>;
+  canvasesConnection?: Resolver<ResolversTypes['CanvasConnection'], ParentType, ContextType, RequireFields<QueryCanvasesConnectionArgs, 'first' | 'includeArchived' | 'sortDirection'>>;
   customEvents?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  customEventsConnection?: Resolver<ResolversTypes['NameConnection'], ParentType, ContextType, RequireFields<QueryCustomEventsConnectionArgs, 'first'>>;
   purchaseProductIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  purchaseProductIdsConnection?: Resolver<ResolversTypes['NameConnection'], ParentType, ContextType, RequireFields<QueryPurchaseProductIdsConnectionArgs, 'first'>>;
   rateBudget?: Resolver<Array<ResolversTypes['RateBudgetGroup']>, ParentType, ContextType>;
   segment?: Resolver<Maybe<ResolversTypes['SegmentDetails']>, ParentType, ContextType, RequireFields<QuerySegmentArgs, 'id'>>;
   segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
+  segmentsConnection?: Resolver<ResolversTypes['SegmentConnection'], ParentType, ContextType, RequireFields<QuerySegmentsConnectionArgs, 'first' | 'sortDirection'>>;
   user?: Resolver<Maybe<ResolversTypes['BrazeUser']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'ref'>>;
   userSubscriptions?: Resolver<Array<ResolversTypes['UserSubscriptions']>, ParentType, ContextType, RequireFields<QueryUserSubscriptionsArgs, 'externalIds'>>;
   users?: Resolver<Array<Maybe<ResolversTypes['BrazeUser']>>, ParentType, ContextType, Partial<QueryUsersArgs>>;
@@ -1175,9 +1438,18 @@ export type RecipientResultResolvers<ContextType = GatewayContext, ParentType ex
 
 export type SegmentResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Segment'] = ResolversParentTypes['Segment']> = ResolversObject<{
   analyticsTrackingEnabled?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  details?: Resolver<Maybe<ResolversTypes['SegmentDetails']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type SegmentConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SegmentConnection'] = ResolversParentTypes['SegmentConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['SegmentEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1189,6 +1461,12 @@ export type SegmentDetailsResolvers<ContextType = GatewayContext, ParentType ext
   tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   textDescription?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type SegmentEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SegmentEdge'] = ResolversParentTypes['SegmentEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Segment'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1232,10 +1510,14 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   AppUsage?: AppUsageResolvers<ContextType>;
   BrazeUser?: BrazeUserResolvers<ContextType>;
   Campaign?: CampaignResolvers<ContextType>;
+  CampaignConnection?: CampaignConnectionResolvers<ContextType>;
   CampaignDetails?: CampaignDetailsResolvers<ContextType>;
+  CampaignEdge?: CampaignEdgeResolvers<ContextType>;
   CampaignReceived?: CampaignReceivedResolvers<ContextType>;
   Canvas?: CanvasResolvers<ContextType>;
+  CanvasConnection?: CanvasConnectionResolvers<ContextType>;
   CanvasDetails?: CanvasDetailsResolvers<ContextType>;
+  CanvasEdge?: CanvasEdgeResolvers<ContextType>;
   CanvasReceived?: CanvasReceivedResolvers<ContextType>;
   CanvasStepReceived?: CanvasStepReceivedResolvers<ContextType>;
   Coordinates?: CoordinatesResolvers<ContextType>;
@@ -1245,12 +1527,17 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   ItemResult?: ItemResultResolvers<ContextType>;
   JSONObject?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
+  NameConnection?: NameConnectionResolvers<ContextType>;
+  NameEdge?: NameEdgeResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   PushToken?: PushTokenResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RateBudgetGroup?: RateBudgetGroupResolvers<ContextType>;
   RecipientResult?: RecipientResultResolvers<ContextType>;
   Segment?: SegmentResolvers<ContextType>;
+  SegmentConnection?: SegmentConnectionResolvers<ContextType>;
   SegmentDetails?: SegmentDetailsResolvers<ContextType>;
+  SegmentEdge?: SegmentEdgeResolvers<ContextType>;
   SendMessagesResult?: SendMessagesResultResolvers<ContextType>;
   SubscriptionGroupStatus?: SubscriptionGroupStatusResolvers<ContextType>;
   TriggerResult?: TriggerResultResolvers<ContextType>;

@@ -13,6 +13,8 @@ export interface PlaygroundExample {
   variables?: Readonly<Record<string, unknown>>;
 }
 
+const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
+
 export const DEFAULT_EXAMPLES: readonly PlaygroundExample[] = [
   {
     query: `# Custom events, batched with other callers' into few
@@ -115,5 +117,38 @@ query Users($ids: [ID!]!) {
 }
 `,
     variables: { ids: ['user-1', 'user-2', 'no-such-user'] },
+  },
+  {
+    query: `# The first 20 campaigns edited in the last week, newest
+# first. For the next 20, pass pageInfo.endCursor as $after.
+# (The simulator's sample campaigns were last edited on
+# 2026-02-10: move $since before that to list them.)
+query RecentCampaigns($since: DateTime!, $after: String) {
+  campaignsConnection(
+    first: 20
+    after: $after
+    lastEditedAfter: $since
+    sortDirection: DESC
+  ) {
+    nodes {
+      id
+      name
+      lastEdited
+      isApiCampaign
+      details {
+        channels
+        lastSent
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    totalCount
+  }
+}
+`,
+    // A week before the gateway started: the page is rendered once, at start-up.
+    variables: { since: new Date(Date.now() - WEEK_MS).toISOString(), after: null },
   },
 ];

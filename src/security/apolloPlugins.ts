@@ -2,7 +2,12 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { ForbiddenError, toGraphQLError } from '../errors.js';
 import { ALL_PERMISSIONS, type Principal } from './keyStore.js';
-import { PUBLIC_ROOT_FIELDS, operationPermissions, requirePermissions } from './operationPermissions.js';
+import {
+  PUBLIC_ROOT_FIELDS,
+  nestedFieldPermissions,
+  operationPermissions,
+  requirePermissions,
+} from './operationPermissions.js';
 import { checkRequestLimits } from './costLimits.js';
 import type { LimitOptions } from './limits.js';
 
@@ -46,6 +51,11 @@ export interface PermissionsPluginOptions<TContext> {
    * `{ 'Mutation.trackEvents': 'users.track', 'Query.users': 'users.export.ids' }`.
    */
   fieldPermissions: Readonly<Record<string, string>>;
+  /**
+   * Fields below the root that need a permission of their own, keyed `Type.field`, e.g.
+   * `{ 'Campaign.details': 'campaigns.details' }`. Checked wherever the operation selects them.
+   */
+  nestedFieldPermissions?: Readonly<Record<string, string>>;
   /** The caller, as the context function authenticated it. */
   principalOf(context: TContext): Principal;
   /** Root fields that need no permission. Default: introspection and `_service`. */
@@ -80,7 +90,16 @@ export function permissionsPlugin<TContext extends BaseContext>(
                 `${needed.unmapped.join(', ')} ${needed.unmapped.length > 1 ? 'are' : 'is'} not open to gateway keys with a permission list: use a key with * for ${needed.unmapped.length > 1 ? 'them' : 'it'}.`,
               );
             }
-            requirePermissions(principal, needed.permissions);
+            const nested =
+              opts.nestedFieldPermissions === undefined
+                ? []
+                : nestedFieldPermissions(
+                    ctx.document,
+                    ctx.schema,
+                    opts.nestedFieldPermissions,
+                    ctx.request.operationName,
+                  );
+            requirePermissions(principal, [...needed.permissions, ...nested]);
           } catch (err) {
             if (err instanceof ForbiddenError) {
               throw withHttpStatus(toGraphQLError(err), 403);

@@ -1,4 +1,13 @@
-import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import {
+  Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { ForbiddenError } from '../errors.js';
 import type { Principal } from './keyStore.js';
 
@@ -64,21 +73,12 @@ export function operationPermissions(
   operationName?: string | null,
   publicFields: readonly string[] = PUBLIC_ROOT_FIELDS,
 ): OperationPermissions {
-  const operations = document.definitions.filter(
-    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
-  );
   const fragments = new Map(
     document.definitions.flatMap((d) =>
       d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [],
     ),
   );
-  const named =
-    operationName === undefined || operationName === null
-      ? operations.length === 1
-        ? operations
-        : []
-      : operations.filter((op) => op.name?.value === operationName);
-  const selected = named.length === 1 ? named : operations;
+  const selected = selectedOperations(document, operationName);
 
   const permissions = new Set<string>();
   const unmapped = new Set<string>();
@@ -92,6 +92,52 @@ export function operationPermissions(
     }
   }
   return { permissions: [...permissions].sort(), unmapped: [...unmapped].sort() };
+}
+
+/**
+ * The permissions an operation needs for fields below the root, from `nestedPermissions` keyed
+ * `Type.field` (e.g. `Campaign.details`, which costs a /campaigns/details request under a list
+ * that needs only campaigns.list). Needs the schema to know each selection's parent type. Every
+ * fragment of the document counts (a fragment unused by the operation fails validation anyway);
+ * the operation is chosen as in {@link operationPermissions}.
+ */
+export function nestedFieldPermissions(
+  document: DocumentNode,
+  schema: GraphQLSchema,
+  nestedPermissions: Readonly<Record<string, string>>,
+  operationName?: string | null,
+): string[] {
+  const permissions = new Set<string>();
+  const typeInfo = new TypeInfo(schema);
+  const visitor = visitWithTypeInfo(typeInfo, {
+    Field(node) {
+      const parent = typeInfo.getParentType();
+      const permission = parent == null ? undefined : nestedPermissions[`${parent.name}.${node.name.value}`];
+      if (permission !== undefined) permissions.add(permission);
+    },
+  });
+  const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+  for (const definition of [...selectedOperations(document, operationName), ...fragments]) {
+    visit(definition, visitor);
+  }
+  return [...permissions].sort();
+}
+
+/** The operation named `operationName`, or the only one; every operation when that is undecided. */
+function selectedOperations(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): OperationDefinitionNode[] {
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  const named =
+    operationName === undefined || operationName === null
+      ? operations.length === 1
+        ? operations
+        : []
+      : operations.filter((op) => op.name?.value === operationName);
+  return named.length === 1 ? named : operations;
 }
 
 /** Field names (not aliases) selected at the root, through fragments; each fragment once. */

@@ -30,6 +30,22 @@ export const FIELD_PERMISSIONS: Readonly<Record<string, string>> = {
   'Query.canvas': 'canvas.details',
   'Query.segments': 'segments.list',
   'Query.segment': 'segments.details',
+  'Query.campaignsConnection': 'campaigns.list',
+  'Query.canvasesConnection': 'canvas.list',
+  'Query.segmentsConnection': 'segments.list',
+  'Query.customEventsConnection': 'events.list',
+  'Query.purchaseProductIdsConnection': 'purchases.product_list',
   'Query.userSubscriptions': 'subscription.groups.get',
   'Query.rateBudget': 'budget.read',
+};
+
+/**
+ * Fields below the root that cost a Braze request of another permission than their root field's:
+ * details selected under list entries (`campaignsConnection { nodes { details { … } } }` needs
+ * campaigns.details besides campaigns.list).
+ */
+export const NESTED_FIELD_PERMISSIONS: Readonly<Record<string, string>> = {
+  'Campaign.details': 'campaigns.details',
+  'Canvas.details': 'canvas.details',
+  'Segment.details': 'segments.details',
 };

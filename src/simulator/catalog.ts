@@ -59,6 +59,8 @@ export interface SimSegment {
   description: string;
   textDescription: string;
   analyticsTrackingEnabled: boolean;
+  /** Archived segments are never listed (docs/braze-facts.md §3.17); details still answer. */
+  archived: boolean;
   createdAt: string;
   lastEdited: string;
   tags: string[];
@@ -304,6 +306,7 @@ export class SimulatorCatalog {
       description: seed.description ?? '',
       textDescription: seed.textDescription ?? '',
       analyticsTrackingEnabled: seed.analyticsTrackingEnabled ?? false,
+      archived: seed.archived ?? false,
       createdAt: isoOrThrow('createdAt', seed.createdAt ?? (seeded ? SEED_TIME : t)),
       lastEdited: isoOrThrow('lastEdited', seed.lastEdited ?? (seeded ? SEED_EDITED : t)),
       tags: [...(seed.tags ?? [])],

@@ -287,8 +287,17 @@ class BrazeSimulator implements Simulator {
     const name = endpointAt(path);
     const rule = name === undefined ? undefined : ENDPOINT_RULES[name];
     const group = name === undefined ? undefined : groupOf(name, parsed);
+    const query = recordedQuery(url.searchParams);
     const recordAs = (status: number): void =>
-      this.record({ method, path, status, body, ...(group === undefined ? {} : { group }), at });
+      this.record({
+        method,
+        path,
+        ...(query === undefined ? {} : { query }),
+        status,
+        body,
+        ...(group === undefined ? {} : { group }),
+        at,
+      });
     const answer = (status: number, payload: unknown, headers: Headers): Promise<void> => {
       recordAs(status);
       return this.send(res, status, payload, headers);
@@ -482,4 +491,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     contract: opts.contract ?? 'legacy',
   });
   return sim;
+}
+
+/** The query string as recorded: one value per key, or every value of a repeated key; none when empty. */
+function recordedQuery(params: URLSearchParams): Record<string, string | string[]> | undefined {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    const values = params.getAll(key);
+    out[key] = values.length === 1 ? values[0]! : values;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
 }

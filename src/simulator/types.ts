@@ -41,6 +41,8 @@ export interface SimulatorOptions {
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The query string's parameters (a repeated key's values as a list); absent when there are none. */
+  query?: Record<string, string | string[]>;
   /** The status answered; 0 when a fault reset the connection or left the request hanging. */
   status: number;
   /** The parsed JSON body; the raw text (first 1,000 characters) when it was not valid JSON. */
