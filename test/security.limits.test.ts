@@ -172,6 +172,17 @@ describe('cost', () => {
     expect(estimateCost(nested, { ids: ids(120) }, gateway)).toBe(1 + 120 * (1 + (1 + 10 * 2)));
   });
 
+  it("counts a connection's lists by its `first`, not the default size, and only right under it", () => {
+    const q = (first: string) =>
+      parse(
+        `query Q($n: Int = 7) { campaignsConnection(first: ${first}) { nodes { id name channels } edges { cursor } } }`,
+      );
+    // campaignsConnection 1 + [nodes 1 + n × (id, name, channels: 3)] + [edges 1 + n × cursor 1]
+    expect(estimateCost(q('100'), {}, gateway)).toBe(1 + (1 + 100 * 3) + (1 + 100 * 1));
+    expect(estimateCost(q('$n'), { n: 50 }, gateway)).toBe(1 + (1 + 50 * 3) + (1 + 50));
+    expect(estimateCost(q('$n'), {}, gateway)).toBe(1 + (1 + 7 * 3) + (1 + 7));
+  });
+
   it('uses the variable default, and the default list size when nothing tells', () => {
     const withDefault = parse(
       'query Q($ids: [ID!]! = ["a", "b", "c"]) { users(externalIds: $ids) { email } }',

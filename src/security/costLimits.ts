@@ -59,6 +59,11 @@ interface Walk {
   /** First input list over its cap, if any (one is enough to refuse the request). */
   listError?: GraphQLError;
   checkedVariables: Set<string>;
+  /**
+   * A connection's `first`, for the lists right under it (`edges`, `nodes`) that take no list
+   * argument of their own; undefined elsewhere.
+   */
+  pageSize: number | undefined;
 }
 
 function startWalk(req: LimitedRequest, op: OperationDefinitionNode, options: LimitOptions): Walk {
@@ -79,6 +84,7 @@ function startWalk(req: LimitedRequest, op: OperationDefinitionNode, options: Li
     fragmentCost: new Map(),
     stack: new Set(),
     checkedVariables: new Set(),
+    pageSize: undefined,
   };
 }
 
@@ -119,7 +125,9 @@ function selectionCost(set: SelectionSetNode, parent: GraphQLNamedType | undefin
 }
 
 function fragmentCost(name: string, w: Walk): number {
-  const known = w.fragmentCost.get(name);
+  // A fragment costs more under a connection asked for more entries: memoised per page size.
+  const memo = `${name}|${w.pageSize ?? ''}`;
+  const known = w.fragmentCost.get(memo);
   if (known !== undefined) return known;
   const def = w.fragments.get(name);
   if (def === undefined || w.stack.has(name)) return 0;
@@ -130,7 +138,7 @@ function fragmentCost(name: string, w: Walk): number {
     w,
   );
   w.stack.delete(name);
-  w.fragmentCost.set(name, cost);
+  w.fragmentCost.set(memo, cost);
   return cost;
 }
 
@@ -139,6 +147,12 @@ function fieldCost(field: FieldNode, parent: GraphQLNamedType | undefined, w: Wa
   checkArgumentLists(field, parent, def, w);
   if (field.name.value === '__typename') return 0;
   const named = def === undefined ? undefined : getNamedType(def.type);
+  const returnsList = def !== undefined && isListType(getNullableType(def.type));
+  const size = returnsList ? listSize(field, def, w) : 1;
+  // Under a connection (a field with `first`), its lists hold `first` entries; below a list,
+  // that no longer holds.
+  const outer = w.pageSize;
+  w.pageSize = returnsList ? undefined : (firstOf(field, w) ?? undefined);
   const sub =
     field.selectionSet === undefined
       ? 0
@@ -147,13 +161,27 @@ function fieldCost(field: FieldNode, parent: GraphQLNamedType | undefined, w: Wa
           named !== undefined && isCompositeType(named) ? named : undefined,
           w,
         );
-  const returnsList = def !== undefined && isListType(getNullableType(def.type));
-  return 1 + (returnsList ? listSize(field, def, w) : 1) * sub;
+  w.pageSize = outer;
+  return 1 + size * sub;
+}
+
+/** A connection field's `first` (literal, variable or the variable's default), if it has one. */
+function firstOf(field: FieldNode, w: Walk): number | undefined {
+  const arg = field.arguments?.find((a) => a.name.value === 'first');
+  if (arg === undefined) return undefined;
+  let value: ValueNode | undefined = arg.value;
+  if (value.kind === Kind.VARIABLE) {
+    const given = w.variables[value.name.value];
+    if (typeof given === 'number') return given;
+    value = w.variableDefaults.get(value.name.value);
+  }
+  return value?.kind === Kind.INT ? Number(value.value) : undefined;
 }
 
 /**
  * The size of the list a field returns, as its arguments imply: the longest list argument
- * (e.g. `users(externalIds:)`, `trackEvents(events:)`), else `defaultListSize`.
+ * (e.g. `users(externalIds:)`, `trackEvents(events:)`), else the enclosing connection's `first`
+ * (`campaignsConnection(first: 100) { nodes { … } }`), else `defaultListSize`.
  */
 function listSize(field: FieldNode, def: GraphQLField<unknown, unknown>, w: Walk): number {
   let size: number | undefined;
@@ -163,7 +191,7 @@ function listSize(field: FieldNode, def: GraphQLField<unknown, unknown>, w: Walk
     const n = valueLength(arg.value, w);
     if (n !== undefined) size = Math.max(size ?? 0, n);
   }
-  return size ?? w.options.defaultListSize;
+  return size ?? w.pageSize ?? w.options.defaultListSize;
 }
 
 /** Items in a list argument's value: a literal, a variable, or a variable's default. */
