@@ -19,8 +19,16 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export abstract class GatewayError extends Error {
   abstract readonly code: ErrorCode;
   /** Extra fields for `extensions` (never upstream bodies or headers). */
-  extensions(): Record<string, unknown> {
+  protected details(): Record<string, unknown> {
     return {};
+  }
+  /**
+   * The GraphQL `extensions`: the code and the details. A property, because graphql-js copies an
+   * original error's `extensions` object onto the GraphQLError it wraps the error in, so every
+   * consumer of that GraphQLError (formatError, inline traces) sees the code.
+   */
+  get extensions(): Record<string, unknown> {
+    return { code: this.code, ...this.details() };
   }
 }
 
@@ -51,7 +59,7 @@ export class RateLimitedError extends GatewayError {
   get retryAfterSec(): number {
     return Math.max(1, Math.ceil(this.retryAfterMs / 1000));
   }
-  override extensions(): Record<string, unknown> {
+  protected override details(): Record<string, unknown> {
     return { retryAfter: this.retryAfterSec };
   }
 }
@@ -98,7 +106,7 @@ export class UpstreamError extends GatewayError {
     this.brazeErrors = details.brazeErrors;
     this.mayHaveBeenProcessed = details.mayHaveBeenProcessed ?? true;
   }
-  override extensions(): Record<string, unknown> {
+  protected override details(): Record<string, unknown> {
     return this.status === undefined
       ? { reason: this.kind }
       : { reason: this.kind, upstreamStatus: this.status };
@@ -116,7 +124,7 @@ export class LimitExceededError extends BadInputError {
     super(message);
     this.name = 'LimitExceededError';
   }
-  override extensions(): Record<string, unknown> {
+  protected override details(): Record<string, unknown> {
     return { limit: this.limit, max: this.max };
   }
 }
@@ -149,7 +157,7 @@ export function toGraphQLError(err: GatewayError, nodes?: ASTNode | readonly AST
   return new GraphQLError(err.message, {
     nodes,
     originalError: err,
-    extensions: { code: err.code, ...err.extensions() },
+    extensions: err.extensions,
   });
 }
 
@@ -164,7 +172,7 @@ export function errorBody(
 ): { errors: Array<{ message: string; extensions?: Record<string, unknown> }> } {
   if (typeof err === 'string')
     return { errors: [code === undefined ? { message: err } : { message: err, extensions: { code } }] };
-  return { errors: [{ message: err.message, extensions: { code: err.code, ...err.extensions() } }] };
+  return { errors: [{ message: err.message, extensions: err.extensions }] };
 }
 
 /**
@@ -178,7 +186,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return {
       ...formatted,
       message: original.message,
-      extensions: { code: original.code, ...original.extensions() },
+      extensions: original.extensions,
     };
   }
   const code = formatted.extensions?.code;

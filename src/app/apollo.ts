@@ -1,5 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
+import { GraphQLError } from 'graphql';
 import type { Config } from '../config.js';
 import type { GatewayContext } from './context.js';
 import { formatError } from '../errors.js';
@@ -36,6 +38,17 @@ export async function startApollo(
     plugins: [
       // The playground is ours (served offline); Apollo's landing page would load from a CDN.
       ApolloServerPluginLandingPageDisabled(),
+      // Federated traces (ftv1) for GraphOS through the router: an error keeps its code
+      // (RATE_LIMITED, UPSTREAM_ERROR…) so GraphOS can tell throttling from failures; its
+      // message stays masked, as it may hold a caller's input.
+      ApolloServerPluginInlineTrace({
+        includeErrors: {
+          transform: (err) =>
+            new GraphQLError('<masked>', {
+              extensions: { code: err.extensions.code ?? 'INTERNAL_SERVER_ERROR' },
+            }),
+        },
+      }),
       operationMetricsPlugin(metrics),
       permissionsPlugin<GatewayContext>({
         fieldPermissions: FIELD_PERMISSIONS,
