@@ -1,0 +1,89 @@
+/**
+ * Scheduled sends the simulated workspace holds (docs/braze-facts.md §3.18): what
+ * /messages/schedule/create and the two scheduled-trigger creates accepted, until an update
+ * replaces their schedule (or messages) or a delete cancels them. /messages/scheduled_broadcasts
+ * lists the ones that belong to a campaign or Canvas. The simulator never fires them: a test reads
+ * what Braze would send from here.
+ */
+
+/** Which create made a scheduled send. */
+export type ScheduleEndpoint =
+  'messages.schedule.create' | 'campaigns.trigger.schedule.create' | 'canvas.trigger.schedule.create';
+
+/** A checked `schedule` object (docs/braze-facts.md §3.18) and when it sends. */
+export interface SimSchedule {
+  /** `time` as sent. */
+  time: string;
+  inLocalTime: boolean;
+  atOptimalTime: boolean;
+  /** Epoch ms at which the first user's message goes out (the earliest time zone for local sends). */
+  firstSendMs: number;
+  /** Epoch ms after which nobody is left to send to (the latest time zone for local sends). */
+  lastSendMs: number;
+}
+
+/** One scheduled send, for tests to inspect. */
+export interface ScheduledSend {
+  scheduleId: string;
+  /** The `dispatch_id` answered with the schedule id. */
+  dispatchId: string;
+  endpoint: ScheduleEndpoint;
+  campaignId?: string;
+  canvasId?: string;
+  sendId?: string;
+  /** True for `broadcast: true` (a segment, filters, connected audience or everyone). */
+  broadcast: boolean;
+  segmentId?: string;
+  audience?: Record<string, unknown>;
+  /** Named users as sent: `external_user_ids` and `user_aliases` entries, or trigger `recipients`. */
+  recipients: unknown[];
+  schedule: SimSchedule;
+  /** /messages/schedule/*: the `messages` object. */
+  messages?: Record<string, unknown>;
+  /** Campaign triggers: the top-level `trigger_properties`. */
+  triggerProperties?: Record<string, unknown>;
+  /** Canvas triggers: the top-level `canvas_entry_properties` (or `context`). */
+  context?: Record<string, unknown>;
+  /** Simulator clock, epoch ms. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Scheduled sends kept at most (the oldest are forgotten first). */
+export const SCHEDULE_CAP = 10_000;
+
+export class ScheduleBook {
+  readonly #byId = new Map<string, ScheduledSend>();
+
+  /** Number of scheduled sends held. */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  add(s: ScheduledSend): void {
+    this.#byId.set(s.scheduleId, s);
+    // A Map iterates in insertion order: the first key is the oldest schedule.
+    for (const id of this.#byId.keys()) {
+      if (this.#byId.size <= SCHEDULE_CAP) break;
+      this.#byId.delete(id);
+    }
+  }
+
+  get(scheduleId: string): ScheduledSend | undefined {
+    return this.#byId.get(scheduleId);
+  }
+
+  /** Cancels a schedule; false when there is none with this id. */
+  delete(scheduleId: string): boolean {
+    return this.#byId.delete(scheduleId);
+  }
+
+  /** Every scheduled send, oldest first. */
+  all(): ScheduledSend[] {
+    return [...this.#byId.values()];
+  }
+
+  clear(): void {
+    this.#byId.clear();
+  }
+}
