@@ -5,6 +5,7 @@ import { catalogResolvers } from './catalog.js';
 import { identityResolvers } from './identity.js';
 import { messagingResolvers } from './messaging.js';
 import { scalarResolvers } from './scalars.js';
+import { scheduleResolvers } from './schedule.js';
 import { usersResolvers } from './users.js';
 
 /**
@@ -38,4 +39,5 @@ export const resolvers: Resolvers = mergeResolvers([
   catalogResolvers,
   messagingResolvers,
   budgetResolvers,
+  scheduleResolvers,
 ]);
