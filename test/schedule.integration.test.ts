@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_EXAMPLES, variablesAt } from '../src/playground/examples.js';
 import { hashGatewayKey } from '../src/security/keyStore.js';
 import { useStacks, type Stack } from './helpers.js';
 
@@ -471,5 +472,19 @@ describe('gateway keys', () => {
     );
     expect(s.sim.count('/messages/schedule/delete') + s.sim.count('/messages/scheduled_broadcasts')).toBe(0);
     expect(s.sim.store.schedules.get(scheduleId)).toBeDefined();
+  });
+});
+
+describe('the playground tab', () => {
+  it("schedules tomorrow's 9:00 local-time message against the simulator as served", async () => {
+    const s = await startStack();
+    const example = DEFAULT_EXAMPLES.find((e) => e.query.includes('mutation ScheduleMessage('))!;
+    const res = await s.gql<{ scheduleMessages: Scheduled }>(example.query, variablesAt(example, new Date()));
+    expect(res.body.errors).toBeUndefined();
+    const { scheduleId } = res.body.data!.scheduleMessages;
+    expect(s.sim.store.schedules.get(scheduleId)!.schedule).toMatchObject({
+      time: tomorrowAtNine().toISOString().slice(0, 19),
+      inLocalTime: true,
+    });
   });
 });
