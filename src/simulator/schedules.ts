@@ -1,3 +1,5 @@
+import type { Dispatch } from './store.js';
+
 /**
  * Scheduled sends the simulated workspace holds (docs/braze-facts.md §3.18): what
  * /messages/schedule/create and the two scheduled-trigger creates accepted, until an update
@@ -22,28 +24,16 @@ export interface SimSchedule {
   lastSendMs: number;
 }
 
-/** One scheduled send, for tests to inspect. */
-export interface ScheduledSend {
+/**
+ * One scheduled send, for tests to inspect: what a dispatch of it would record (its campaign or
+ * Canvas, send id, broadcast, segment, audience, messages or properties) and its schedule.
+ */
+export interface ScheduledSend extends Omit<Dispatch, 'endpoint' | 'at' | 'recipients' | 'skipped'> {
   scheduleId: string;
-  /** The `dispatch_id` answered with the schedule id. */
-  dispatchId: string;
   endpoint: ScheduleEndpoint;
-  campaignId?: string;
-  canvasId?: string;
-  sendId?: string;
-  /** True for `broadcast: true` (a segment, filters, connected audience or everyone). */
-  broadcast: boolean;
-  segmentId?: string;
-  audience?: Record<string, unknown>;
   /** Named users as sent: `external_user_ids` and `user_aliases` entries, or trigger `recipients`. */
   recipients: unknown[];
   schedule: SimSchedule;
-  /** /messages/schedule/*: the `messages` object. */
-  messages?: Record<string, unknown>;
-  /** Campaign triggers: the top-level `trigger_properties`. */
-  triggerProperties?: Record<string, unknown>;
-  /** Canvas triggers: the top-level `canvas_entry_properties` (or `context`). */
-  context?: Record<string, unknown>;
   /** Simulator clock, epoch ms. */
   createdAt: number;
   updatedAt: number;

@@ -1,4 +1,4 @@
-import { created, isResult, objectBody, present } from './common.js';
+import { created, isResult, present } from './common.js';
 import { messagesProblem } from './messagesSend.js';
 import { findSchedule, readSchedule } from './schedule.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
@@ -11,10 +11,9 @@ export const MSG_UPDATE_NOTHING = "The request must contain 'schedule' or 'messa
  * and/or new `messages`, each replacing the old one whole.
  */
 export function messagesScheduleUpdate(ctx: RouteContext): RouteResult {
-  const body = objectBody(ctx);
-  if (isResult(body)) return body;
-  const found = findSchedule(ctx, body, 'messages.schedule.create');
-  if (isResult(found)) return found;
+  const named = findSchedule(ctx, 'messages.schedule.create');
+  if (isResult(named)) return named;
+  const { body, found } = named;
   if (!present(body, 'schedule') && !present(body, 'messages')) return badRequest(MSG_UPDATE_NOTHING);
   const schedule = present(body, 'schedule') ? readSchedule(body.schedule, ctx.now()) : undefined;
   if (schedule !== undefined && isResult(schedule)) return schedule;

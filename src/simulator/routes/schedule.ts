@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ScheduleEndpoint, ScheduledSend, SimSchedule } from '../schedules.js';
 import { isNonEmptyString, isPlainObject } from '../validate.js';
 import { created, isResult, newDispatchId, objectBody, present, type Obj } from './common.js';
-import { readTrigger, type TriggerKind } from './trigger.js';
+import { readTrigger, triggerRecord, type TriggerKind } from './trigger.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
@@ -84,15 +84,19 @@ export function readSchedule(v: unknown, nowMs: number): SimSchedule | RouteResu
   return { time: v.time as string, inLocalTime, atOptimalTime, firstSendMs, lastSendMs };
 }
 
-/** The schedule `body.schedule_id` names, made by `endpoint`; otherwise the 400. */
-export function findSchedule(
-  ctx: RouteContext,
-  body: Obj,
-  endpoint: ScheduleEndpoint,
-): ScheduledSend | RouteResult {
+/** A request naming a schedule: its body, and the schedule `schedule_id` names if `endpoint` made it. */
+export interface NamedSchedule {
+  body: Obj;
+  found: ScheduledSend;
+}
+
+/** The schedule the request's `schedule_id` names, made by `endpoint`; otherwise the 400. */
+export function findSchedule(ctx: RouteContext, endpoint: ScheduleEndpoint): NamedSchedule | RouteResult {
+  const body = objectBody(ctx);
+  if (isResult(body)) return body;
   if (!isNonEmptyString(body.schedule_id)) return badRequest(MSG_SCHEDULE_ID_REQUIRED);
   const found = ctx.store.schedules.get(body.schedule_id);
-  return found?.endpoint === endpoint ? found : badRequest(MSG_INVALID_SCHEDULE_ID);
+  return found?.endpoint === endpoint ? { body, found } : badRequest(MSG_INVALID_SCHEDULE_ID);
 }
 
 /** Keeps a new scheduled send and answers its ids (docs/braze-facts.md §3.18: 201). */
@@ -123,46 +127,39 @@ export function triggerScheduleCreate(ctx: RouteContext, kind: TriggerKind): Rou
   if (isResult(schedule)) return schedule;
   return addSchedule(ctx, {
     endpoint: CREATED_BY[kind.endpoint],
-    ...(kind.idField === 'campaign_id' ? { campaignId: trigger.targetId } : { canvasId: trigger.targetId }),
-    ...(trigger.sendId === undefined ? {} : { sendId: trigger.sendId }),
-    broadcast: trigger.broadcast,
-    ...(trigger.audience === undefined ? {} : { audience: trigger.audience }),
+    ...triggerRecord(kind, trigger),
     recipients: trigger.recipients.map((r) => structuredClone(r.raw)),
     schedule,
-    ...(trigger.shared === undefined ? {} : { [kind.dispatchField]: structuredClone(trigger.shared) }),
   });
 }
 
 /** A scheduled trigger named by the campaign (or Canvas) and the schedule id it belongs to. */
-function findTriggerSchedule(ctx: RouteContext, kind: TriggerKind, body: Obj): ScheduledSend | RouteResult {
-  const targetId = body[kind.idField];
+function findTriggerSchedule(ctx: RouteContext, kind: TriggerKind): NamedSchedule | RouteResult {
+  const named = findSchedule(ctx, CREATED_BY[kind.endpoint]);
+  if (isResult(named)) return named;
+  // The campaign (or Canvas) must exist, and be the one the schedule was made for.
+  const targetId = named.body[kind.idField];
   if (!isNonEmptyString(targetId)) return badRequest(`'${kind.idField}' is required`);
   if (kind.lookup(ctx, targetId) === undefined) return badRequest(kind.unknownMessage);
-  const found = findSchedule(ctx, body, CREATED_BY[kind.endpoint]);
-  if (isResult(found)) return found;
-  const owner = kind.idField === 'campaign_id' ? found.campaignId : found.canvasId;
-  return owner === targetId ? found : badRequest(MSG_INVALID_SCHEDULE_ID);
+  const owner = kind.idField === 'campaign_id' ? named.found.campaignId : named.found.canvasId;
+  return owner === targetId ? named : badRequest(MSG_INVALID_SCHEDULE_ID);
 }
 
 /** POST /campaigns/trigger/schedule/update, /canvas/trigger/schedule/update: the new schedule replaces the old one whole. */
 export function triggerScheduleUpdate(ctx: RouteContext, kind: TriggerKind): RouteResult {
-  const body = objectBody(ctx);
-  if (isResult(body)) return body;
-  const found = findTriggerSchedule(ctx, kind, body);
-  if (isResult(found)) return found;
-  const schedule = readSchedule(body.schedule, ctx.now());
+  const named = findTriggerSchedule(ctx, kind);
+  if (isResult(named)) return named;
+  const schedule = readSchedule(named.body.schedule, ctx.now());
   if (isResult(schedule)) return schedule;
-  found.schedule = schedule;
-  found.updatedAt = ctx.now();
+  named.found.schedule = schedule;
+  named.found.updatedAt = ctx.now();
   return created();
 }
 
 /** POST /campaigns/trigger/schedule/delete, /canvas/trigger/schedule/delete: cancels it. */
 export function triggerScheduleDelete(ctx: RouteContext, kind: TriggerKind): RouteResult {
-  const body = objectBody(ctx);
-  if (isResult(body)) return body;
-  const found = findTriggerSchedule(ctx, kind, body);
-  if (isResult(found)) return found;
-  ctx.store.schedules.delete(found.scheduleId);
+  const named = findTriggerSchedule(ctx, kind);
+  if (isResult(named)) return named;
+  ctx.store.schedules.delete(named.found.scheduleId);
   return created();
 }

@@ -208,13 +208,33 @@ export function readTrigger(ctx: RouteContext, kind: TriggerKind, body: Obj): Va
   };
 }
 
+/**
+ * What a dispatch, or a scheduled send, keeps of a checked trigger: its campaign or Canvas, send
+ * id, whether it broadcasts, the connected audience and the top-level properties.
+ */
+export function triggerRecord(
+  kind: TriggerKind,
+  trigger: ValidTrigger,
+): Pick<
+  Dispatch,
+  'campaignId' | 'canvasId' | 'sendId' | 'broadcast' | 'audience' | TriggerKind['dispatchField']
+> {
+  return {
+    ...(kind.idField === 'campaign_id' ? { campaignId: trigger.targetId } : { canvasId: trigger.targetId }),
+    ...(trigger.sendId === undefined ? {} : { sendId: trigger.sendId }),
+    broadcast: trigger.broadcast,
+    ...(trigger.audience === undefined ? {} : { audience: trigger.audience }),
+    ...(trigger.shared === undefined ? {} : { [kind.dispatchField]: structuredClone(trigger.shared) }),
+  };
+}
+
 /** Handles one trigger request of `kind`. */
 export function triggerSend(ctx: RouteContext, kind: TriggerKind): RouteResult {
   const body = objectBody(ctx);
   if (isResult(body)) return body;
   const trigger = readTrigger(ctx, kind, body);
   if (isResult(trigger)) return trigger;
-  const { targetId, broadcast, shared } = trigger;
+  const { shared } = trigger;
 
   // Braze de-duplicates recipients; the last occurrence's properties win (docs/braze-facts.md §3.12).
   const reached = new Map<SimUser, DispatchRecipient>();
@@ -235,19 +255,14 @@ export function triggerSend(ctx: RouteContext, kind: TriggerKind): RouteResult {
   }
 
   const dispatchId = newDispatchId();
-  const dispatch: Dispatch = {
+  ctx.store.recordDispatch({
     endpoint: kind.endpoint,
     dispatchId,
     at: ctx.now(),
-    ...(kind.idField === 'campaign_id' ? { campaignId: targetId } : { canvasId: targetId }),
-    ...(trigger.sendId === undefined ? {} : { sendId: trigger.sendId }),
-    broadcast,
-    ...(trigger.audience === undefined ? {} : { audience: trigger.audience }),
+    ...triggerRecord(kind, trigger),
     recipients: [...reached.values()],
     skipped,
-  };
-  if (shared !== undefined) dispatch[kind.dispatchField] = structuredClone(shared);
-  ctx.store.recordDispatch(dispatch);
+  });
   return created({
     ...(trigger.notice === undefined ? {} : { notice: trigger.notice }),
     dispatch_id: dispatchId,
