@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nextSendTime } from '../src/messaging/schedule.js';
 import { DEFAULT_EXAMPLES, variablesAt } from '../src/playground/examples.js';
 import { hashGatewayKey } from '../src/security/keyStore.js';
 import { useStacks, type Stack } from './helpers.js';
@@ -486,5 +487,17 @@ describe('the playground tab', () => {
       time: tomorrowAtNine().toISOString().slice(0, 19),
       inLocalTime: true,
     });
+  });
+});
+
+describe("reading Braze's next_send_time", () => {
+  it('takes ISO 8601 and the older `YYYY-MM-DD HH:mm:ss`; a time without a zone is a clock time, in UTC form', () => {
+    expect(nextSendTime('2026-03-02 09:00:00')?.toISOString()).toBe('2026-03-02T09:00:00.000Z');
+    expect(nextSendTime('2026-03-02T09:00:00')?.toISOString()).toBe('2026-03-02T09:00:00.000Z');
+    expect(nextSendTime('2026-03-02 09:00:00 +0000')?.toISOString()).toBe('2026-03-02T09:00:00.000Z');
+    expect(nextSendTime('2026-03-02T09:00:00-04:00')?.toISOString()).toBe('2026-03-02T13:00:00.000Z');
+    expect(nextSendTime('2026-03-02T09:00:00.000Z')?.toISOString()).toBe('2026-03-02T09:00:00.000Z');
+    expect(nextSendTime('tomorrow')).toBeNull();
+    expect(nextSendTime(1772442000)).toBeNull();
   });
 });
