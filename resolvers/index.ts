@@ -6,6 +6,7 @@ import { catalogConnectionResolvers } from './catalogConnections.js';
 import { identityResolvers } from './identity.js';
 import { messagingResolvers } from './messaging.js';
 import { scalarResolvers } from './scalars.js';
+import { scheduleResolvers } from './schedule.js';
 import { usersResolvers } from './users.js';
 
 /**
@@ -40,4 +41,5 @@ export const resolvers: Resolvers = mergeResolvers([
   catalogConnectionResolvers,
   messagingResolvers,
   budgetResolvers,
+  scheduleResolvers,
 ]);

@@ -61,6 +61,7 @@ const FIXED_RESPONSE = {
   },
 };
 
+
 const autoUi = createPlaygroundHandler({ endpointPath: '/graphql', examples: DEFAULT_EXAMPLES }).ui;
 const uis: PlaygroundUi[] = autoUi === 'graphiql' ? ['graphiql', 'basic'] : ['basic'];
 if (autoUi === 'basic' && skipReason === undefined) {

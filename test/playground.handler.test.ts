@@ -5,7 +5,7 @@ import { parse, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from '../src/app/schema.js';
 import { jsonForScript } from '../src/playground/assets.js';
-import { DEFAULT_EXAMPLES } from '../src/playground/examples.js';
+import { DEFAULT_EXAMPLES, tomorrowAtNine, variablesAt } from '../src/playground/examples.js';
 import {
   PLAYGROUND_CSP,
   createPlaygroundHandler,
@@ -131,7 +131,7 @@ describe('examples', () => {
       if (op.kind !== 'OperationDefinition') throw new Error('expected an operation');
       names.push(op.name!.value);
       const declared = (op.variableDefinitions ?? []).map((v) => v.variable.name.value).sort();
-      expect(Object.keys(example.variables ?? {}).sort()).toEqual(declared);
+      expect(Object.keys(variablesAt(example, new Date()) ?? {}).sort()).toEqual(declared);
     }
     expect(names).toEqual([
       'TrackEvents',
@@ -140,7 +140,21 @@ describe('examples', () => {
       'ByEmail',
       'Users',
       'RecentCampaigns',
+      'ScheduleMessage',
     ]);
+  });
+});
+
+describe('the ScheduleMessage tab', () => {
+  it('is made when the page is served: tomorrow at 9:00, local time', async () => {
+    const schedule = DEFAULT_EXAMPLES.find((e) => e.query.includes('mutation ScheduleMessage('))!;
+    expect(tomorrowAtNine(new Date('2026-12-31T23:30:00Z'))).toBe('2027-01-01T09:00:00.000Z');
+    const res = await fetch(`${base}/graphql`, { headers: { accept: BROWSER_ACCEPT } });
+    const html = await res.text();
+    const served = variablesAt(schedule, new Date()) as { input: { schedule: unknown } };
+    expect(served.input.schedule).toEqual({ time: tomorrowAtNine(new Date()), inLocalTime: true });
+    // The page carries the variables as JSON text inside its config.
+    expect(html).toContain(tomorrowAtNine(new Date()));
   });
 });
 

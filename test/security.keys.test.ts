@@ -75,10 +75,21 @@ describe('permissions', () => {
       'subscription.status.set',
       'subscription.groups.get',
       'budget.read',
+      // Scheduled messages (docs/braze-facts.md §3.18).
+      'messages.schedule.create',
+      'messages.schedule.update',
+      'messages.schedule.delete',
+      'campaigns.trigger.schedule.create',
+      'campaigns.trigger.schedule.update',
+      'campaigns.trigger.schedule.delete',
+      'canvas.trigger.schedule.create',
+      'canvas.trigger.schedule.update',
+      'canvas.trigger.schedule.delete',
+      'messages.schedule_broadcasts',
     ]) {
       expect(GATEWAY_PERMISSIONS).toContain(p);
     }
-    expect(GATEWAY_PERMISSIONS).toHaveLength(24);
+    expect(GATEWAY_PERMISSIONS).toHaveLength(34);
   });
 });
 

@@ -290,7 +290,14 @@ const FILTERS_REORDERED = {
  * nobody; a body that names users is not a broadcast, whatever segment or audience narrows it.
  * A null `segment_id` or `audience` is absent on both sides (JSON null targets nothing).
  */
-const CASES: ReadonlyArray<{ endpoint: SimEndpointName; body: unknown; broadcast: boolean; what: string }> = [
+const CASES: ReadonlyArray<{
+  endpoint: SimEndpointName;
+  body: unknown;
+  broadcast: boolean;
+  what: string;
+  /** The group, where it is not the broadcast group for a broadcast body (else `default`). */
+  group?: string;
+}> = [
   {
     endpoint: 'messages.send',
     body: { segment_id: null, audience: null, messages: {} },
@@ -401,6 +408,58 @@ const CASES: ReadonlyArray<{ endpoint: SimEndpointName; body: unknown; broadcast
     body: { canvas_id: 'cv-1', broadcast: true, audience: FILTERS },
     broadcast: true,
     what: 'a connected audience',
+  }, // Scheduled sends (§3.18): the scheduled-trigger creates follow the live rule (§2 row 6).
+  {
+    endpoint: 'campaigns.trigger.schedule.create',
+    body: {
+      campaign_id: 'c-1',
+      broadcast: true,
+      audience: FILTERS,
+      schedule: { time: '2026-03-02T09:00:00', in_local_time: true },
+    },
+    broadcast: true,
+    what: 'a scheduled broadcast to a connected audience',
+  },
+  {
+    endpoint: 'canvas.trigger.schedule.create',
+    body: { canvas_id: 'cv-1', broadcast: true, schedule: { time: '2026-03-02T09:00:00Z' } },
+    broadcast: true,
+    what: "a scheduled broadcast to the Canvas's whole audience",
+  },
+  {
+    endpoint: 'campaigns.trigger.schedule.create',
+    body: {
+      campaign_id: 'c-1',
+      recipients: [{ external_user_id: 'u-1' }],
+      audience: FILTERS,
+      schedule: { time: '2026-03-02T09:00:00', in_local_time: true },
+    },
+    broadcast: false,
+    what: 'a scheduled send to named recipients narrowed by an audience',
+  },
+  {
+    endpoint: 'messages.schedule.create',
+    body: {
+      external_user_ids: ['u-1'],
+      segment_id: 'seg-1',
+      messages: EMAIL,
+      schedule: { time: '2026-03-02T09:00:00', in_local_time: true },
+    },
+    broadcast: false,
+    what: 'a scheduled message to named users narrowed by a segment',
+  },
+  {
+    endpoint: 'messages.schedule.create',
+    body: {
+      broadcast: true,
+      segment_id: 'seg-1',
+      campaign_id: 'c-1',
+      messages: EMAIL,
+      schedule: { time: '2026-03-02T09:00:00', in_local_time: true },
+    },
+    broadcast: true,
+    group: 'default',
+    what: 'a scheduled message to a segment: a broadcast body, but row 8 lists /messages/schedule/create and row 6 does not (C-16)',
   },
 ];
 
@@ -417,7 +476,7 @@ describe('the broadcast rule (docs/braze-facts.md §2 row 6)', () => {
         sim: c.broadcast,
         gateway: c.broadcast,
       });
-      const group = c.broadcast ? 'messaging.broadcast' : 'default';
+      const group = c.group ?? (c.broadcast ? 'messaging.broadcast' : 'default');
       expect({
         what: c.what,
         sim: groupOf(c.endpoint, c.body),
@@ -512,6 +571,16 @@ const FACTS_LIMITS: Readonly<Record<string, readonly [limit: number, windowSec: 
   '/canvas/details': [250_000, 3_600, 'row 8'],
   '/segments/list': [250_000, 3_600, 'row 8'],
   '/segments/details': [250_000, 3_600, 'row 8'],
+  '/messages/schedule/create': [250_000, 3_600, 'row 8'],
+  '/messages/schedule/update': [250_000, 3_600, 'row 8'],
+  '/messages/schedule/delete': [250_000, 3_600, 'row 8'],
+  '/campaigns/trigger/schedule/create': [250_000, 3_600, 'row 8'], // not a broadcast
+  '/campaigns/trigger/schedule/update': [250_000, 3_600, 'row 8'],
+  '/campaigns/trigger/schedule/delete': [250_000, 3_600, 'row 8'],
+  '/canvas/trigger/schedule/create': [250_000, 3_600, 'row 8'], // not a broadcast
+  '/canvas/trigger/schedule/update': [250_000, 3_600, 'row 8'],
+  '/canvas/trigger/schedule/delete': [250_000, 3_600, 'row 8'],
+  '/messages/scheduled_broadcasts': [250_000, 3_600, 'row 8'],
 };
 
 const KEY = 'sim-rules-key';
@@ -568,7 +637,7 @@ describe('over HTTP, the simulator answers with the limits the facts state', () 
     }
   });
 
-  it('counts a broadcast in the 250/min broadcast bucket, named sends with a segment or audience in row 8', async () => {
+  it('counts a broadcast (live or scheduled) in the 250/min broadcast bucket, named sends with a segment or audience in row 8', async () => {
     const campaign = h.sim.catalog.campaigns.find((c) => c.isApiCampaign)!.id;
     const segment = h.sim.catalog.segments[0]!.id;
     const send = async (p: string, body: unknown) => {
@@ -599,11 +668,29 @@ describe('over HTTP, the simulator answers with the limits the facts state', () 
       reset: RESET_AT_T0[60],
     });
     expect(h.sim.broadcastAudienceStats()).toMatchObject({ limit: 10, windowSec: 60, audiencesInWindow: 1 });
+
+    // Scheduled (§3.18): named recipients in row 8, a scheduled trigger broadcast in row 6 and
+    // its own unique audience; /messages/schedule/create in row 8 even to a segment (C-16).
+    const schedule = { time: '2026-03-02T09:00:00', in_local_time: true };
+    const scheduledNamed = { campaign_id: campaign, recipients, audience: FILTERS, schedule };
+    expect(await send('/campaigns/trigger/schedule/create', scheduledNamed)).toEqual(row8);
+    const scheduledBroadcast = { campaign_id: campaign, broadcast: true, audience: FILTERS, schedule };
+    expect(await send('/campaigns/trigger/schedule/create', scheduledBroadcast)).toEqual({
+      status: 201,
+      limit: '250',
+      reset: RESET_AT_T0[60],
+    });
+    expect(h.sim.broadcastAudienceStats().audiencesInWindow).toBe(2);
+    expect(await send('/messages/schedule/create', { ...broadcast, schedule })).toEqual(row8);
+    expect(h.sim.broadcastAudienceStats().audiencesInWindow).toBe(2);
     expect(h.sim.requests.map((q) => q.group)).toEqual([
       'users.track',
       'default',
       'default',
       'messaging.broadcast',
+      'default',
+      'messaging.broadcast',
+      'default',
     ]);
   });
 

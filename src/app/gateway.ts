@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { DeliveryEngine, type DeliveryView } from '../delivery/engine.js';
 import type { Delivery } from '../delivery/lane.js';
 import type { Logger } from '../observability/log.js';
+import { ScheduleService } from '../messaging/schedule.js';
 import { MessagingLanes, MessagingService } from '../messaging/service.js';
 import type { Telemetry } from '../observability/metrics.js';
 import {
@@ -40,6 +41,7 @@ export interface CoreOptions {
 export interface RequestServices {
   users: UsersService;
   messaging: MessagingService;
+  schedules: ScheduleService;
   catalog: CatalogService;
   budget: RateBudgetService;
 }
@@ -131,6 +133,7 @@ export class GatewayCore {
         maxItems,
       ),
       messaging: new MessagingService(this.client, this.messaging, deadlineMs, maxItems),
+      schedules: new ScheduleService(this.client, deadlineMs),
       catalog: new CatalogService(this.client, this.#catalogCache, this.#catalogTtlMs, deadlineMs),
       budget: this.budget,
     };

@@ -74,6 +74,28 @@ export const ENDPOINTS = {
   'canvas.details': row('GET', '/canvas/details', 'default'),
   'segments.list': row('GET', '/segments/list', 'default', { pageSize: 100 }),
   'segments.details': row('GET', '/segments/details', 'default'),
+  // Scheduled messages (docs/braze-facts.md §3.18). A create is one request, one schedule id: at
+  // most 50 named users or recipients. Scheduled trigger broadcasts count in messaging.broadcast
+  // (§2 row 6); /messages/schedule/create is listed in row 8 only (C-16), like updates, deletes
+  // and the list.
+  'messages.schedule.create': row('POST', '/messages/schedule/create', 'default', { maxItems: 50 }),
+  'messages.schedule.update': row('POST', '/messages/schedule/update', 'default'),
+  'messages.schedule.delete': row('POST', '/messages/schedule/delete', 'default'),
+  'campaigns.trigger.schedule.create': row('POST', '/campaigns/trigger/schedule/create', 'default', {
+    broadcastGroup: 'messaging.broadcast',
+    maxItems: 50,
+  }),
+  'campaigns.trigger.schedule.update': row('POST', '/campaigns/trigger/schedule/update', 'default'),
+  'campaigns.trigger.schedule.delete': row('POST', '/campaigns/trigger/schedule/delete', 'default'),
+  'canvas.trigger.schedule.create': row('POST', '/canvas/trigger/schedule/create', 'default', {
+    broadcastGroup: 'messaging.broadcast',
+    maxItems: 50,
+  }),
+  'canvas.trigger.schedule.update': row('POST', '/canvas/trigger/schedule/update', 'default'),
+  'canvas.trigger.schedule.delete': row('POST', '/canvas/trigger/schedule/delete', 'default'),
+  'messages.scheduled_broadcasts': row('GET', '/messages/scheduled_broadcasts', 'default', {
+    permission: 'messages.schedule_broadcasts',
+  }),
 } as const satisfies Record<string, EndpointSpec>;
 
 export type EndpointName = keyof typeof ENDPOINTS;

@@ -297,6 +297,12 @@ export type MergeInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Cancel a scheduled campaign trigger (POST /campaigns/trigger/schedule/delete). */
+  cancelScheduledCampaign: ScheduleChange;
+  /** Cancel a scheduled Canvas trigger (POST /canvas/trigger/schedule/delete). */
+  cancelScheduledCanvas: ScheduleChange;
+  /** Cancel a scheduled message before it is sent (POST /messages/schedule/delete). */
+  cancelScheduledMessages: ScheduleChange;
   /** Create a send id for a campaign (Braze allows 100 a day per workspace). */
   createSendId: Scalars['String']['output'];
   /**
@@ -323,6 +329,12 @@ export type Mutation = {
   removeExternalIds: Array<ItemResult>;
   /** Rename primary external ids (50 per Braze request); the old id stays valid as a deprecated id until removed. */
   renameExternalIds: Array<ItemResult>;
+  /** Schedule an API-triggered campaign (POST /campaigns/trigger/schedule/create). */
+  scheduleCampaign: ScheduledMessage;
+  /** Schedule an API-triggered Canvas (POST /canvas/trigger/schedule/create). */
+  scheduleCanvas: ScheduledMessage;
+  /** Schedule a message (POST /messages/schedule/create): named users or a broadcast, at a time. */
+  scheduleMessages: ScheduledMessage;
   /** Send messages now to named users (50 per Braze request) or to a segment or audience. */
   sendMessages: SendMessagesResult;
   /**
@@ -345,8 +357,31 @@ export type Mutation = {
   triggerCampaign: TriggerResult;
   /** Trigger an API-triggered canvas for named recipients, or as a broadcast. */
   triggerCanvas: TriggerResult;
+  /** Give a scheduled campaign trigger a new schedule (POST /campaigns/trigger/schedule/update). */
+  updateScheduledCampaign: ScheduleChange;
+  /** Give a scheduled Canvas trigger a new schedule (POST /canvas/trigger/schedule/update). */
+  updateScheduledCanvas: ScheduleChange;
+  /** Change a scheduled message's schedule or messages (POST /messages/schedule/update). */
+  updateScheduledMessages: ScheduleChange;
   /** Rename aliases (50 per Braze request). */
   updateUserAliases: Array<ItemResult>;
+};
+
+
+export type MutationCancelScheduledCampaignArgs = {
+  campaignId: Scalars['ID']['input'];
+  scheduleId: Scalars['ID']['input'];
+};
+
+
+export type MutationCancelScheduledCanvasArgs = {
+  canvasId: Scalars['ID']['input'];
+  scheduleId: Scalars['ID']['input'];
+};
+
+
+export type MutationCancelScheduledMessagesArgs = {
+  scheduleId: Scalars['ID']['input'];
 };
 
 
@@ -386,6 +421,21 @@ export type MutationRenameExternalIdsArgs = {
 };
 
 
+export type MutationScheduleCampaignArgs = {
+  input: ScheduleCampaignInput;
+};
+
+
+export type MutationScheduleCanvasArgs = {
+  input: ScheduleCanvasInput;
+};
+
+
+export type MutationScheduleMessagesArgs = {
+  input: ScheduleMessagesInput;
+};
+
+
 export type MutationSendMessagesArgs = {
   input: SendMessagesInput;
 };
@@ -418,6 +468,21 @@ export type MutationTriggerCampaignArgs = {
 
 export type MutationTriggerCanvasArgs = {
   input: TriggerCanvasInput;
+};
+
+
+export type MutationUpdateScheduledCampaignArgs = {
+  input: UpdateScheduledCampaignInput;
+};
+
+
+export type MutationUpdateScheduledCanvasArgs = {
+  input: UpdateScheduledCanvasInput;
+};
+
+
+export type MutationUpdateScheduledMessagesArgs = {
+  input: UpdateScheduledMessagesInput;
 };
 
 
@@ -527,6 +592,12 @@ export type Query = {
   purchaseProductIdsConnection: NameConnection;
   /** The shared Braze rate budget, per group. */
   rateBudget: Array<RateBudgetGroup>;
+  /**
+   * Campaigns and Canvases due to send between now and `endTime` (GET
+   * /messages/scheduled_broadcasts). Braze reads `endTime` as midnight UTC of its date: to include
+   * all of a day, pass the next day.
+   */
+  scheduledBroadcasts: Array<ScheduledBroadcast>;
   /** One segment, or null when Braze knows no such id; read like campaign(id:). */
   segment?: Maybe<SegmentDetails>;
   /**
@@ -609,6 +680,11 @@ export type QueryPurchaseProductIdsConnectionArgs = {
 };
 
 
+export type QueryScheduledBroadcastsArgs = {
+  endTime: Scalars['DateTime']['input'];
+};
+
+
 export type QuerySegmentArgs = {
   id: Scalars['ID']['input'];
 };
@@ -688,6 +764,118 @@ export type RecipientResult = {
   dispatchId?: Maybe<Scalars['String']['output']>;
   error?: Maybe<ItemError>;
   ok: Scalars['Boolean']['output'];
+};
+
+/**
+ * An API-triggered campaign to send later: the fields of TriggerCampaignInput plus `schedule`.
+ * At most 50 recipients (one schedule is one Braze request), or a broadcast.
+ */
+export type ScheduleCampaignInput = {
+  /** A connected-audience filter object: who receives a broadcast, or which recipients receive it. */
+  audience?: InputMaybe<Scalars['JSONObject']['input']>;
+  /** Send to the campaign's whole audience (no recipients): counts in messaging.broadcast. */
+  broadcast?: InputMaybe<Scalars['Boolean']['input']>;
+  campaignId: Scalars['ID']['input'];
+  recipients?: InputMaybe<Array<RecipientInput>>;
+  schedule: ScheduleInput;
+  sendId?: InputMaybe<Scalars['ID']['input']>;
+  /** trigger_properties shared by every recipient. */
+  triggerProperties?: InputMaybe<Scalars['JSONObject']['input']>;
+};
+
+/**
+ * An API-triggered Canvas to send later: the fields of TriggerCanvasInput plus `schedule`. At most
+ * 50 recipients, or a broadcast.
+ */
+export type ScheduleCanvasInput = {
+  audience?: InputMaybe<Scalars['JSONObject']['input']>;
+  broadcast?: InputMaybe<Scalars['Boolean']['input']>;
+  canvasId: Scalars['ID']['input'];
+  /** Canvas entry properties shared by every recipient (Braze's canvas_entry_properties). */
+  context?: InputMaybe<Scalars['JSONObject']['input']>;
+  recipients?: InputMaybe<Array<RecipientInput>>;
+  schedule: ScheduleInput;
+};
+
+/** A schedule Braze updated or cancelled. */
+export type ScheduleChange = {
+  __typename?: 'ScheduleChange';
+  scheduleId: Scalars['ID']['output'];
+};
+
+/**
+ * When Braze sends a scheduled message: Braze's schedule object. At most 90 days ahead.
+ *
+ * By default the message leaves at `time` for everyone. With `inLocalTime` it leaves at `time`'s
+ * clock time in each user's own time zone; with `atOptimalTime`, at each user's optimal time on
+ * `time`'s date. For those two, write `time` in UTC form: its date and clock are what is used, read
+ * in every user's zone (`2026-03-02T09:00:00Z` with `inLocalTime` means 9:00 for each user).
+ */
+export type ScheduleInput = {
+  /** Send on `time`'s date at each user's optimal time (Braze Intelligent Delivery). Not with inLocalTime. */
+  atOptimalTime?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Send at `time`'s clock time in each user's time zone. Not with atOptimalTime. */
+  inLocalTime?: InputMaybe<Scalars['Boolean']['input']>;
+  time: Scalars['DateTime']['input'];
+};
+
+/**
+ * A message to send later: the fields of SendMessagesInput plus `schedule`. One schedule is one
+ * Braze request: at most 50 named users (externalUserIds and userAliases together), or a broadcast.
+ */
+export type ScheduleMessagesInput = {
+  /** Broadcast to a connected audience. */
+  audience?: InputMaybe<Scalars['JSONObject']['input']>;
+  /** Must be true to send with no named users. */
+  broadcast?: InputMaybe<Scalars['Boolean']['input']>;
+  campaignId?: InputMaybe<Scalars['ID']['input']>;
+  externalUserIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Braze messaging objects by channel: apple_push, android_push, email, sms, webhook, content_card… */
+  messages: Scalars['JSONObject']['input'];
+  /** Ignore frequency capping (Braze's override_messaging_limits). */
+  overrideMessagingLimits?: InputMaybe<Scalars['Boolean']['input']>;
+  /** opted_in, subscribed (Braze's default) or all. */
+  recipientSubscriptionState?: InputMaybe<Scalars['String']['input']>;
+  schedule: ScheduleInput;
+  /** Broadcast to a segment. */
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  sendId?: InputMaybe<Scalars['ID']['input']>;
+  userAliases?: InputMaybe<Array<UserAliasInput>>;
+};
+
+/** A campaign or Canvas due to send, as Braze lists it. */
+export type ScheduledBroadcast = {
+  __typename?: 'ScheduledBroadcast';
+  /** Sends at each user's optimal time. */
+  atOptimalTime: Scalars['Boolean']['output'];
+  /** The campaign or Canvas id. */
+  id: Scalars['ID']['output'];
+  /** Sends at a clock time in each user's time zone. */
+  inLocalTime: Scalars['Boolean']['output'];
+  name: Scalars['String']['output'];
+  /**
+   * When it next sends. For a local-time or optimal-time schedule, each user's clock time, written
+   * in UTC form as ScheduleInput takes it.
+   */
+  nextSendTime?: Maybe<Scalars['DateTime']['output']>;
+  /** local_time_zones, intelligent_delivery, or the name of the workspace's time zone. */
+  scheduleType?: Maybe<Scalars['String']['output']>;
+  tags: Array<Scalars['String']['output']>;
+  /** Null for a kind Braze may add later. */
+  type?: Maybe<ScheduledBroadcastType>;
+};
+
+export type ScheduledBroadcastType =
+  | 'CAMPAIGN'
+  | 'CANVAS';
+
+/** A message Braze holds for later. */
+export type ScheduledMessage = {
+  __typename?: 'ScheduledMessage';
+  /** The dispatch the scheduled send belongs to. */
+  dispatchId: Scalars['ID']['output'];
+  /** Keep it: updates and cancellations name the schedule by it. */
+  scheduleId: Scalars['ID']['output'];
 };
 
 /** A segment, as Braze lists it (Braze never lists archived segments). */
@@ -852,6 +1040,27 @@ export type TriggerResult = {
   notice?: Maybe<Scalars['String']['output']>;
   /** One per recipient, in input order (empty for a broadcast). */
   recipients: Array<RecipientResult>;
+};
+
+/** A new schedule for a scheduled campaign trigger: it replaces the old one whole. */
+export type UpdateScheduledCampaignInput = {
+  campaignId: Scalars['ID']['input'];
+  schedule: ScheduleInput;
+  scheduleId: Scalars['ID']['input'];
+};
+
+/** A new schedule for a scheduled Canvas trigger: it replaces the old one whole. */
+export type UpdateScheduledCanvasInput = {
+  canvasId: Scalars['ID']['input'];
+  schedule: ScheduleInput;
+  scheduleId: Scalars['ID']['input'];
+};
+
+/** Change a scheduled message: a new schedule, new messages, or both (each replaces the old one whole). */
+export type UpdateScheduledMessagesInput = {
+  messages?: InputMaybe<Scalars['JSONObject']['input']>;
+  schedule?: InputMaybe<ScheduleInput>;
+  scheduleId: Scalars['ID']['input'];
 };
 
 export type UserAlias = {
@@ -1042,6 +1251,14 @@ export type ResolversTypes = ResolversObject<{
   RateBudgetMode: RateBudgetMode;
   RecipientInput: RecipientInput;
   RecipientResult: ResolverTypeWrapper<RecipientResult>;
+  ScheduleCampaignInput: ScheduleCampaignInput;
+  ScheduleCanvasInput: ScheduleCanvasInput;
+  ScheduleChange: ResolverTypeWrapper<ScheduleChange>;
+  ScheduleInput: ScheduleInput;
+  ScheduleMessagesInput: ScheduleMessagesInput;
+  ScheduledBroadcast: ResolverTypeWrapper<ScheduledBroadcast>;
+  ScheduledBroadcastType: ScheduledBroadcastType;
+  ScheduledMessage: ResolverTypeWrapper<ScheduledMessage>;
   Segment: ResolverTypeWrapper<Segment>;
   SegmentConnection: ResolverTypeWrapper<SegmentConnection>;
   SegmentDetails: ResolverTypeWrapper<SegmentDetails>;
@@ -1057,6 +1274,9 @@ export type ResolversTypes = ResolversObject<{
   TriggerCampaignInput: TriggerCampaignInput;
   TriggerCanvasInput: TriggerCanvasInput;
   TriggerResult: ResolverTypeWrapper<TriggerResult>;
+  UpdateScheduledCampaignInput: UpdateScheduledCampaignInput;
+  UpdateScheduledCanvasInput: UpdateScheduledCanvasInput;
+  UpdateScheduledMessagesInput: UpdateScheduledMessagesInput;
   UserAlias: ResolverTypeWrapper<UserAlias>;
   UserAliasInput: UserAliasInput;
   UserAttributesInput: UserAttributesInput;
@@ -1106,6 +1326,13 @@ export type ResolversParentTypes = ResolversObject<{
   RateBudgetGroup: RateBudgetGroup;
   RecipientInput: RecipientInput;
   RecipientResult: RecipientResult;
+  ScheduleCampaignInput: ScheduleCampaignInput;
+  ScheduleCanvasInput: ScheduleCanvasInput;
+  ScheduleChange: ScheduleChange;
+  ScheduleInput: ScheduleInput;
+  ScheduleMessagesInput: ScheduleMessagesInput;
+  ScheduledBroadcast: ScheduledBroadcast;
+  ScheduledMessage: ScheduledMessage;
   Segment: Segment;
   SegmentConnection: SegmentConnection;
   SegmentDetails: SegmentDetails;
@@ -1119,6 +1346,9 @@ export type ResolversParentTypes = ResolversObject<{
   TriggerCampaignInput: TriggerCampaignInput;
   TriggerCanvasInput: TriggerCanvasInput;
   TriggerResult: TriggerResult;
+  UpdateScheduledCampaignInput: UpdateScheduledCampaignInput;
+  UpdateScheduledCanvasInput: UpdateScheduledCanvasInput;
+  UpdateScheduledMessagesInput: UpdateScheduledMessagesInput;
   UserAlias: UserAlias;
   UserAliasInput: UserAliasInput;
   UserAttributesInput: UserAttributesInput;
@@ -1349,6 +1579,9 @@ export interface JsonObjectScalarConfig extends GraphQLScalarTypeConfig<Resolver
 }
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  cancelScheduledCampaign?: Resolver<ResolversTypes['ScheduleChange'], ParentType, ContextType, RequireFields<MutationCancelScheduledCampaignArgs, 'campaignId' | 'scheduleId'>>;
+  cancelScheduledCanvas?: Resolver<ResolversTypes['ScheduleChange'], ParentType, ContextType, RequireFields<MutationCancelScheduledCanvasArgs, 'canvasId' | 'scheduleId'>>;
+  cancelScheduledMessages?: Resolver<ResolversTypes['ScheduleChange'], ParentType, ContextType, RequireFields<MutationCancelScheduledMessagesArgs, 'scheduleId'>>;
   createSendId?: Resolver<ResolversTypes['String'], ParentType, ContextType, RequireFields<MutationCreateSendIdArgs, 'campaignId'>>;
   createUserAliases?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationCreateUserAliasesArgs, 'aliases'>>;
   deleteUsers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationDeleteUsersArgs, 'users'>>;
@@ -1356,6 +1589,9 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   mergeUsers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationMergeUsersArgs, 'merges'>>;
   removeExternalIds?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRemoveExternalIdsArgs, 'externalIds'>>;
   renameExternalIds?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRenameExternalIdsArgs, 'renames'>>;
+  scheduleCampaign?: Resolver<ResolversTypes['ScheduledMessage'], ParentType, ContextType, RequireFields<MutationScheduleCampaignArgs, 'input'>>;
+  scheduleCanvas?: Resolver<ResolversTypes['ScheduledMessage'], ParentType, ContextType, RequireFields<MutationScheduleCanvasArgs, 'input'>>;
+  scheduleMessages?: Resolver<ResolversTypes['ScheduledMessage'], ParentType, ContextType, RequireFields<MutationScheduleMessagesArgs, 'input'>>;
   sendMessages?: Resolver<ResolversTypes['SendMessagesResult'], ParentType, ContextType, RequireFields<MutationSendMessagesArgs, 'input'>>;
   setSubscriptionStatus?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetSubscriptionStatusArgs, 'input'>>;
   setUserAttributes?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetUserAttributesArgs, 'updates'>>;
@@ -1363,6 +1599,9 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   trackPurchases?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationTrackPurchasesArgs, 'purchases'>>;
   triggerCampaign?: Resolver<ResolversTypes['TriggerResult'], ParentType, ContextType, RequireFields<MutationTriggerCampaignArgs, 'input'>>;
   triggerCanvas?: Resolver<ResolversTypes['TriggerResult'], ParentType, ContextType, RequireFields<MutationTriggerCanvasArgs, 'input'>>;
+  updateScheduledCampaign?: Resolver<ResolversTypes['ScheduleChange'], ParentType, ContextType, RequireFields<MutationUpdateScheduledCampaignArgs, 'input'>>;
+  updateScheduledCanvas?: Resolver<ResolversTypes['ScheduleChange'], ParentType, ContextType, RequireFields<MutationUpdateScheduledCanvasArgs, 'input'>>;
+  updateScheduledMessages?: Resolver<ResolversTypes['ScheduleChange'], ParentType, ContextType, RequireFields<MutationUpdateScheduledMessagesArgs, 'input'>>;
   updateUserAliases?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationUpdateUserAliasesArgs, 'updates'>>;
 }>;
 
@@ -1409,6 +1648,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   purchaseProductIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   purchaseProductIdsConnection?: Resolver<ResolversTypes['NameConnection'], ParentType, ContextType, RequireFields<QueryPurchaseProductIdsConnectionArgs, 'first'>>;
   rateBudget?: Resolver<Array<ResolversTypes['RateBudgetGroup']>, ParentType, ContextType>;
+  scheduledBroadcasts?: Resolver<Array<ResolversTypes['ScheduledBroadcast']>, ParentType, ContextType, RequireFields<QueryScheduledBroadcastsArgs, 'endTime'>>;
   segment?: Resolver<Maybe<ResolversTypes['SegmentDetails']>, ParentType, ContextType, RequireFields<QuerySegmentArgs, 'id'>>;
   segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
   segmentsConnection?: Resolver<ResolversTypes['SegmentConnection'], ParentType, ContextType, RequireFields<QuerySegmentsConnectionArgs, 'first' | 'sortDirection'>>;
@@ -1433,6 +1673,29 @@ export type RecipientResultResolvers<ContextType = GatewayContext, ParentType ex
   dispatchId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['ItemError']>, ParentType, ContextType>;
   ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ScheduleChangeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ScheduleChange'] = ResolversParentTypes['ScheduleChange']> = ResolversObject<{
+  scheduleId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ScheduledBroadcastResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ScheduledBroadcast'] = ResolversParentTypes['ScheduledBroadcast']> = ResolversObject<{
+  atOptimalTime?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  inLocalTime?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextSendTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  scheduleType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  type?: Resolver<Maybe<ResolversTypes['ScheduledBroadcastType']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ScheduledMessageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ScheduledMessage'] = ResolversParentTypes['ScheduledMessage']> = ResolversObject<{
+  dispatchId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  scheduleId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1534,6 +1797,9 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   RateBudgetGroup?: RateBudgetGroupResolvers<ContextType>;
   RecipientResult?: RecipientResultResolvers<ContextType>;
+  ScheduleChange?: ScheduleChangeResolvers<ContextType>;
+  ScheduledBroadcast?: ScheduledBroadcastResolvers<ContextType>;
+  ScheduledMessage?: ScheduledMessageResolvers<ContextType>;
   Segment?: SegmentResolvers<ContextType>;
   SegmentConnection?: SegmentConnectionResolvers<ContextType>;
   SegmentDetails?: SegmentDetailsResolvers<ContextType>;

@@ -8,6 +8,7 @@ import { BadInputError, toItemError } from '../errors.js';
 import type {
   RecipientInput,
   SendMessagesInput,
+  UserAliasInput,
   SubscriptionStatusInput,
   TriggerCampaignInput,
   TriggerCanvasInput,
@@ -26,7 +27,7 @@ import { checkListLength, itemResults, type ItemResultShape } from '../users/ite
 type Obj = Record<string, unknown>;
 
 /** One named recipient plus the shared payload it must travel with. */
-interface TriggerItem {
+export interface TriggerItem {
   shared: Obj;
   recipient: Obj;
   /** The user, for distinctness within a request. */
@@ -117,54 +118,20 @@ export class MessagingService {
   ) {}
 
   triggerCampaign(input: TriggerCampaignInput) {
-    if (input.campaignId === '') throw new BadInputError('campaignId must not be empty.', 'input.campaignId');
-    const shared: Obj = { campaign_id: input.campaignId };
-    if (input.sendId != null) shared.send_id = input.sendId;
-    if (input.triggerProperties != null) shared.trigger_properties = input.triggerProperties;
-    return this.#trigger('campaigns.trigger.send', input, shared, 'trigger_properties');
+    return this.#trigger('campaigns.trigger.send', input, campaignShared(input), 'trigger_properties');
   }
 
   triggerCanvas(input: TriggerCanvasInput) {
-    if (input.canvasId === '') throw new BadInputError('canvasId must not be empty.', 'input.canvasId');
-    const shared: Obj = { canvas_id: input.canvasId };
-    if (input.context != null) shared.context = input.context;
-    return this.#trigger('canvas.trigger.send', input, shared, 'context');
+    return this.#trigger('canvas.trigger.send', input, canvasShared(input, 'context'), 'context');
   }
 
   async sendMessages(
     input: SendMessagesInput,
   ): Promise<{ recipients: RecipientResultShape[]; dispatchIds: string[] }> {
-    const ids = input.externalUserIds ?? [];
-    const aliases = (input.userAliases ?? []).map((a, i) => toWireAlias(a, `input.userAliases[${i}]`));
-    checkListLength(ids.length + aliases.length, 'input recipients', this.maxItems);
-    const named = ids.length + aliases.length > 0;
-    const broadcastTarget = input.segmentId != null || input.audience != null;
-    if (named && input.broadcast === true) {
-      throw new BadInputError('broadcast cannot be true with externalUserIds or userAliases.', 'input');
-    }
-    if (!named && input.broadcast !== true) {
-      throw new BadInputError(
-        broadcastTarget
-          ? 'sending to a segment or audience with no named users needs broadcast: true.'
-          : 'name recipients (externalUserIds, userAliases) or broadcast to a segmentId or audience.',
-        'input',
-      );
-    }
-    if (Object.keys(input.messages).length === 0)
-      throw new BadInputError('messages must name at least one channel.', 'input.messages');
-    const state = input.recipientSubscriptionState;
-    if (state != null && !['opted_in', 'subscribed', 'all'].includes(state)) {
-      throw new BadInputError('recipientSubscriptionState must be opted_in, subscribed or all.', 'input');
-    }
-    const shared: Obj = { messages: input.messages };
-    if (input.campaignId != null) shared.campaign_id = input.campaignId;
-    if (input.sendId != null) shared.send_id = input.sendId;
-    if (input.segmentId != null) shared.segment_id = input.segmentId;
-    if (input.audience != null) shared.audience = input.audience;
+    const { shared, ids, aliases } = readMessageSend(input, this.maxItems);
     if (input.overrideFrequencyCapping != null)
       shared.override_frequency_capping = input.overrideFrequencyCapping;
-    if (state != null) shared.recipient_subscription_state = state;
-    if (!named) {
+    if (ids.length + aliases.length === 0) {
       const answer = await this.client.send(
         'messages.send',
         { ...shared, broadcast: true },
@@ -256,35 +223,20 @@ export class MessagingService {
   /** Named recipients through the batcher; a broadcast as one request. */
   async #trigger(
     endpoint: 'campaigns.trigger.send' | 'canvas.trigger.send',
-    input: {
-      recipients?: readonly RecipientInput[] | null;
-      broadcast?: boolean | null;
-      audience?: Obj | null;
-    },
+    input: TriggerTargetInput,
     shared: Obj,
     propertiesField: 'trigger_properties' | 'context',
   ): Promise<{ recipients: RecipientResultShape[]; dispatchId: string | null; notice: string | null }> {
-    const recipients = input.recipients ?? [];
-    if (recipients.length > 0 && input.broadcast === true) {
-      throw new BadInputError('broadcast cannot be true with recipients.', 'input');
-    }
-    if (recipients.length === 0) {
-      if (input.broadcast !== true && input.audience == null) {
-        throw new BadInputError(
-          'name recipients, or set broadcast: true (optionally with an audience).',
-          'input',
-        );
-      }
-      const body: Obj = { ...shared, broadcast: true };
-      if (input.audience != null) body.audience = input.audience;
-      const answer = await this.client.send(endpoint, body, { deadlineMs: this.deadlineMs });
+    const { recipients, broadcast } = readTriggerTarget(input);
+    // With named recipients an audience narrows who of them receives it (still not a broadcast):
+    // it is part of what recipients must share to travel in one request.
+    shared = targetFields(shared, input, broadcast);
+    if (broadcast) {
+      const answer = await this.client.send(endpoint, shared, { deadlineMs: this.deadlineMs });
       const notice = typeof answer.body.notice === 'string' ? answer.body.notice : null;
       return { recipients: [], dispatchId: dispatchIdOf(answer.body), notice };
     }
     checkListLength(recipients.length, 'input.recipients', this.maxItems);
-    // With named recipients an audience narrows who of them receives it (still not a broadcast):
-    // it is part of what recipients must share to travel in one request.
-    if (input.audience != null) shared = { ...shared, audience: input.audience };
     const lane = endpoint === 'campaigns.trigger.send' ? this.lanes.campaign : this.lanes.canvas;
     const results = await Promise.all(
       recipients.map(async (r, i): Promise<RecipientResultShape> => {
@@ -300,13 +252,142 @@ export class MessagingService {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// What a send is made of, read once for live sends and scheduled ones (src/messaging/schedule.ts)
+
+/** The fields /messages/send and /messages/schedule/create share (docs/braze-facts.md §3.11, §3.18). */
+export interface MessageSendInput {
+  externalUserIds?: readonly string[] | null;
+  userAliases?: readonly UserAliasInput[] | null;
+  segmentId?: string | null;
+  audience?: Obj | null;
+  broadcast?: boolean | null;
+  campaignId?: string | null;
+  sendId?: string | null;
+  recipientSubscriptionState?: string | null;
+  messages: Obj;
+}
+
+/** A checked message send: what every request of it carries, and the named users (none: a broadcast). */
+export interface MessageSend {
+  shared: Obj;
+  ids: string[];
+  aliases: WireUserAlias[];
+}
+
+/**
+ * Who a /messages/send-shaped call reaches and what it says (docs/braze-facts.md §3.11): named
+ * users (at most `maxNamed`), or none and `broadcast: true` to a segment, a connected audience or
+ * everyone; at least one channel in `messages`. Throws BadInputError naming the argument.
+ */
+export function readMessageSend(input: MessageSendInput, maxNamed: number): MessageSend {
+  const ids = [...(input.externalUserIds ?? [])];
+  const aliases = (input.userAliases ?? []).map((a, i) => toWireAlias(a, `input.userAliases[${i}]`));
+  checkListLength(ids.length + aliases.length, 'input recipients', maxNamed);
+  const named = ids.length + aliases.length > 0;
+  const broadcastTarget = input.segmentId != null || input.audience != null;
+  if (named && input.broadcast === true) {
+    throw new BadInputError('broadcast cannot be true with externalUserIds or userAliases.', 'input');
+  }
+  if (!named && input.broadcast !== true) {
+    throw new BadInputError(
+      broadcastTarget
+        ? 'sending to a segment or audience with no named users needs broadcast: true.'
+        : 'name recipients (externalUserIds, userAliases) or broadcast to a segmentId or audience.',
+      'input',
+    );
+  }
+  if (Object.keys(input.messages).length === 0)
+    throw new BadInputError('messages must name at least one channel.', 'input.messages');
+  const state = input.recipientSubscriptionState;
+  if (state != null && !['opted_in', 'subscribed', 'all'].includes(state)) {
+    throw new BadInputError('recipientSubscriptionState must be opted_in, subscribed or all.', 'input');
+  }
+  const shared: Obj = { messages: input.messages };
+  if (input.campaignId != null) shared.campaign_id = input.campaignId;
+  if (input.sendId != null) shared.send_id = input.sendId;
+  if (input.segmentId != null) shared.segment_id = input.segmentId;
+  if (input.audience != null) shared.audience = input.audience;
+  if (state != null) shared.recipient_subscription_state = state;
+  return { shared, ids, aliases };
+}
+
+/** A campaign trigger's shared payload (docs/braze-facts.md §3.12): the campaign, send id, properties. */
+export function campaignShared(input: {
+  campaignId: string;
+  sendId?: string | null;
+  triggerProperties?: Obj | null;
+}): Obj {
+  if (input.campaignId === '') throw new BadInputError('campaignId must not be empty.', 'input.campaignId');
+  const shared: Obj = { campaign_id: input.campaignId };
+  if (input.sendId != null) shared.send_id = input.sendId;
+  if (input.triggerProperties != null) shared.trigger_properties = input.triggerProperties;
+  return shared;
+}
+
+/**
+ * A Canvas trigger's shared payload (docs/braze-facts.md §3.13, §3.18): the Canvas and its entry
+ * properties, under the field the endpoint documents (`context` for a send,
+ * `canvas_entry_properties` for a schedule).
+ */
+export function canvasShared(
+  input: { canvasId: string; context?: Obj | null },
+  propertiesField: 'context' | 'canvas_entry_properties',
+): Obj {
+  if (input.canvasId === '') throw new BadInputError('canvasId must not be empty.', 'input.canvasId');
+  const shared: Obj = { canvas_id: input.canvasId };
+  if (input.context != null) shared[propertiesField] = input.context;
+  return shared;
+}
+
+/** Who a campaign or Canvas trigger goes to, as the caller gave it. */
+export interface TriggerTargetInput {
+  recipients?: readonly RecipientInput[] | null;
+  broadcast?: boolean | null;
+  audience?: Obj | null;
+}
+
+/**
+ * A trigger's target (docs/braze-facts.md §3.12): named recipients, or none and a broadcast to
+ * the whole audience of the campaign or Canvas (or to a connected audience).
+ */
+export function readTriggerTarget(input: TriggerTargetInput): {
+  recipients: readonly RecipientInput[];
+  broadcast: boolean;
+} {
+  const recipients = input.recipients ?? [];
+  if (recipients.length > 0 && input.broadcast === true) {
+    throw new BadInputError('broadcast cannot be true with recipients.', 'input');
+  }
+  if (recipients.length === 0 && input.broadcast !== true && input.audience == null) {
+    throw new BadInputError(
+      'name recipients, or set broadcast: true (optionally with an audience).',
+      'input',
+    );
+  }
+  return { recipients, broadcast: recipients.length === 0 };
+}
+
+/** The shared payload plus `broadcast: true` for a broadcast, and the connected audience if any. */
+export function targetFields(shared: Obj, input: TriggerTargetInput, broadcast: boolean): Obj {
+  const out: Obj = broadcast ? { ...shared, broadcast: true } : { ...shared };
+  if (input.audience != null) out.audience = input.audience;
+  return out;
+}
+
 /** Trigger recipients name users by these (an email has its own field: docs/braze-facts.md §1.3, C-14). */
 const RECIPIENT_REF: RefRules = {
   kinds: ['externalId', 'alias', 'brazeId'],
   operation: "a trigger recipient's user (for an email use recipients[].email)",
 };
 
-function recipientItem(r: RecipientInput, path: string, shared: Obj, propertiesField: string): TriggerItem {
+/** One trigger recipient as Braze takes it (docs/braze-facts.md §3.12), with the payload it travels with. */
+export function recipientItem(
+  r: RecipientInput,
+  path: string,
+  shared: Obj,
+  propertiesField: string,
+): TriggerItem {
   const hasUser = r.user != null;
   const hasEmail = r.email != null;
   if (hasUser === hasEmail) throw new BadInputError('set exactly one of user or email.', path);

@@ -5,12 +5,28 @@
  * change that breaks an example fails a test instead of greeting a new user with an error.
  */
 
+type Variables = Readonly<Record<string, unknown>>;
+
 /** One pre-filled playground tab. */
 export interface PlaygroundExample {
   /** The operation, in GraphQL. */
   query: string;
-  /** Variables as a JavaScript value (shown as pretty JSON). */
-  variables?: Readonly<Record<string, unknown>>;
+  /**
+   * Variables as a JavaScript value (shown as pretty JSON), or a function of the time the page is
+   * served, for a time that must stay ahead of the clock (a schedule for tomorrow).
+   */
+  variables?: Variables | ((now: Date) => Variables);
+}
+
+/** An example's variables as served at `now`. */
+export function variablesAt(example: PlaygroundExample, now: Date): Variables | undefined {
+  const v = example.variables;
+  return typeof v === 'function' ? v(now) : v;
+}
+
+/** Tomorrow's date (UTC) at 9:00, written in UTC form: with inLocalTime, 9:00 on each user's clock. */
+export function tomorrowAtNine(now: Date): string {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1, 9)).toISOString();
 }
 
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
@@ -150,5 +166,30 @@ query RecentCampaigns($since: DateTime!, $after: String) {
 `,
     // A week before the gateway started: the page is rendered once, at start-up.
     variables: { since: new Date(Date.now() - WEEK_MS).toISOString(), after: null },
+  },
+  {
+    query: `# Schedule a message for tomorrow at 9:00 in each user's
+# own time zone. Keep scheduleId to update or cancel it.
+mutation ScheduleMessage($input: ScheduleMessagesInput!) {
+  scheduleMessages(input: $input) {
+    scheduleId
+    dispatchId
+  }
+}
+`,
+    variables: (now) => ({
+      input: {
+        externalUserIds: ['user-1', 'user-2'],
+        messages: {
+          email: {
+            app_id: 'app-1',
+            subject: 'Good morning',
+            body: 'Your weekly summary is ready.',
+            from: 'Us <us@example.com>',
+          },
+        },
+        schedule: { time: tomorrowAtNine(now), inLocalTime: true },
+      },
+    }),
   },
 ];

@@ -13,7 +13,7 @@ import {
   renderPage,
   type PageConfig,
 } from './assets.js';
-import type { PlaygroundExample } from './examples.js';
+import { variablesAt, type PlaygroundExample } from './examples.js';
 
 /**
  * The playground on `GET <endpoint>` from a browser: everything it needs is served by the gateway
@@ -190,25 +190,34 @@ export function createPlaygroundHandler(opts: PlaygroundOptions): PlaygroundHand
   const url = (name: string): string => `${assetPrefix}${name}?v=${assets.get(name)!.hash}`;
 
   const headersText = opts.headers === undefined ? '' : JSON.stringify(opts.headers, null, 2);
-  const config: PageConfig = {
-    endpoint: endpointPath,
-    headers: headersText,
-    tabs: opts.examples.map((e) => ({
-      query: e.query,
-      variables: e.variables === undefined ? '' : JSON.stringify(e.variables, null, 2),
+  const render = (now: Date): Buffer => {
+    const config: PageConfig = {
+      endpoint: endpointPath,
       headers: headersText,
-    })),
+      tabs: opts.examples.map((e) => {
+        const variables = variablesAt(e, now);
+        return {
+          query: e.query,
+          variables: variables === undefined ? '' : JSON.stringify(variables, null, 2),
+          headers: headersText,
+        };
+      }),
+    };
+    return Buffer.from(
+      renderPage({
+        title,
+        styles: chosen.styles.map(url),
+        scripts: chosen.order.map(url),
+        config,
+        body: ui === 'graphiql' ? '<div id="graphiql">Loading…</div>' : basicBody(title),
+      }),
+      'utf8',
+    );
   };
-  const page = Buffer.from(
-    renderPage({
-      title,
-      styles: chosen.styles.map(url),
-      scripts: chosen.order.map(url),
-      config,
-      body: ui === 'graphiql' ? '<div id="graphiql">Loading…</div>' : basicBody(title),
-    }),
-    'utf8',
-  );
+  // Rendered once, unless an example's variables depend on the time it is served.
+  const fixedPage = opts.examples.some((e) => typeof e.variables === 'function')
+    ? undefined
+    : render(new Date());
 
   const handler = (req: IncomingMessage, res: ServerResponse): boolean => {
     const target = new URL(req.url ?? '/', 'http://playground');
@@ -232,6 +241,7 @@ export function createPlaygroundHandler(opts: PlaygroundOptions): PlaygroundHand
     const head = method === 'HEAD';
 
     if (isPage) {
+      const page = fixedPage ?? render(new Date());
       send(
         res,
         200,

@@ -37,6 +37,16 @@ export const FIELD_PERMISSIONS: Readonly<Record<string, string>> = {
   'Query.purchaseProductIdsConnection': 'purchases.product_list',
   'Query.userSubscriptions': 'subscription.groups.get',
   'Query.rateBudget': 'budget.read',
+  'Mutation.scheduleMessages': 'messages.schedule.create',
+  'Mutation.updateScheduledMessages': 'messages.schedule.update',
+  'Mutation.cancelScheduledMessages': 'messages.schedule.delete',
+  'Mutation.scheduleCampaign': 'campaigns.trigger.schedule.create',
+  'Mutation.updateScheduledCampaign': 'campaigns.trigger.schedule.update',
+  'Mutation.cancelScheduledCampaign': 'campaigns.trigger.schedule.delete',
+  'Mutation.scheduleCanvas': 'canvas.trigger.schedule.create',
+  'Mutation.updateScheduledCanvas': 'canvas.trigger.schedule.update',
+  'Mutation.cancelScheduledCanvas': 'canvas.trigger.schedule.delete',
+  'Query.scheduledBroadcasts': 'messages.schedule_broadcasts',
 };
 
 /**

@@ -270,6 +270,57 @@ export const ENDPOINT_RULES = {
   'canvas.details': { method: 'GET', path: '/canvas/details', group: 'default' },
   'segments.list': { method: 'GET', path: '/segments/list', group: 'default', pageSize: 100 },
   'segments.details': { method: 'GET', path: '/segments/details', group: 'default' },
+  // §3.18: scheduled messages. A create answers one schedule id for what it names, so it takes at
+  // most 50 external_user_ids and user_aliases (as /messages/send) or 50 recipients (as the
+  // triggers). §2 row 6 names the two scheduled-trigger creates as broadcast-capable; row 8 lists
+  // /messages/schedule/create, the updates, the deletes and the list, whatever the body (C-16).
+  'messages.schedule.create': {
+    method: 'POST',
+    path: '/messages/schedule/create',
+    group: 'default',
+    maxPerRequest: FIFTY,
+  },
+  'messages.schedule.update': { method: 'POST', path: '/messages/schedule/update', group: 'default' },
+  'messages.schedule.delete': { method: 'POST', path: '/messages/schedule/delete', group: 'default' },
+  'campaigns.trigger.schedule.create': {
+    method: 'POST',
+    path: '/campaigns/trigger/schedule/create',
+    group: 'default',
+    broadcasts: true,
+    maxPerRequest: FIFTY,
+  },
+  'campaigns.trigger.schedule.update': {
+    method: 'POST',
+    path: '/campaigns/trigger/schedule/update',
+    group: 'default',
+  },
+  'campaigns.trigger.schedule.delete': {
+    method: 'POST',
+    path: '/campaigns/trigger/schedule/delete',
+    group: 'default',
+  },
+  'canvas.trigger.schedule.create': {
+    method: 'POST',
+    path: '/canvas/trigger/schedule/create',
+    group: 'default',
+    broadcasts: true,
+    maxPerRequest: FIFTY,
+  },
+  'canvas.trigger.schedule.update': {
+    method: 'POST',
+    path: '/canvas/trigger/schedule/update',
+    group: 'default',
+  },
+  'canvas.trigger.schedule.delete': {
+    method: 'POST',
+    path: '/canvas/trigger/schedule/delete',
+    group: 'default',
+  },
+  'messages.scheduled_broadcasts': {
+    method: 'GET',
+    path: '/messages/scheduled_broadcasts',
+    group: 'default',
+  },
 } as const satisfies Record<string, EndpointRule>;
 
 export type EndpointName = keyof typeof ENDPOINT_RULES;

@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { WireExportedUser, WireUserAlias } from '../braze/wire.js';
+import { ScheduleBook } from './schedules.js';
 import { isPlainObject, type Prioritization, type TrackIdentifier } from './validate.js';
 import {
   NOT_CUSTOM,
@@ -121,6 +122,8 @@ export class SimulatorStore {
   readonly dispatches: Dispatch[] = [];
   /** Send ids created by `/sends/id/create`, oldest first, at most DISPATCH_HISTORY_CAP. */
   readonly sendIds: SendIdRecord[] = [];
+  /** Scheduled sends not yet cancelled (docs/braze-facts.md §3.18). */
+  readonly schedules = new ScheduleBook();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -184,6 +187,7 @@ export class SimulatorStore {
     this.pending.clear();
     this.dispatches.length = 0;
     this.sendIds.length = 0;
+    this.schedules.clear();
   }
 
   /**

@@ -4,7 +4,7 @@ import type { RouteContext, RouteResult } from './types.js';
 
 /** POST /campaigns/trigger/send (docs/braze-facts.md §3.12): `campaign_id`, `trigger_properties`. */
 
-const CAMPAIGN: TriggerKind = {
+export const CAMPAIGN: TriggerKind = {
   endpoint: 'campaigns.trigger.send',
   idField: 'campaign_id',
   propertyFields: ['trigger_properties'],

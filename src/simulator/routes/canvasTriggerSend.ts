@@ -15,7 +15,7 @@ export const NOTICE_ARCHIVED =
 // Simulator-made, after "Invalid Campaign ID".
 export const MSG_INVALID_CANVAS_ID = 'Invalid Canvas ID';
 
-const CANVAS: TriggerKind = {
+export const CANVAS: TriggerKind = {
   endpoint: 'canvas.trigger.send',
   idField: 'canvas_id',
   propertyFields: ['context', 'canvas_entry_properties'],

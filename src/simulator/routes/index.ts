@@ -22,6 +22,16 @@ import { subscriptionStatusSet } from './subscriptionStatusSet.js';
 import { subscriptionStatusSetV2 } from './subscriptionStatusSetV2.js';
 import { subscriptionUserStatus } from './subscriptionUserStatus.js';
 import { track } from './track.js';
+import { campaignsTriggerScheduleCreate } from './campaignsTriggerScheduleCreate.js';
+import { campaignsTriggerScheduleDelete } from './campaignsTriggerScheduleDelete.js';
+import { campaignsTriggerScheduleUpdate } from './campaignsTriggerScheduleUpdate.js';
+import { canvasTriggerScheduleCreate } from './canvasTriggerScheduleCreate.js';
+import { canvasTriggerScheduleDelete } from './canvasTriggerScheduleDelete.js';
+import { canvasTriggerScheduleUpdate } from './canvasTriggerScheduleUpdate.js';
+import { messagesScheduleCreate } from './messagesScheduleCreate.js';
+import { messagesScheduleDelete } from './messagesScheduleDelete.js';
+import { messagesScheduledBroadcasts } from './messagesScheduledBroadcasts.js';
+import { messagesScheduleUpdate } from './messagesScheduleUpdate.js';
 import type { RouteHandler } from './types.js';
 import { usersDelete } from './usersDelete.js';
 
@@ -57,4 +67,14 @@ export const ROUTES: Partial<Record<EndpointName, RouteHandler>> = {
   'canvas.details': canvasDetails,
   'segments.list': segmentsList,
   'segments.details': segmentsDetails,
+  'messages.schedule.create': messagesScheduleCreate,
+  'messages.schedule.update': messagesScheduleUpdate,
+  'messages.schedule.delete': messagesScheduleDelete,
+  'campaigns.trigger.schedule.create': campaignsTriggerScheduleCreate,
+  'campaigns.trigger.schedule.update': campaignsTriggerScheduleUpdate,
+  'campaigns.trigger.schedule.delete': campaignsTriggerScheduleDelete,
+  'canvas.trigger.schedule.create': canvasTriggerScheduleCreate,
+  'canvas.trigger.schedule.update': canvasTriggerScheduleUpdate,
+  'canvas.trigger.schedule.delete': canvasTriggerScheduleDelete,
+  'messages.scheduled_broadcasts': messagesScheduledBroadcasts,
 };

@@ -69,11 +69,6 @@ const FIELD_CHECKS: ReadonlyArray<[string, (v: unknown) => boolean, string]> = [
   ['campaign_id', isNonEmptyString, "'campaign_id' must be a non-empty string"],
   ['send_id', isNonEmptyString, "'send_id' must be a non-empty string"],
   [
-    'override_frequency_capping',
-    (v) => typeof v === 'boolean',
-    "'override_frequency_capping' must be a boolean",
-  ],
-  [
     'recipient_subscription_state',
     (v) => SUBSCRIPTION_STATES.includes(v),
     "'recipient_subscription_state' must be 'opted_in', 'subscribed' or 'all'",
@@ -81,7 +76,7 @@ const FIELD_CHECKS: ReadonlyArray<[string, (v: unknown) => boolean, string]> = [
 ];
 
 /** What is wrong with `messages`, or undefined. */
-function messagesProblem(messages: unknown): string | undefined {
+export function messagesProblem(messages: unknown): string | undefined {
   if (!isPlainObject(messages) || Object.keys(messages).length === 0) return MSG_NO_MESSAGE;
   for (const [type, message] of Object.entries(messages)) {
     if (!MESSAGE_TYPES.includes(type)) return `Invalid message type '${type}'`;
@@ -94,14 +89,37 @@ function messagesProblem(messages: unknown): string | undefined {
   return undefined;
 }
 
-export function messagesSend(ctx: RouteContext): RouteResult {
-  const body = objectBody(ctx);
-  if (isResult(body)) return body;
+/** A /messages/send-shaped body that passed every check. */
+export interface ValidSend {
+  ids: string[];
+  aliases: Array<{ alias_name: string; alias_label: string }>;
+  broadcast: boolean;
+  campaignId?: string;
+  segmentId?: string;
+  sendId?: string;
+  audience?: Obj;
+  messages: Obj;
+}
+
+/**
+ * Checks a /messages/send-shaped body (docs/braze-facts.md §3.11): field types, at most 50 named
+ * users, `broadcast` exactly when nobody is named, the messages, a known campaign and segment.
+ * /messages/schedule/create takes the same body with `override_messaging_limits` for the
+ * frequency-capping flag (§3.18).
+ */
+export function readSend(
+  ctx: RouteContext,
+  body: Obj,
+  overrideField: 'override_frequency_capping' | 'override_messaging_limits' = 'override_frequency_capping',
+): ValidSend | RouteResult {
   for (const [field, check, message] of FIELD_CHECKS) {
     if (present(body, field) && !check(body[field])) return badRequest(message);
   }
+  if (present(body, overrideField) && typeof body[overrideField] !== 'boolean') {
+    return badRequest(`'${overrideField}' must be a boolean`);
+  }
   const ids = (body.external_user_ids as string[] | undefined) ?? [];
-  const aliases = (body.user_aliases as Array<{ alias_name: string; alias_label: string }> | undefined) ?? [];
+  const aliases = (body.user_aliases as ValidSend['aliases'] | undefined) ?? [];
   if (ids.length + aliases.length > maxPerRequest(ctx)) return badRequest(MSG_MAX_EXTERNAL_IDS);
   const broadcast = body.broadcast === true;
   const named = ids.length + aliases.length;
@@ -117,6 +135,23 @@ export function messagesSend(ctx: RouteContext): RouteResult {
   if (segmentId !== undefined && ctx.catalog.segment(segmentId) === undefined) {
     return badRequest(MSG_INVALID_SEGMENT);
   }
+  return {
+    ids,
+    aliases,
+    broadcast,
+    ...(campaignId === undefined ? {} : { campaignId }),
+    ...(segmentId === undefined ? {} : { segmentId }),
+    ...(typeof body.send_id === 'string' ? { sendId: body.send_id } : {}),
+    ...(isPlainObject(body.audience) ? { audience: structuredClone(body.audience) } : {}),
+    messages: structuredClone(body.messages as Obj),
+  };
+}
+
+export function messagesSend(ctx: RouteContext): RouteResult {
+  const body = objectBody(ctx);
+  if (isResult(body)) return body;
+  const send = readSend(ctx, body);
+  if (isResult(send)) return send;
 
   const recipients = new Map<SimUser, DispatchRecipient>();
   const skipped: unknown[] = [];
@@ -129,22 +164,18 @@ export function messagesSend(ctx: RouteContext): RouteResult {
       });
     }
   };
-  for (const id of ids) reach(ctx.store.byExternalId(id), id);
-  for (const alias of aliases) reach(ctx.store.byAlias(alias), alias);
+  for (const id of send.ids) reach(ctx.store.byExternalId(id), id);
+  for (const alias of send.aliases) reach(ctx.store.byAlias(alias), alias);
 
   const dispatchId = newDispatchId();
+  const { ids: _ids, aliases: _aliases, ...fields } = send;
   ctx.store.recordDispatch({
     endpoint: 'messages.send',
     dispatchId,
     at: ctx.now(),
-    ...(campaignId === undefined ? {} : { campaignId }),
-    ...(typeof body.send_id === 'string' ? { sendId: body.send_id } : {}),
-    broadcast,
-    ...(segmentId === undefined ? {} : { segmentId }),
-    ...(isPlainObject(body.audience) ? { audience: structuredClone(body.audience) } : {}),
+    ...fields,
     recipients: [...recipients.values()],
     skipped,
-    messages: structuredClone(body.messages as Obj),
   });
   return created({ dispatch_id: dispatchId });
 }

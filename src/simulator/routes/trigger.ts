@@ -48,7 +48,7 @@ export interface TriggerKind {
 
 const RECIPIENT_IDS = ['external_user_id', 'user_alias', 'braze_id', 'email'] as const;
 
-interface ValidRecipient {
+export interface ValidRecipient {
   raw: Obj;
   id: TrackIdentifier;
   prioritization: Prioritization[];
@@ -141,10 +141,25 @@ function findUser(ctx: RouteContext, r: ValidRecipient): SimUser | undefined {
   return ctx.store.resolve(r.id, true);
 }
 
-/** Handles one trigger request of `kind`. */
-export function triggerSend(ctx: RouteContext, kind: TriggerKind): RouteResult {
-  const body = objectBody(ctx);
-  if (isResult(body)) return body;
+/** A trigger body that passed every check, before any profile is touched. */
+export interface ValidTrigger {
+  targetId: string;
+  /** Braze's `notice` for the answer (a paused or archived Canvas). */
+  notice?: string;
+  broadcast: boolean;
+  sendId?: string;
+  audience?: Obj;
+  /** The top-level properties (`trigger_properties`, `context`…). */
+  shared?: Obj;
+  recipients: ValidRecipient[];
+}
+
+/**
+ * Checks a trigger body of `kind` (docs/braze-facts.md §3.12, §3.13): the campaign or Canvas,
+ * field types, at most 50 recipients, `broadcast` exactly when nobody is named, attachments, and
+ * every recipient. The scheduled triggers take the same body plus `schedule` (§3.18).
+ */
+export function readTrigger(ctx: RouteContext, kind: TriggerKind, body: Obj): ValidTrigger | RouteResult {
   const targetId = body[kind.idField];
   if (!isNonEmptyString(targetId)) return badRequest(`'${kind.idField}' is required`);
   const target = kind.lookup(ctx, targetId);
@@ -176,17 +191,55 @@ export function triggerSend(ctx: RouteContext, kind: TriggerKind): RouteResult {
   if (!broadcast && list.length === 0) return badRequest(MSG_NO_RECIPIENTS);
 
   // All recipients are checked before any profile is created or updated.
-  const valid: ValidRecipient[] = [];
+  const recipients: ValidRecipient[] = [];
   for (const [i, r] of list.entries()) {
     const v = validRecipient(kind, r, i);
     if (typeof v === 'string') return badRequest(v);
-    valid.push(v);
+    recipients.push(v);
   }
+  return {
+    targetId,
+    ...(target.notice === undefined ? {} : { notice: target.notice }),
+    broadcast,
+    ...(typeof body.send_id === 'string' ? { sendId: body.send_id } : {}),
+    ...(isPlainObject(body.audience) ? { audience: structuredClone(body.audience) } : {}),
+    ...(shared === undefined ? {} : { shared }),
+    recipients,
+  };
+}
+
+/**
+ * What a dispatch, or a scheduled send, keeps of a checked trigger: its campaign or Canvas, send
+ * id, whether it broadcasts, the connected audience and the top-level properties.
+ */
+export function triggerRecord(
+  kind: TriggerKind,
+  trigger: ValidTrigger,
+): Pick<
+  Dispatch,
+  'campaignId' | 'canvasId' | 'sendId' | 'broadcast' | 'audience' | TriggerKind['dispatchField']
+> {
+  return {
+    ...(kind.idField === 'campaign_id' ? { campaignId: trigger.targetId } : { canvasId: trigger.targetId }),
+    ...(trigger.sendId === undefined ? {} : { sendId: trigger.sendId }),
+    broadcast: trigger.broadcast,
+    ...(trigger.audience === undefined ? {} : { audience: trigger.audience }),
+    ...(trigger.shared === undefined ? {} : { [kind.dispatchField]: structuredClone(trigger.shared) }),
+  };
+}
+
+/** Handles one trigger request of `kind`. */
+export function triggerSend(ctx: RouteContext, kind: TriggerKind): RouteResult {
+  const body = objectBody(ctx);
+  if (isResult(body)) return body;
+  const trigger = readTrigger(ctx, kind, body);
+  if (isResult(trigger)) return trigger;
+  const { shared } = trigger;
 
   // Braze de-duplicates recipients; the last occurrence's properties win (docs/braze-facts.md §3.12).
   const reached = new Map<SimUser, DispatchRecipient>();
   const skipped: unknown[] = [];
-  for (const r of valid) {
+  for (const r of trigger.recipients) {
     const user = findUser(ctx, r);
     if (user === undefined) {
       skipped.push(structuredClone(r.raw));
@@ -202,21 +255,16 @@ export function triggerSend(ctx: RouteContext, kind: TriggerKind): RouteResult {
   }
 
   const dispatchId = newDispatchId();
-  const dispatch: Dispatch = {
+  ctx.store.recordDispatch({
     endpoint: kind.endpoint,
     dispatchId,
     at: ctx.now(),
-    ...(kind.idField === 'campaign_id' ? { campaignId: targetId } : { canvasId: targetId }),
-    ...(typeof body.send_id === 'string' ? { sendId: body.send_id } : {}),
-    broadcast,
-    ...(isPlainObject(body.audience) ? { audience: structuredClone(body.audience) } : {}),
+    ...triggerRecord(kind, trigger),
     recipients: [...reached.values()],
     skipped,
-  };
-  if (shared !== undefined) dispatch[kind.dispatchField] = structuredClone(shared);
-  ctx.store.recordDispatch(dispatch);
+  });
   return created({
-    ...(target.notice === undefined ? {} : { notice: target.notice }),
+    ...(trigger.notice === undefined ? {} : { notice: trigger.notice }),
     dispatch_id: dispatchId,
   });
 }
