@@ -61,7 +61,6 @@ const FIXED_RESPONSE = {
   },
 };
 
-
 const autoUi = createPlaygroundHandler({ endpointPath: '/graphql', examples: DEFAULT_EXAMPLES }).ui;
 const uis: PlaygroundUi[] = autoUi === 'graphiql' ? ['graphiql', 'basic'] : ['basic'];
 if (autoUi === 'basic' && skipReason === undefined) {
