@@ -74,11 +74,19 @@ describe('permissions', () => {
       'sends.id.create',
       'subscription.status.set',
       'subscription.groups.get',
+      'email.hard_bounces',
+      'email.unsubscribe',
+      'email.status',
+      'email.bounce.remove',
+      'email.spam.remove',
+      'email.blacklist',
+      'sms.invalid_phone_numbers',
+      'sms.invalid_phone_numbers.remove',
       'budget.read',
     ]) {
       expect(GATEWAY_PERMISSIONS).toContain(p);
     }
-    expect(GATEWAY_PERMISSIONS).toHaveLength(24);
+    expect(GATEWAY_PERMISSIONS).toHaveLength(32);
   });
 });
 

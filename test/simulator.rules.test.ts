@@ -512,6 +512,14 @@ const FACTS_LIMITS: Readonly<Record<string, readonly [limit: number, windowSec: 
   '/canvas/details': [250_000, 3_600, 'row 8'],
   '/segments/list': [250_000, 3_600, 'row 8'],
   '/segments/details': [250_000, 3_600, 'row 8'],
+  '/email/hard_bounces': [250_000, 3_600, 'row 8'],
+  '/email/unsubscribes': [250_000, 3_600, 'row 8'],
+  '/email/status': [250_000, 3_600, 'row 8'],
+  '/email/bounce/remove': [250_000, 3_600, 'row 8'],
+  '/email/spam/remove': [250_000, 3_600, 'row 8'],
+  '/email/blocklist': [250_000, 3_600, 'row 8'],
+  '/sms/invalid_phone_numbers': [250_000, 3_600, 'row 8'],
+  '/sms/invalid_phone_numbers/remove': [250_000, 3_600, 'row 8'],
 };
 
 const KEY = 'sim-rules-key';
