@@ -2,6 +2,7 @@ import { isScalarType } from 'graphql';
 import type { Resolvers } from '../src/generated/graphql.js';
 import { budgetResolvers } from './budget.js';
 import { catalogResolvers } from './catalog.js';
+import { hygieneResolvers } from './hygiene.js';
 import { identityResolvers } from './identity.js';
 import { messagingResolvers } from './messaging.js';
 import { scalarResolvers } from './scalars.js';
@@ -38,4 +39,5 @@ export const resolvers: Resolvers = mergeResolvers([
   catalogResolvers,
   messagingResolvers,
   budgetResolvers,
+  hygieneResolvers,
 ]);

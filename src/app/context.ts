@@ -1,5 +1,6 @@
 import type { RateBudgetService } from '../budget/rateBudget.js';
 import type { CatalogService } from '../catalog/service.js';
+import type { HygieneService } from '../hygiene/service.js';
 import type { MessagingService } from '../messaging/service.js';
 import type { Principal } from '../security/keyStore.js';
 import type { UsersService } from '../users/service.js';
@@ -15,4 +16,5 @@ export interface GatewayContext {
   budget: RateBudgetService;
   catalog: CatalogService;
   messaging: MessagingService;
+  hygiene: HygieneService;
 }

@@ -5,6 +5,7 @@ import { SharedCache } from '../catalog/cache.js';
 import { CatalogService } from '../catalog/service.js';
 import type { Config } from '../config.js';
 import { DeliveryEngine, type DeliveryView } from '../delivery/engine.js';
+import { HygieneLanes, HygieneService } from '../hygiene/service.js';
 import type { Delivery } from '../delivery/lane.js';
 import type { Logger } from '../observability/log.js';
 import { MessagingLanes, MessagingService } from '../messaging/service.js';
@@ -42,6 +43,7 @@ export interface RequestServices {
   messaging: MessagingService;
   catalog: CatalogService;
   budget: RateBudgetService;
+  hygiene: HygieneService;
 }
 
 export class GatewayCore {
@@ -52,6 +54,7 @@ export class GatewayCore {
   readonly exports: Delivery<ExportKey, WireMatches>;
   readonly identity: IdentityWriters;
   readonly messaging: MessagingLanes;
+  readonly hygiene: HygieneLanes;
   readonly #catalogCache: SharedCache;
   readonly #catalogTtlMs: number;
   readonly #profiles: ProfileCache | undefined;
@@ -91,6 +94,7 @@ export class GatewayCore {
     this.exports = createExportDelivery(this.engine);
     this.identity = identityWriters(this.engine);
     this.messaging = new MessagingLanes(this.engine);
+    this.hygiene = new HygieneLanes(this.engine);
     const cache = new SharedCache({
       prefix: `bgw:{${config.workspaceId}}`,
       redis: budget.redisClient,
@@ -133,6 +137,7 @@ export class GatewayCore {
       messaging: new MessagingService(this.client, this.messaging, deadlineMs, maxItems),
       catalog: new CatalogService(this.client, this.#catalogCache, this.#catalogTtlMs, deadlineMs),
       budget: this.budget,
+      hygiene: new HygieneService(this.client, this.hygiene, deadlineMs, maxItems),
     };
   }
 

@@ -17,6 +17,8 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+  /** A calendar date, YYYY-MM-DD, e.g. 2026-03-01 (Braze reads it as midnight UTC). */
+  Date: { input: Date; output: Date; }
   /** An ISO-8601 date-time with a time zone, e.g. 2026-03-01T10:15:00Z. */
   DateTime: { input: Date; output: Date; }
   /** A JSON object (not an array, not a scalar). */
@@ -199,6 +201,43 @@ export type Device = {
   rokuAdId?: Maybe<Scalars['String']['output']>;
 };
 
+/** An address that hard-bounced: Braze no longer sends it email. */
+export type EmailHardBounce = {
+  __typename?: 'EmailHardBounce';
+  email: Scalars['String']['output'];
+  /** When it bounced; null if Braze sent a time the gateway cannot read. */
+  hardBouncedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type EmailHardBouncePage = {
+  __typename?: 'EmailHardBouncePage';
+  /** Newest first. */
+  entries: Array<EmailHardBounce>;
+  pageInfo: OffsetPageInfo;
+};
+
+/** An email subscription state (`/email/status`). */
+export type EmailSubscriptionState =
+  /** Explicitly opted in. */
+  | 'OPTED_IN'
+  /** Neither opted in nor out (Braze's default). */
+  | 'SUBSCRIBED'
+  | 'UNSUBSCRIBED';
+
+/** An address that unsubscribed from email. */
+export type EmailUnsubscribe = {
+  __typename?: 'EmailUnsubscribe';
+  email: Scalars['String']['output'];
+  unsubscribedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type EmailUnsubscribePage = {
+  __typename?: 'EmailUnsubscribePage';
+  /** In `sortDirection` order (newest first by default). */
+  entries: Array<EmailUnsubscribe>;
+  pageInfo: OffsetPageInfo;
+};
+
 export type ExternalIdRenameInput = {
   /** The user's current primary external id. */
   currentExternalId: Scalars['ID']['input'];
@@ -219,6 +258,30 @@ export type IdentifyInput = {
   /** With email or phone: how Braze picks one profile among those sharing it. */
   prioritization?: InputMaybe<Array<UserPrioritization>>;
 };
+
+/** A phone number Braze marked invalid: it gets no SMS until removed from the list. */
+export type InvalidPhoneNumber = {
+  __typename?: 'InvalidPhoneNumber';
+  invalidDetectedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** E.164, as Braze stores it. */
+  phone: Scalars['String']['output'];
+  /** Null for a reason the gateway does not know. */
+  reason?: Maybe<InvalidPhoneReason>;
+};
+
+export type InvalidPhoneNumberPage = {
+  __typename?: 'InvalidPhoneNumberPage';
+  /** Newest first. */
+  entries: Array<InvalidPhoneNumber>;
+  pageInfo: OffsetPageInfo;
+};
+
+/** Why Braze marked a phone number invalid. */
+export type InvalidPhoneReason =
+  /** The number has been deactivated. */
+  | 'DEACTIVATED'
+  /** The provider said the number cannot receive SMS. */
+  | 'PROVIDER_ERROR';
 
 /** Why one item of a list mutation failed. */
 export type ItemError = {
@@ -252,6 +315,11 @@ export type MergeInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Blocklist addresses: unsubscribe them from email and mark them hard-bounced (POST
+   * /email/blocklist, 50 per request). One result per address.
+   */
+  blocklistEmails: Array<ItemResult>;
   /** Create a send id for a campaign (Braze allows 100 a day per workspace). */
   createSendId: Scalars['String']['output'];
   /**
@@ -274,12 +342,28 @@ export type Mutation = {
   identifyUsers: Array<ItemResult>;
   /** Merge pairs of users (50 per Braze request; Braze merges asynchronously). */
   mergeUsers: Array<ItemResult>;
+  /** Take addresses off the hard bounce list (POST /email/bounce/remove, 50 per request). One result per address. */
+  removeEmailBounces: Array<ItemResult>;
+  /** Take addresses off the spam list (POST /email/spam/remove, 50 per request). One result per address. */
+  removeEmailSpam: Array<ItemResult>;
   /** Remove deprecated external ids (50 per Braze request). A primary id is refused. */
   removeExternalIds: Array<ItemResult>;
+  /**
+   * Take phone numbers (E.164) off the invalid list, e.g. once their owner confirmed them (POST
+   * /sms/invalid_phone_numbers/remove, 50 per request). One result per number.
+   */
+  removeInvalidPhoneNumbers: Array<ItemResult>;
   /** Rename primary external ids (50 per Braze request); the old id stays valid as a deprecated id until removed. */
   renameExternalIds: Array<ItemResult>;
   /** Send messages now to named users (50 per Braze request) or to a segment or audience. */
   sendMessages: SendMessagesResult;
+  /**
+   * Set the email subscription state of addresses (Braze's POST /email/status, 50 per request,
+   * shared with concurrent callers setting the same state). An address no profile has yet is
+   * accepted: Braze gives its state to the profile that gets the address later. One result per
+   * address, in order.
+   */
+  setEmailSubscriptionStatus: Array<ItemResult>;
   /**
    * Set a subscription group state. One result per id (externalIds, then emails, then phones);
    * ids from concurrent callers for the same group and state share requests, 50 to a request.
@@ -302,6 +386,11 @@ export type Mutation = {
   triggerCanvas: TriggerResult;
   /** Rename aliases (50 per Braze request). */
   updateUserAliases: Array<ItemResult>;
+};
+
+
+export type MutationBlocklistEmailsArgs = {
+  emails: Array<Scalars['String']['input']>;
 };
 
 
@@ -331,8 +420,23 @@ export type MutationMergeUsersArgs = {
 };
 
 
+export type MutationRemoveEmailBouncesArgs = {
+  emails: Array<Scalars['String']['input']>;
+};
+
+
+export type MutationRemoveEmailSpamArgs = {
+  emails: Array<Scalars['String']['input']>;
+};
+
+
 export type MutationRemoveExternalIdsArgs = {
   externalIds: Array<Scalars['ID']['input']>;
+};
+
+
+export type MutationRemoveInvalidPhoneNumbersArgs = {
+  phoneNumbers: Array<Scalars['String']['input']>;
 };
 
 
@@ -343,6 +447,12 @@ export type MutationRenameExternalIdsArgs = {
 
 export type MutationSendMessagesArgs = {
   input: SendMessagesInput;
+};
+
+
+export type MutationSetEmailSubscriptionStatusArgs = {
+  emails: Array<Scalars['String']['input']>;
+  state: EmailSubscriptionState;
 };
 
 
@@ -386,6 +496,27 @@ export type NewAliasInput = {
   externalId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/**
+ * Where a page of a Braze list starts and whether another follows. Braze pages these lists by
+ * `limit` and `offset` and reports no total, so there is no `totalCount`: count by paging until
+ * `hasNextPage` is false.
+ */
+export type OffsetPageInfo = {
+  __typename?: 'OffsetPageInfo';
+  /**
+   * Whether another page follows. Exact for `first` below 500: the gateway asks Braze for one entry
+   * more than `first` and leaves it out. With `first: 500` (Braze's largest page) a full page
+   * reports true, and the next page may turn out empty.
+   */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** Entries asked for (the `first` argument). */
+  limit: Scalars['Int']['output'];
+  /** The `offset` of the next page; null on the last. */
+  nextOffset?: Maybe<Scalars['Int']['output']>;
+  /** The offset this page starts at (the `offset` argument). */
+  offset: Scalars['Int']['output'];
+};
+
 export type PushToken = {
   __typename?: 'PushToken';
   app?: Maybe<Scalars['String']['output']>;
@@ -408,6 +539,25 @@ export type Query = {
    * hour per workspace, so the answer is cached for CATALOG_CACHE_TTL_MS and shared by all replicas.
    */
   customEvents: Array<Scalars['String']['output']>;
+  /**
+   * Hard-bounced addresses (Braze's GET /email/hard_bounces, one request per page). Either a date
+   * range from `startDate` (inclusive, midnight UTC) to `endDate` (exclusive, midnight UTC; by
+   * default tomorrow, so today is included), or one `email` (whether that address hard-bounced:
+   * the range, `first` and `offset` do not apply). `first` is 1–500 (default 100).
+   */
+  emailHardBounces: EmailHardBouncePage;
+  /**
+   * Unsubscribed addresses (Braze's GET /email/unsubscribes, one request per page). Filters and
+   * paging as `emailHardBounces`; `sortDirection` orders by unsubscribe time (newest first by
+   * default).
+   */
+  emailUnsubscribes: EmailUnsubscribePage;
+  /**
+   * Phone numbers marked invalid (Braze's GET /sms/invalid_phone_numbers, one request per page).
+   * Either a date range (`startDate`, and `endDate` by default tomorrow) or up to 50
+   * `phoneNumbers` (which win over the range); optionally one `reason`. `first` is 1–500.
+   */
+  invalidPhoneNumbers: InvalidPhoneNumberPage;
   /** Every product id with purchases (all pages); cached like customEvents. */
   purchaseProductIds: Array<Scalars['String']['output']>;
   /** The shared Braze rate budget, per group. */
@@ -451,6 +601,35 @@ export type QueryCanvasArgs = {
 
 export type QueryCanvasesArgs = {
   includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type QueryEmailHardBouncesArgs = {
+  email?: InputMaybe<Scalars['String']['input']>;
+  endDate?: InputMaybe<Scalars['Date']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  startDate?: InputMaybe<Scalars['Date']['input']>;
+};
+
+
+export type QueryEmailUnsubscribesArgs = {
+  email?: InputMaybe<Scalars['String']['input']>;
+  endDate?: InputMaybe<Scalars['Date']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  sortDirection?: InputMaybe<SortDirection>;
+  startDate?: InputMaybe<Scalars['Date']['input']>;
+};
+
+
+export type QueryInvalidPhoneNumbersArgs = {
+  endDate?: InputMaybe<Scalars['Date']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  phoneNumbers?: InputMaybe<Array<Scalars['String']['input']>>;
+  reason?: InputMaybe<InvalidPhoneReason>;
+  startDate?: InputMaybe<Scalars['Date']['input']>;
 };
 
 
@@ -573,6 +752,12 @@ export type SendMessagesResult = {
   /** One per named user (externalUserIds, then userAliases), in order. */
   recipients: Array<RecipientResult>;
 };
+
+export type SortDirection =
+  /** Oldest first. */
+  | 'ASC'
+  /** Newest first. */
+  | 'DESC';
 
 export type SubscriptionGroupStatus = {
   __typename?: 'SubscriptionGroupStatus';
@@ -832,16 +1017,26 @@ export type ResolversTypes = ResolversObject<{
   CanvasReceived: ResolverTypeWrapper<CanvasReceived>;
   CanvasStepReceived: ResolverTypeWrapper<CanvasStepReceived>;
   Coordinates: ResolverTypeWrapper<Coordinates>;
+  Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Device: ResolverTypeWrapper<Device>;
+  EmailHardBounce: ResolverTypeWrapper<EmailHardBounce>;
+  EmailHardBouncePage: ResolverTypeWrapper<EmailHardBouncePage>;
+  EmailSubscriptionState: EmailSubscriptionState;
+  EmailUnsubscribe: ResolverTypeWrapper<EmailUnsubscribe>;
+  EmailUnsubscribePage: ResolverTypeWrapper<EmailUnsubscribePage>;
   ExternalIdRenameInput: ExternalIdRenameInput;
   IdentifyInput: IdentifyInput;
+  InvalidPhoneNumber: ResolverTypeWrapper<InvalidPhoneNumber>;
+  InvalidPhoneNumberPage: ResolverTypeWrapper<InvalidPhoneNumberPage>;
+  InvalidPhoneReason: InvalidPhoneReason;
   ItemError: ResolverTypeWrapper<ItemError>;
   ItemResult: ResolverTypeWrapper<ItemResult>;
   JSONObject: ResolverTypeWrapper<Scalars['JSONObject']['output']>;
   MergeInput: MergeInput;
   Mutation: ResolverTypeWrapper<{}>;
   NewAliasInput: NewAliasInput;
+  OffsetPageInfo: ResolverTypeWrapper<OffsetPageInfo>;
   PushToken: ResolverTypeWrapper<PushToken>;
   Query: ResolverTypeWrapper<{}>;
   RateBudgetGroup: ResolverTypeWrapper<RateBudgetGroup>;
@@ -852,6 +1047,7 @@ export type ResolversTypes = ResolversObject<{
   SegmentDetails: ResolverTypeWrapper<SegmentDetails>;
   SendMessagesInput: SendMessagesInput;
   SendMessagesResult: ResolverTypeWrapper<SendMessagesResult>;
+  SortDirection: SortDirection;
   SubscriptionGroupStatus: ResolverTypeWrapper<SubscriptionGroupStatus>;
   SubscriptionState: SubscriptionState;
   SubscriptionStatusInput: SubscriptionStatusInput;
@@ -887,16 +1083,24 @@ export type ResolversParentTypes = ResolversObject<{
   CanvasReceived: CanvasReceived;
   CanvasStepReceived: CanvasStepReceived;
   Coordinates: Coordinates;
+  Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   Device: Device;
+  EmailHardBounce: EmailHardBounce;
+  EmailHardBouncePage: EmailHardBouncePage;
+  EmailUnsubscribe: EmailUnsubscribe;
+  EmailUnsubscribePage: EmailUnsubscribePage;
   ExternalIdRenameInput: ExternalIdRenameInput;
   IdentifyInput: IdentifyInput;
+  InvalidPhoneNumber: InvalidPhoneNumber;
+  InvalidPhoneNumberPage: InvalidPhoneNumberPage;
   ItemError: ItemError;
   ItemResult: ItemResult;
   JSONObject: Scalars['JSONObject']['output'];
   MergeInput: MergeInput;
   Mutation: {};
   NewAliasInput: NewAliasInput;
+  OffsetPageInfo: OffsetPageInfo;
   PushToken: PushToken;
   Query: {};
   RateBudgetGroup: RateBudgetGroup;
@@ -1078,6 +1282,10 @@ export type CoordinatesResolvers<ContextType = GatewayContext, ParentType extend
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Date'], any> {
+  name: 'Date';
+}
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -1092,6 +1300,43 @@ export type DeviceResolvers<ContextType = GatewayContext, ParentType extends Res
   model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   os?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   rokuAdId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type EmailHardBounceResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EmailHardBounce'] = ResolversParentTypes['EmailHardBounce']> = ResolversObject<{
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  hardBouncedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type EmailHardBouncePageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EmailHardBouncePage'] = ResolversParentTypes['EmailHardBouncePage']> = ResolversObject<{
+  entries?: Resolver<Array<ResolversTypes['EmailHardBounce']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['OffsetPageInfo'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type EmailUnsubscribeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EmailUnsubscribe'] = ResolversParentTypes['EmailUnsubscribe']> = ResolversObject<{
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unsubscribedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type EmailUnsubscribePageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EmailUnsubscribePage'] = ResolversParentTypes['EmailUnsubscribePage']> = ResolversObject<{
+  entries?: Resolver<Array<ResolversTypes['EmailUnsubscribe']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['OffsetPageInfo'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type InvalidPhoneNumberResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['InvalidPhoneNumber'] = ResolversParentTypes['InvalidPhoneNumber']> = ResolversObject<{
+  invalidDetectedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  phone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['InvalidPhoneReason']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type InvalidPhoneNumberPageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['InvalidPhoneNumberPage'] = ResolversParentTypes['InvalidPhoneNumberPage']> = ResolversObject<{
+  entries?: Resolver<Array<ResolversTypes['InvalidPhoneNumber']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['OffsetPageInfo'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1113,14 +1358,19 @@ export interface JsonObjectScalarConfig extends GraphQLScalarTypeConfig<Resolver
 }
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  blocklistEmails?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationBlocklistEmailsArgs, 'emails'>>;
   createSendId?: Resolver<ResolversTypes['String'], ParentType, ContextType, RequireFields<MutationCreateSendIdArgs, 'campaignId'>>;
   createUserAliases?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationCreateUserAliasesArgs, 'aliases'>>;
   deleteUsers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationDeleteUsersArgs, 'users'>>;
   identifyUsers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationIdentifyUsersArgs, 'identifications'>>;
   mergeUsers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationMergeUsersArgs, 'merges'>>;
+  removeEmailBounces?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRemoveEmailBouncesArgs, 'emails'>>;
+  removeEmailSpam?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRemoveEmailSpamArgs, 'emails'>>;
   removeExternalIds?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRemoveExternalIdsArgs, 'externalIds'>>;
+  removeInvalidPhoneNumbers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRemoveInvalidPhoneNumbersArgs, 'phoneNumbers'>>;
   renameExternalIds?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRenameExternalIdsArgs, 'renames'>>;
   sendMessages?: Resolver<ResolversTypes['SendMessagesResult'], ParentType, ContextType, RequireFields<MutationSendMessagesArgs, 'input'>>;
+  setEmailSubscriptionStatus?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetEmailSubscriptionStatusArgs, 'emails' | 'state'>>;
   setSubscriptionStatus?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetSubscriptionStatusArgs, 'input'>>;
   setUserAttributes?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetUserAttributesArgs, 'updates'>>;
   trackEvents?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationTrackEventsArgs, 'events'>>;
@@ -1128,6 +1378,14 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   triggerCampaign?: Resolver<ResolversTypes['TriggerResult'], ParentType, ContextType, RequireFields<MutationTriggerCampaignArgs, 'input'>>;
   triggerCanvas?: Resolver<ResolversTypes['TriggerResult'], ParentType, ContextType, RequireFields<MutationTriggerCanvasArgs, 'input'>>;
   updateUserAliases?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationUpdateUserAliasesArgs, 'updates'>>;
+}>;
+
+export type OffsetPageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OffsetPageInfo'] = ResolversParentTypes['OffsetPageInfo']> = ResolversObject<{
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextOffset?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  offset?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
 export type PushTokenResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PushToken'] = ResolversParentTypes['PushToken']> = ResolversObject<{
@@ -1145,6 +1403,9 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   canvas?: Resolver<Maybe<ResolversTypes['CanvasDetails']>, ParentType, ContextType, RequireFields<QueryCanvasArgs, 'id'>>;
   canvases?: Resolver<Array<ResolversTypes['Canvas']>, ParentType, ContextType, RequireFields<QueryCanvasesArgs, 'includeArchived'>>;
   customEvents?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  emailHardBounces?: Resolver<ResolversTypes['EmailHardBouncePage'], ParentType, ContextType, RequireFields<QueryEmailHardBouncesArgs, 'first' | 'offset'>>;
+  emailUnsubscribes?: Resolver<ResolversTypes['EmailUnsubscribePage'], ParentType, ContextType, RequireFields<QueryEmailUnsubscribesArgs, 'first' | 'offset' | 'sortDirection'>>;
+  invalidPhoneNumbers?: Resolver<ResolversTypes['InvalidPhoneNumberPage'], ParentType, ContextType, RequireFields<QueryInvalidPhoneNumbersArgs, 'first' | 'offset'>>;
   purchaseProductIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   rateBudget?: Resolver<Array<ResolversTypes['RateBudgetGroup']>, ParentType, ContextType>;
   segment?: Resolver<Maybe<ResolversTypes['SegmentDetails']>, ParentType, ContextType, RequireFields<QuerySegmentArgs, 'id'>>;
@@ -1239,12 +1500,20 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   CanvasReceived?: CanvasReceivedResolvers<ContextType>;
   CanvasStepReceived?: CanvasStepReceivedResolvers<ContextType>;
   Coordinates?: CoordinatesResolvers<ContextType>;
+  Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   Device?: DeviceResolvers<ContextType>;
+  EmailHardBounce?: EmailHardBounceResolvers<ContextType>;
+  EmailHardBouncePage?: EmailHardBouncePageResolvers<ContextType>;
+  EmailUnsubscribe?: EmailUnsubscribeResolvers<ContextType>;
+  EmailUnsubscribePage?: EmailUnsubscribePageResolvers<ContextType>;
+  InvalidPhoneNumber?: InvalidPhoneNumberResolvers<ContextType>;
+  InvalidPhoneNumberPage?: InvalidPhoneNumberPageResolvers<ContextType>;
   ItemError?: ItemErrorResolvers<ContextType>;
   ItemResult?: ItemResultResolvers<ContextType>;
   JSONObject?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
+  OffsetPageInfo?: OffsetPageInfoResolvers<ContextType>;
   PushToken?: PushTokenResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RateBudgetGroup?: RateBudgetGroupResolvers<ContextType>;

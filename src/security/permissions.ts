@@ -32,4 +32,13 @@ export const FIELD_PERMISSIONS: Readonly<Record<string, string>> = {
   'Query.segment': 'segments.details',
   'Query.userSubscriptions': 'subscription.groups.get',
   'Query.rateBudget': 'budget.read',
+  // Email and SMS list hygiene (docs/braze-facts.md §3.18): Braze's own permission names.
+  'Query.emailHardBounces': 'email.hard_bounces',
+  'Query.emailUnsubscribes': 'email.unsubscribe',
+  'Query.invalidPhoneNumbers': 'sms.invalid_phone_numbers',
+  'Mutation.setEmailSubscriptionStatus': 'email.status',
+  'Mutation.removeEmailBounces': 'email.bounce.remove',
+  'Mutation.removeEmailSpam': 'email.spam.remove',
+  'Mutation.blocklistEmails': 'email.blacklist',
+  'Mutation.removeInvalidPhoneNumbers': 'sms.invalid_phone_numbers.remove',
 };
