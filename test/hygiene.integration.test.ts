@@ -60,6 +60,8 @@ const INVALID_PHONES = `query ($startDate: Date, $endDate: Date, $phoneNumbers: 
 }`;
 
 const RESULT = 'ok error { code message }';
+/** A failed ItemResult, as the mutations answer it. */
+const failed = (code: string, message: unknown) => ({ ok: false, error: { code, message } });
 const mutation = (field: string, arg: string) =>
   `mutation ($list: [String!]!) { ${field}(${arg}: $list) { ${RESULT} } }`;
 
@@ -257,13 +259,7 @@ describe('setEmailSubscriptionStatus', () => {
     const results = unsub.body.data!.setEmailSubscriptionStatus;
     expect(results).toHaveLength(60);
     expect(results.filter((r) => !r.ok)).toEqual([
-      {
-        ok: false,
-        error: {
-          code: 'BAD_USER_INPUT',
-          message: 'emails[7] (email not-an-email): "not-an-email" is not an email address.',
-        },
-      },
+      failed('BAD_USER_INPUT', 'emails[7] (email not-an-email): "not-an-email" is not an email address.'),
     ]);
     // An address no profile has still succeeds (Braze keeps its state for a later profile).
     expect(optIn.body.data!.setEmailSubscriptionStatus).toEqual([{ ok: true }]);
@@ -296,14 +292,10 @@ describe('setEmailSubscriptionStatus', () => {
     );
     expect(res.body.data!.setEmailSubscriptionStatus).toEqual([
       { ok: true, error: null },
-      {
-        ok: false,
-        error: {
-          code: 'BAD_USER_INPUT',
-          message:
-            "emails[1] (email b@localhost): Braze rejected this item: 'email' contains an invalid email address: b@localhost",
-        },
-      },
+      failed(
+        'BAD_USER_INPUT',
+        "emails[1] (email b@localhost): Braze rejected this item: 'email' contains an invalid email address: b@localhost",
+      ),
       { ok: true, error: null },
       { ok: true, error: null },
     ]);
@@ -352,10 +344,9 @@ describe('removeEmailBounces', () => {
         list: ['ok@example.com', ' '],
       },
     );
-    expect(bad.body.data!.removeEmailBounces[1]).toEqual({
-      ok: false,
-      error: { code: 'BAD_USER_INPUT', message: 'emails[1] (email  ): " " is not an email address.' },
-    });
+    expect(bad.body.data!.removeEmailBounces[1]).toEqual(
+      failed('BAD_USER_INPUT', 'emails[1] (email  ): " " is not an email address.'),
+    );
     expect(sent(stack, '/email/bounce/remove').map((r) => r.body)).toEqual([{ email: ['ok@example.com'] }]);
     stack.sim.injectFault({
       path: '/email/bounce/remove',
@@ -400,17 +391,11 @@ describe('removeEmailSpam', () => {
     expect(firstError(long.body).code).toBe('BAD_USER_INPUT');
     expect(stack.sim.count('/email/spam/remove')).toBe(0);
     stack.sim.injectFault({ path: '/email/spam/remove', status: 500 });
-    const failed = await stack.gql<{ removeEmailSpam: ItemResult[] }>(mutation('removeEmailSpam', 'emails'), {
+    const broken = await stack.gql<{ removeEmailSpam: ItemResult[] }>(mutation('removeEmailSpam', 'emails'), {
       list: ['a@x.io'],
     });
-    expect(failed.body.data!.removeEmailSpam).toEqual([
-      {
-        ok: false,
-        error: {
-          code: 'UPSTREAM_ERROR',
-          message: 'emails[0] (email a@x.io): Braze failed with 500 on /email/spam/remove.',
-        },
-      },
+    expect(broken.body.data!.removeEmailSpam).toEqual([
+      failed('UPSTREAM_ERROR', 'emails[0] (email a@x.io): Braze failed with 500 on /email/spam/remove.'),
     ]);
   });
 });
@@ -559,15 +544,10 @@ describe('removeInvalidPhoneNumbers', () => {
     );
     expect(res.body.data!.removeInvalidPhoneNumbers).toEqual([
       { ok: true, error: null },
-      {
-        ok: false,
-        error: {
-          code: 'BAD_USER_INPUT',
-          message: expect.stringMatching(
-            /^phoneNumbers\[1\] \(phone not a number\): "not a number" is not an E\.164/,
-          ),
-        },
-      },
+      failed(
+        'BAD_USER_INPUT',
+        expect.stringMatching(/^phoneNumbers\[1\] \(phone not a number\): "not a number" is not an E\.164/),
+      ),
       { ok: true, error: null },
     ]);
     expect(sent(stack, '/sms/invalid_phone_numbers/remove').map((r) => r.body)).toEqual([
@@ -591,13 +571,10 @@ describe('removeInvalidPhoneNumbers', () => {
       { list: ['+14155550100'] },
     );
     expect(res.body.data!.removeInvalidPhoneNumbers).toEqual([
-      {
-        ok: false,
-        error: {
-          code: 'BAD_USER_INPUT',
-          message: 'phoneNumbers[0] (phone +14155550100): Braze rejected this item: Invalid phone number',
-        },
-      },
+      failed(
+        'BAD_USER_INPUT',
+        'phoneNumbers[0] (phone +14155550100): Braze rejected this item: Invalid phone number',
+      ),
     ]);
   });
 });

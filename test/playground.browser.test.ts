@@ -49,6 +49,9 @@ interface Browser {
 const skipReason = chromiumSkipReason;
 if (skipReason !== undefined) console.warn(`playground browser test skipped: ${skipReason}`);
 
+/** The tabs both UIs open with, in order (one per example). */
+const TAB_NAMES = ['TrackEvents', 'SetUserAttributes', 'User', 'ByEmail', 'Users', 'HardBounces'];
+
 const FIXED_RESPONSE = {
   data: {
     trackEvents: [
@@ -164,14 +167,7 @@ describe.skipIf(skipReason !== undefined)('playground in Chromium', () => {
         if (ui === 'graphiql') {
           await page.waitForSelector('.graphiql-container', { timeout: 15_000 });
           const tabs = await page.locator('.graphiql-tab-button').allTextContents();
-          expect(tabs.map((t) => t.trim())).toEqual([
-            'TrackEvents',
-            'SetUserAttributes',
-            'User',
-            'ByEmail',
-            'Users',
-            'HardBounces',
-          ]);
+          expect(tabs.map((t) => t.trim())).toEqual(TAB_NAMES);
           await page.click('.graphiql-execute-button');
           await page.waitForSelector('.result-window:has-text("BAD_USER_INPUT")', { timeout: 15_000 });
           expect(await page.textContent('.result-window')).toContain('"ok": true');
@@ -182,14 +178,7 @@ describe.skipIf(skipReason !== undefined)('playground in Chromium', () => {
         } else {
           await page.waitForSelector('#tabs button', { timeout: 15_000 });
           const tabs = await page.locator('#tabs button').allTextContents();
-          expect(tabs).toEqual([
-            'TrackEvents',
-            'SetUserAttributes',
-            'User',
-            'ByEmail',
-            'Users',
-            'HardBounces',
-          ]);
+          expect(tabs).toEqual(TAB_NAMES);
           await page.click('#run');
           await page.waitForSelector('#result:has-text("BAD_USER_INPUT")', { timeout: 15_000 });
           expect(await page.textContent('#status')).toMatch(/^HTTP 200 · \d+ ms$/);

@@ -25,6 +25,9 @@ async function get(base: string, path: string, query: string): Promise<Reply> {
   return reply(await fetch(`${base}${path}?${query}`, { headers: { Authorization: `Bearer ${KEY}` } }));
 }
 
+/** The addresses of an `emails` answer, in order. */
+const emailsIn = (r: Reply): string[] => (r.body.emails as Array<{ email: string }>).map((e) => e.email);
+
 async function post(base: string, path: string, body: unknown): Promise<Reply> {
   return reply(
     await fetch(`${base}${path}`, {
@@ -60,10 +63,7 @@ describe('GET /email/hard_bounces', () => {
       '/email/hard_bounces',
       'start_date=2026-01-01&end_date=2026-04-01&limit=2&offset=1',
     );
-    expect((paged.body.emails as Array<{ email: string }>).map((e) => e.email)).toEqual([
-      'b@example.com',
-      'c@example.com',
-    ]);
+    expect(emailsIn(paged)).toEqual(['b@example.com', 'c@example.com']);
   });
 
   it('looks an email up whatever the range; limit and offset still apply, as Braze warns', async () => {
@@ -129,10 +129,7 @@ describe('GET /email/unsubscribes', () => {
       '/email/unsubscribes',
       'start_date=2026-03-01&end_date=2026-03-10&sort_direction=asc',
     );
-    expect((asc.body.emails as Array<{ email: string }>).map((e) => e.email)).toEqual([
-      'old@example.com',
-      'new@example.com',
-    ]);
+    expect(emailsIn(asc)).toEqual(['old@example.com', 'new@example.com']);
     const bad = await get(
       sim.url,
       '/email/unsubscribes',
@@ -194,12 +191,7 @@ describe('POST /email/bounce/remove, /email/spam/remove, /email/blocklist', () =
       spam: [{ email: 'sp@example.com', at: T0 - DAY }],
     });
     const read = async () =>
-      (
-        (await get(sim.url, '/email/hard_bounces', 'start_date=2026-03-01&end_date=2026-03-11')).body
-          .emails as Array<{
-          email: string;
-        }>
-      ).map((e) => e.email);
+      emailsIn(await get(sim.url, '/email/hard_bounces', 'start_date=2026-03-01&end_date=2026-03-11'));
     expect(await read()).toEqual(['hb@example.com']);
     expect((await post(sim.url, '/email/bounce/remove', { email: 'hb@example.com' })).status).toBe(201);
     expect(await read()).toEqual([]);

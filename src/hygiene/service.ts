@@ -23,14 +23,14 @@ import { itemResults, type ItemResultShape } from '../users/itemResults.js';
  * in Braze's default group (§2 row 8).
  *
  * Reads are one GET per GraphQL page: Braze's own `limit`/`offset` paging, passed through, with
- * one entry more than asked for so that `hasNextPage` is exact. Writes take lists of addresses
+ * one entry more than asked for (below Braze's 500) so that `hasNextPage` is exact. Writes take lists of addresses
  * (or numbers) and go through process-wide lanes, 50 to a request, so concurrent callers share
  * requests; each address gets its own result. Braze reports no per-address errors on these
  * endpoints: a request it refuses as a whole is split by the lane until the address it refuses
  * stands alone, and only that address fails.
  */
 
-/** An address (or number) and the endpoint-wide fields it must share a request with. */
+/** One address for /email/status and the state it is set to (one state per request). */
 interface StatusItem {
   email: string;
   state: 'opted_in' | 'subscribed' | 'unsubscribed';
@@ -88,8 +88,18 @@ const E164 = /^\+?[1-9]\d{1,14}$/;
 
 const DAY_MS = 86_400_000;
 
+const EMAILS: ListArgument = { argName: 'emails', check: (v, p) => checkEmail(v, p), label: 'email' };
+const PHONES: ListArgument = { argName: 'phoneNumbers', check: (v, p) => checkPhone(v, p), label: 'phone' };
+
 /** `YYYY-MM-DD` of a Date scalar (parsed as midnight UTC). */
 const ymd = (d: Date): string => d.toISOString().slice(0, 10);
+
+/** A list argument of the writes: its name, how one value is checked, how a message names it. */
+interface ListArgument {
+  argName: string;
+  check: (value: string, path: string) => void;
+  label: string;
+}
 
 export class HygieneService {
   constructor(
@@ -102,26 +112,16 @@ export class HygieneService {
 
   /** GET /email/hard_bounces: one page, newest first. */
   async emailHardBounces(args: QueryEmailHardBouncesArgs): Promise<EmailHardBouncePage> {
-    const { query, page } = emailQuery(args, 'email.hard_bounces');
-    const body = await this.#get('email.hard_bounces', query);
-    const entries = objects(body.emails).flatMap((e) => {
-      const email = str(e.email);
-      return email === null ? [] : [{ email, hardBouncedAt: toDate(e.hard_bounced_at) }];
-    });
-    return paged(entries, page);
+    const { entries, pageInfo } = await this.#emailPage('email.hard_bounces', args, 'hard_bounced_at');
+    return { entries: entries.map(({ email, at }) => ({ email, hardBouncedAt: at })), pageInfo };
   }
 
   /** GET /email/unsubscribes: one page, in `sortDirection` order. */
   async emailUnsubscribes(args: QueryEmailUnsubscribesArgs): Promise<EmailUnsubscribePage> {
-    const { query, page } = emailQuery(args, 'email.unsubscribes');
-    query.sort_direction = args.sortDirection === 'ASC' ? 'asc' : 'desc';
-    const body = await this.#get('email.unsubscribes', query);
-    const entries = objects(body.emails).flatMap((e) => {
-      const email = str(e.email);
-      // Braze writes these times as `2020-06-17 19:27:44 +0000` (observed), which toDate reads.
-      return email === null ? [] : [{ email, unsubscribedAt: toDate(e.unsubscribed_at) }];
-    });
-    return paged(entries, page);
+    const order = { sort_direction: args.sortDirection === 'ASC' ? 'asc' : 'desc' };
+    // Braze writes these times as `2020-06-17 19:27:44 +0000` (observed), which toDate reads.
+    const { entries, pageInfo } = await this.#emailPage('email.unsubscribes', args, 'unsubscribed_at', order);
+    return { entries: entries.map(({ email, at }) => ({ email, unsubscribedAt: at })), pageInfo };
   }
 
   /** GET /sms/invalid_phone_numbers: one page, newest first. */
@@ -164,48 +164,61 @@ export class HygieneService {
     emails: readonly string[],
     state: EmailSubscriptionState,
   ): Promise<ItemResultShape[]> {
-    return this.#eachEmail(emails, (email) =>
+    return this.#each(EMAILS, emails, (email) =>
       this.lanes.emailStatus.submit({ email, state: STATES[state] }, this.deadlineMs),
     );
   }
 
   removeEmailBounces(emails: readonly string[]): Promise<ItemResultShape[]> {
-    return this.#eachEmail(emails, (email) => this.lanes.bounceRemove.submit(email, this.deadlineMs));
+    return this.#each(EMAILS, emails, (email) => this.lanes.bounceRemove.submit(email, this.deadlineMs));
   }
 
   removeEmailSpam(emails: readonly string[]): Promise<ItemResultShape[]> {
-    return this.#eachEmail(emails, (email) => this.lanes.spamRemove.submit(email, this.deadlineMs));
+    return this.#each(EMAILS, emails, (email) => this.lanes.spamRemove.submit(email, this.deadlineMs));
   }
 
   blocklistEmails(emails: readonly string[]): Promise<ItemResultShape[]> {
-    return this.#eachEmail(emails, (email) => this.lanes.blocklist.submit(email, this.deadlineMs));
+    return this.#each(EMAILS, emails, (email) => this.lanes.blocklist.submit(email, this.deadlineMs));
   }
 
   removeInvalidPhoneNumbers(phones: readonly string[]): Promise<ItemResultShape[]> {
-    return itemResults(
-      phones,
-      'phoneNumbers',
-      this.maxItems,
-      (phone, path) => {
-        checkPhone(phone, path);
-        return this.lanes.invalidPhoneRemove.submit(phone, this.deadlineMs);
-      },
-      (phone) => `phone ${phone}`,
+    return this.#each(PHONES, phones, (phone) =>
+      this.lanes.invalidPhoneRemove.submit(phone, this.deadlineMs),
     );
   }
 
-  /** One result per address: validated here, then queued on `send`'s lane. */
-  #eachEmail(emails: readonly string[], send: (email: string) => Promise<void>): Promise<ItemResultShape[]> {
+  /** One result per address or number: checked here, then queued on `send`'s lane. */
+  #each(
+    kind: ListArgument,
+    values: readonly string[],
+    send: (value: string) => Promise<void>,
+  ): Promise<ItemResultShape[]> {
     return itemResults(
-      emails,
-      'emails',
+      values,
+      kind.argName,
       this.maxItems,
-      (email, path) => {
-        checkEmail(email, path);
-        return send(email);
+      (value, path) => {
+        kind.check(value, path);
+        return send(value);
       },
-      (email) => `email ${email}`,
+      (value) => `${kind.label} ${value}`,
     );
+  }
+
+  /** One page of an address list: `{email, <timeField>}` entries, those without an address dropped. */
+  async #emailPage(
+    endpoint: 'email.hard_bounces' | 'email.unsubscribes',
+    args: QueryEmailHardBouncesArgs,
+    timeField: string,
+    extra: Query = {},
+  ): Promise<PageShape<{ email: string; at: Date | null }>> {
+    const { query, page } = emailQuery(args, endpoint);
+    const body = await this.#get(endpoint, { ...query, ...extra });
+    const entries = objects(body.emails).flatMap((e) => {
+      const email = str(e.email);
+      return email === null ? [] : [{ email, at: toDate(e[timeField]) }];
+    });
+    return paged(entries, page);
   }
 
   async #get(endpoint: EndpointName, query: Query): Promise<Obj> {

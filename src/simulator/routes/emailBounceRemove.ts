@@ -1,16 +1,7 @@
-import { created, isResult, objectBody } from './common.js';
-import { emailsOf, isList } from './lists.js';
-import type { RouteContext, RouteResult } from './types.js';
+import { emailWrite } from './lists.js';
 
 /**
  * POST /email/bounce/remove (docs/braze-facts.md §3.18): `email` (one, or up to 50) leaves the
  * hard bounce list. An address that is not on it succeeds all the same.
  */
-export function emailBounceRemove(ctx: RouteContext): RouteResult {
-  const body = objectBody(ctx);
-  if (isResult(body)) return body;
-  const emails = emailsOf(ctx, body);
-  if (!isList(emails)) return emails;
-  for (const email of emails) ctx.store.lists.hardBounces.delete(email);
-  return created();
-}
+export const emailBounceRemove = emailWrite((ctx, email) => ctx.store.lists.hardBounces.delete(email));

@@ -1,6 +1,15 @@
 import { isNonEmptyString, isValidEmail } from '../validate.js';
-import { MSG_MAX_IDS, maxPerRequest, pageSizeOf, present, type Obj } from './common.js';
-import { badRequest, type RouteContext, type RouteResult } from './types.js';
+import {
+  MSG_MAX_IDS,
+  created,
+  isResult,
+  maxPerRequest,
+  objectBody,
+  pageSizeOf,
+  present,
+  type Obj,
+} from './common.js';
+import { badRequest, type RouteContext, type RouteHandler, type RouteResult } from './types.js';
 
 /**
  * What the list hygiene routes share (docs/braze-facts.md §3.18): the `start_date`/`end_date`
@@ -119,6 +128,21 @@ export function emailsOf(ctx: RouteContext, body: Obj): string[] | RouteResult {
   const bad = list.find((e) => !isValidEmail(e));
   if (bad !== undefined) return badRequest(`'email' contains an invalid email address: ${bad}`);
   return list;
+}
+
+/**
+ * A POST whose body is `email` (one address, or up to 50) and nothing else: `each` is applied to
+ * every address, then 201. An address the list does not hold succeeds all the same.
+ */
+export function emailWrite(each: (ctx: RouteContext, email: string) => void): RouteHandler {
+  return (ctx) => {
+    const body = objectBody(ctx);
+    if (isResult(body)) return body;
+    const emails = emailsOf(ctx, body);
+    if (!isList(emails)) return emails;
+    for (const email of emails) each(ctx, email);
+    return created();
+  };
 }
 
 /** E.164, with or without the `+` (Braze's own examples omit it). */
