@@ -425,6 +425,21 @@ describe('blocklistEmails', () => {
     expect(unsubscribed.body.data!.emailUnsubscribes.entries).toHaveLength(1);
   });
 
+  it('lets concurrent operations share requests, 50 addresses to a request', async () => {
+    // A window wide enough that 60 concurrent operations land in it even on a busy machine.
+    const stack = await withLists({}, { BATCH_WINDOW_MS: '1000', BATCH_IDLE_MS: '1000' });
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        stack.gql<{ blocklistEmails: ItemResult[] }>(mutation('blocklistEmails', 'emails'), {
+          list: [`c${i}@example.com`],
+        }),
+      ),
+    );
+    expect(results.every((r) => r.body.data!.blocklistEmails[0]!.ok)).toBe(true);
+    const sizes = sent(stack, '/email/blocklist').map((r) => (r.body as { email: string[] }).email.length);
+    expect(sizes).toEqual([50, 10]);
+  });
+
   it('refuses a bad address; a 403 names the key permission Braze wants (email.blacklist)', async () => {
     const stack = await withLists({});
     const bad = await stack.gql<{ blocklistEmails: ItemResult[] }>(mutation('blocklistEmails', 'emails'), {
