@@ -3,6 +3,7 @@ import type { Resolvers } from '../src/generated/graphql.js';
 import { budgetResolvers } from './budget.js';
 import { catalogResolvers } from './catalog.js';
 import { catalogConnectionResolvers } from './catalogConnections.js';
+import { hygieneResolvers } from './hygiene.js';
 import { identityResolvers } from './identity.js';
 import { messagingResolvers } from './messaging.js';
 import { scalarResolvers } from './scalars.js';
@@ -42,4 +43,5 @@ export const resolvers: Resolvers = mergeResolvers([
   messagingResolvers,
   budgetResolvers,
   scheduleResolvers,
+  hygieneResolvers,
 ]);

@@ -1,7 +1,8 @@
-import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import { DateResolver, DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import type { Resolvers } from '../src/generated/graphql.js';
 
 export const scalarResolvers: Resolvers = {
   DateTime: DateTimeResolver,
+  Date: DateResolver,
   JSONObject: JSONObjectResolver,
 };

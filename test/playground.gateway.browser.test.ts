@@ -54,4 +54,21 @@ describe.skipIf(skip)('the gateway playground in Chromium', () => {
     if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: 'docs/playground.png' });
     expect(errors).toEqual([]);
   });
+
+  it("runs the HardBounces tab against the simulator's seeded list", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(stack.gw.url);
+    await page.waitForSelector('.graphiql-container', { timeout: 20_000 });
+    await page.click('.graphiql-tab-button:has-text("HardBounces")');
+    // Run at once after the switch: the tab's own operation runs, not the previous tab's.
+    await page.click('.graphiql-execute-button');
+    await page.waitForSelector('.result-window:has-text("emailHardBounces")', { timeout: 20_000 });
+    await page.screenshot({ path: join(tmpdir(), 'braze-gateway-playground-hard-bounces.png') });
+    const result = (await page.textContent('.result-window')) ?? '';
+    // The simulator's default seed: two bounces within the last 7 days, one older.
+    expect(result).toContain('bounced-1@example.com');
+    expect(result).toContain('bounced-2@example.com');
+    expect(result).not.toContain('old-bounce@example.com');
+    expect(stack.sim.count('/email/hard_bounces', 200)).toBe(1);
+  });
 });

@@ -141,6 +141,7 @@ describe('examples', () => {
       'Users',
       'RecentCampaigns',
       'ScheduleMessage',
+      'HardBounces',
     ]);
   });
 });

@@ -74,6 +74,14 @@ describe('permissions', () => {
       'sends.id.create',
       'subscription.status.set',
       'subscription.groups.get',
+      'email.hard_bounces',
+      'email.unsubscribe',
+      'email.status',
+      'email.bounce.remove',
+      'email.spam.remove',
+      'email.blacklist',
+      'sms.invalid_phone_numbers',
+      'sms.invalid_phone_numbers.remove',
       'budget.read',
       // Scheduled messages (docs/braze-facts.md §3.18).
       'messages.schedule.create',
@@ -89,7 +97,7 @@ describe('permissions', () => {
     ]) {
       expect(GATEWAY_PERMISSIONS).toContain(p);
     }
-    expect(GATEWAY_PERMISSIONS).toHaveLength(34);
+    expect(GATEWAY_PERMISSIONS).toHaveLength(42);
   });
 });
 

@@ -581,6 +581,14 @@ const FACTS_LIMITS: Readonly<Record<string, readonly [limit: number, windowSec: 
   '/canvas/trigger/schedule/update': [250_000, 3_600, 'row 8'],
   '/canvas/trigger/schedule/delete': [250_000, 3_600, 'row 8'],
   '/messages/scheduled_broadcasts': [250_000, 3_600, 'row 8'],
+  '/email/hard_bounces': [250_000, 3_600, 'row 8'],
+  '/email/unsubscribes': [250_000, 3_600, 'row 8'],
+  '/email/status': [250_000, 3_600, 'row 8'],
+  '/email/bounce/remove': [250_000, 3_600, 'row 8'],
+  '/email/spam/remove': [250_000, 3_600, 'row 8'],
+  '/email/blocklist': [250_000, 3_600, 'row 8'],
+  '/sms/invalid_phone_numbers': [250_000, 3_600, 'row 8'],
+  '/sms/invalid_phone_numbers/remove': [250_000, 3_600, 'row 8'],
 };
 
 const KEY = 'sim-rules-key';

@@ -1,6 +1,7 @@
 import type { RateBudgetService } from '../budget/rateBudget.js';
 import type { CatalogService } from '../catalog/service.js';
 import type { ScheduleService } from '../messaging/schedule.js';
+import type { HygieneService } from '../hygiene/service.js';
 import type { MessagingService } from '../messaging/service.js';
 import type { Principal } from '../security/keyStore.js';
 import type { UsersService } from '../users/service.js';
@@ -17,4 +18,5 @@ export interface GatewayContext {
   catalog: CatalogService;
   messaging: MessagingService;
   schedules: ScheduleService;
+  hygiene: HygieneService;
 }

@@ -5,6 +5,7 @@ import { SharedCache } from '../catalog/cache.js';
 import { CatalogService } from '../catalog/service.js';
 import type { Config } from '../config.js';
 import { DeliveryEngine, type DeliveryView } from '../delivery/engine.js';
+import { HygieneLanes, HygieneService } from '../hygiene/service.js';
 import type { Delivery } from '../delivery/lane.js';
 import type { Logger } from '../observability/log.js';
 import { ScheduleService } from '../messaging/schedule.js';
@@ -44,6 +45,7 @@ export interface RequestServices {
   schedules: ScheduleService;
   catalog: CatalogService;
   budget: RateBudgetService;
+  hygiene: HygieneService;
 }
 
 export class GatewayCore {
@@ -54,6 +56,7 @@ export class GatewayCore {
   readonly exports: Delivery<ExportKey, WireMatches>;
   readonly identity: IdentityWriters;
   readonly messaging: MessagingLanes;
+  readonly hygiene: HygieneLanes;
   readonly #catalogCache: SharedCache;
   readonly #catalogTtlMs: number;
   readonly #profiles: ProfileCache | undefined;
@@ -93,6 +96,7 @@ export class GatewayCore {
     this.exports = createExportDelivery(this.engine);
     this.identity = identityWriters(this.engine);
     this.messaging = new MessagingLanes(this.engine);
+    this.hygiene = new HygieneLanes(this.engine);
     const cache = new SharedCache({
       prefix: `bgw:{${config.workspaceId}}`,
       redis: budget.redisClient,
@@ -136,6 +140,7 @@ export class GatewayCore {
       schedules: new ScheduleService(this.client, deadlineMs),
       catalog: new CatalogService(this.client, this.#catalogCache, this.#catalogTtlMs, deadlineMs),
       budget: this.budget,
+      hygiene: new HygieneService(this.client, this.hygiene, deadlineMs, maxItems),
     };
   }
 

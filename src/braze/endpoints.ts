@@ -96,6 +96,29 @@ export const ENDPOINTS = {
   'messages.scheduled_broadcasts': row('GET', '/messages/scheduled_broadcasts', 'default', {
     permission: 'messages.schedule_broadcasts',
   }),
+  // Email and SMS list hygiene (docs/braze-facts.md §3.18), all in the default group (§2 row 8).
+  // Reads page with `limit` (at most 500) and `offset`; writes take up to 50 addresses or numbers.
+  // Two permissions are not spelled like their paths: `email.unsubscribe` and, for the current
+  // /email/blocklist (the deprecated /email/blacklist is never called), `email.blacklist`.
+  'email.hard_bounces': row('GET', '/email/hard_bounces', 'default', { pageSize: 500 }),
+  'email.unsubscribes': row('GET', '/email/unsubscribes', 'default', {
+    pageSize: 500,
+    permission: 'email.unsubscribe',
+  }),
+  'email.status': row('POST', '/email/status', 'default', { maxItems: 50 }),
+  'email.bounce.remove': row('POST', '/email/bounce/remove', 'default', { maxItems: 50 }),
+  'email.spam.remove': row('POST', '/email/spam/remove', 'default', { maxItems: 50 }),
+  'email.blocklist': row('POST', '/email/blocklist', 'default', {
+    maxItems: 50,
+    permission: 'email.blacklist',
+  }),
+  'sms.invalid_phone_numbers': row('GET', '/sms/invalid_phone_numbers', 'default', {
+    pageSize: 500,
+    maxItems: 50,
+  }),
+  'sms.invalid_phone_numbers.remove': row('POST', '/sms/invalid_phone_numbers/remove', 'default', {
+    maxItems: 50,
+  }),
 } as const satisfies Record<string, EndpointSpec>;
 
 export type EndpointName = keyof typeof ENDPOINTS;

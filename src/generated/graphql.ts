@@ -17,6 +17,8 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+  /** A calendar date, YYYY-MM-DD, e.g. 2026-03-01 (Braze reads it as midnight UTC). */
+  Date: { input: Date; output: Date; }
   /** An ISO-8601 date-time with a time zone, e.g. 2026-03-01T10:15:00Z. */
   DateTime: { input: Date; output: Date; }
   /** A JSON object (not an array, not a scalar). */
@@ -244,6 +246,43 @@ export type Device = {
   rokuAdId?: Maybe<Scalars['String']['output']>;
 };
 
+/** An address that hard-bounced: Braze no longer sends it email. */
+export type EmailHardBounce = {
+  __typename?: 'EmailHardBounce';
+  email: Scalars['String']['output'];
+  /** When it bounced; null if Braze sent a time the gateway cannot read. */
+  hardBouncedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type EmailHardBouncePage = {
+  __typename?: 'EmailHardBouncePage';
+  /** Newest first. */
+  entries: Array<EmailHardBounce>;
+  pageInfo: OffsetPageInfo;
+};
+
+/** An email subscription state (`/email/status`). */
+export type EmailSubscriptionState =
+  /** Explicitly opted in. */
+  | 'OPTED_IN'
+  /** Neither opted in nor out (Braze's default). */
+  | 'SUBSCRIBED'
+  | 'UNSUBSCRIBED';
+
+/** An address that unsubscribed from email. */
+export type EmailUnsubscribe = {
+  __typename?: 'EmailUnsubscribe';
+  email: Scalars['String']['output'];
+  unsubscribedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type EmailUnsubscribePage = {
+  __typename?: 'EmailUnsubscribePage';
+  /** In `sortDirection` order (newest first by default). */
+  entries: Array<EmailUnsubscribe>;
+  pageInfo: OffsetPageInfo;
+};
+
 export type ExternalIdRenameInput = {
   /** The user's current primary external id. */
   currentExternalId: Scalars['ID']['input'];
@@ -264,6 +303,30 @@ export type IdentifyInput = {
   /** With email or phone: how Braze picks one profile among those sharing it. */
   prioritization?: InputMaybe<Array<UserPrioritization>>;
 };
+
+/** A phone number Braze marked invalid: it gets no SMS until removed from the list. */
+export type InvalidPhoneNumber = {
+  __typename?: 'InvalidPhoneNumber';
+  invalidDetectedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** E.164, as Braze stores it. */
+  phone: Scalars['String']['output'];
+  /** Null for a reason the gateway does not know. */
+  reason?: Maybe<InvalidPhoneReason>;
+};
+
+export type InvalidPhoneNumberPage = {
+  __typename?: 'InvalidPhoneNumberPage';
+  /** Newest first. */
+  entries: Array<InvalidPhoneNumber>;
+  pageInfo: OffsetPageInfo;
+};
+
+/** Why Braze marked a phone number invalid. */
+export type InvalidPhoneReason =
+  /** The number has been deactivated. */
+  | 'DEACTIVATED'
+  /** The provider said the number cannot receive SMS. */
+  | 'PROVIDER_ERROR';
 
 /** Why one item of a list mutation failed. */
 export type ItemError = {
@@ -297,6 +360,11 @@ export type MergeInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Blocklist addresses: unsubscribe them from email and mark them hard-bounced (POST
+   * /email/blocklist, 50 per request). One result per address.
+   */
+  blocklistEmails: Array<ItemResult>;
   /** Cancel a scheduled campaign trigger (POST /campaigns/trigger/schedule/delete). */
   cancelScheduledCampaign: ScheduleChange;
   /** Cancel a scheduled Canvas trigger (POST /canvas/trigger/schedule/delete). */
@@ -325,8 +393,17 @@ export type Mutation = {
   identifyUsers: Array<ItemResult>;
   /** Merge pairs of users (50 per Braze request; Braze merges asynchronously). */
   mergeUsers: Array<ItemResult>;
+  /** Take addresses off the hard bounce list (POST /email/bounce/remove, 50 per request). One result per address. */
+  removeEmailBounces: Array<ItemResult>;
+  /** Take addresses off the spam list (POST /email/spam/remove, 50 per request). One result per address. */
+  removeEmailSpam: Array<ItemResult>;
   /** Remove deprecated external ids (50 per Braze request). A primary id is refused. */
   removeExternalIds: Array<ItemResult>;
+  /**
+   * Take phone numbers (E.164) off the invalid list, e.g. once their owner confirmed them (POST
+   * /sms/invalid_phone_numbers/remove, 50 per request). One result per number.
+   */
+  removeInvalidPhoneNumbers: Array<ItemResult>;
   /** Rename primary external ids (50 per Braze request); the old id stays valid as a deprecated id until removed. */
   renameExternalIds: Array<ItemResult>;
   /** Schedule an API-triggered campaign (POST /campaigns/trigger/schedule/create). */
@@ -337,6 +414,13 @@ export type Mutation = {
   scheduleMessages: ScheduledMessage;
   /** Send messages now to named users (50 per Braze request) or to a segment or audience. */
   sendMessages: SendMessagesResult;
+  /**
+   * Set the email subscription state of addresses (Braze's POST /email/status, 50 per request,
+   * shared with concurrent callers setting the same state). An address no profile has yet is
+   * accepted: Braze gives its state to the profile that gets the address later. One result per
+   * address, in order.
+   */
+  setEmailSubscriptionStatus: Array<ItemResult>;
   /**
    * Set a subscription group state. One result per id (externalIds, then emails, then phones);
    * ids from concurrent callers for the same group and state share requests, 50 to a request.
@@ -365,6 +449,11 @@ export type Mutation = {
   updateScheduledMessages: ScheduleChange;
   /** Rename aliases (50 per Braze request). */
   updateUserAliases: Array<ItemResult>;
+};
+
+
+export type MutationBlocklistEmailsArgs = {
+  emails: Array<Scalars['String']['input']>;
 };
 
 
@@ -411,8 +500,23 @@ export type MutationMergeUsersArgs = {
 };
 
 
+export type MutationRemoveEmailBouncesArgs = {
+  emails: Array<Scalars['String']['input']>;
+};
+
+
+export type MutationRemoveEmailSpamArgs = {
+  emails: Array<Scalars['String']['input']>;
+};
+
+
 export type MutationRemoveExternalIdsArgs = {
   externalIds: Array<Scalars['ID']['input']>;
+};
+
+
+export type MutationRemoveInvalidPhoneNumbersArgs = {
+  phoneNumbers: Array<Scalars['String']['input']>;
 };
 
 
@@ -438,6 +542,12 @@ export type MutationScheduleMessagesArgs = {
 
 export type MutationSendMessagesArgs = {
   input: SendMessagesInput;
+};
+
+
+export type MutationSetEmailSubscriptionStatusArgs = {
+  emails: Array<Scalars['String']['input']>;
+  state: EmailSubscriptionState;
 };
 
 
@@ -515,6 +625,27 @@ export type NewAliasInput = {
 };
 
 /**
+ * Where a page of a Braze list starts and whether another follows. Braze pages these lists by
+ * `limit` and `offset` and reports no total, so there is no `totalCount`: count by paging until
+ * `hasNextPage` is false.
+ */
+export type OffsetPageInfo = {
+  __typename?: 'OffsetPageInfo';
+  /**
+   * Whether another page follows. Exact for `first` below 500: the gateway asks Braze for one entry
+   * more than `first` and leaves it out. With `first: 500` (Braze's largest page) a full page
+   * reports true, and the next page may turn out empty.
+   */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** Entries asked for (the `first` argument). */
+  limit: Scalars['Int']['output'];
+  /** The `offset` of the next page; null on the last. */
+  nextOffset?: Maybe<Scalars['Int']['output']>;
+  /** The offset this page starts at (the `offset` argument). */
+  offset: Scalars['Int']['output'];
+};
+
+/**
  * Where a connection slice stands (the Relay connection model). Cursors are opaque: pass
  * endCursor back unchanged as `after` to read the next slice, with the same filters.
  */
@@ -579,6 +710,25 @@ export type Query = {
    * list requests share 1,000 an hour per workspace: pages are cached like campaignsConnection's.
    */
   customEventsConnection: NameConnection;
+  /**
+   * Hard-bounced addresses (Braze's GET /email/hard_bounces, one request per page). Either a date
+   * range from `startDate` (inclusive, midnight UTC) to `endDate` (exclusive, midnight UTC; by
+   * default tomorrow, so today is included), or one `email` (whether that address hard-bounced:
+   * the range, `first` and `offset` do not apply). `first` is 1–500 (default 100).
+   */
+  emailHardBounces: EmailHardBouncePage;
+  /**
+   * Unsubscribed addresses (Braze's GET /email/unsubscribes, one request per page). Filters and
+   * paging as `emailHardBounces`; `sortDirection` orders by unsubscribe time (newest first by
+   * default).
+   */
+  emailUnsubscribes: EmailUnsubscribePage;
+  /**
+   * Phone numbers marked invalid (Braze's GET /sms/invalid_phone_numbers, one request per page).
+   * Either a date range (`startDate`, and `endDate` by default tomorrow) or up to 50
+   * `phoneNumbers` (which win over the range); optionally one `reason`. `first` is 1–500.
+   */
+  invalidPhoneNumbers: InvalidPhoneNumberPage;
   /**
    * Every product id with purchases (all pages); cached like customEvents.
    * @deprecated Reads every page. Use purchaseProductIdsConnection(first:, after:).
@@ -671,6 +821,35 @@ export type QueryCanvasesConnectionArgs = {
 export type QueryCustomEventsConnectionArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryEmailHardBouncesArgs = {
+  email?: InputMaybe<Scalars['String']['input']>;
+  endDate?: InputMaybe<Scalars['Date']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  startDate?: InputMaybe<Scalars['Date']['input']>;
+};
+
+
+export type QueryEmailUnsubscribesArgs = {
+  email?: InputMaybe<Scalars['String']['input']>;
+  endDate?: InputMaybe<Scalars['Date']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  sortDirection?: InputMaybe<SortDirection>;
+  startDate?: InputMaybe<Scalars['Date']['input']>;
+};
+
+
+export type QueryInvalidPhoneNumbersArgs = {
+  endDate?: InputMaybe<Scalars['Date']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  phoneNumbers?: InputMaybe<Array<Scalars['String']['input']>>;
+  reason?: InputMaybe<InvalidPhoneReason>;
+  startDate?: InputMaybe<Scalars['Date']['input']>;
 };
 
 
@@ -1232,10 +1411,19 @@ export type ResolversTypes = ResolversObject<{
   CanvasReceived: ResolverTypeWrapper<CanvasReceived>;
   CanvasStepReceived: ResolverTypeWrapper<CanvasStepReceived>;
   Coordinates: ResolverTypeWrapper<Coordinates>;
+  Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Device: ResolverTypeWrapper<Device>;
+  EmailHardBounce: ResolverTypeWrapper<EmailHardBounce>;
+  EmailHardBouncePage: ResolverTypeWrapper<EmailHardBouncePage>;
+  EmailSubscriptionState: EmailSubscriptionState;
+  EmailUnsubscribe: ResolverTypeWrapper<EmailUnsubscribe>;
+  EmailUnsubscribePage: ResolverTypeWrapper<EmailUnsubscribePage>;
   ExternalIdRenameInput: ExternalIdRenameInput;
   IdentifyInput: IdentifyInput;
+  InvalidPhoneNumber: ResolverTypeWrapper<InvalidPhoneNumber>;
+  InvalidPhoneNumberPage: ResolverTypeWrapper<InvalidPhoneNumberPage>;
+  InvalidPhoneReason: InvalidPhoneReason;
   ItemError: ResolverTypeWrapper<ItemError>;
   ItemResult: ResolverTypeWrapper<ItemResult>;
   JSONObject: ResolverTypeWrapper<Scalars['JSONObject']['output']>;
@@ -1244,6 +1432,7 @@ export type ResolversTypes = ResolversObject<{
   NameConnection: ResolverTypeWrapper<NameConnection>;
   NameEdge: ResolverTypeWrapper<NameEdge>;
   NewAliasInput: NewAliasInput;
+  OffsetPageInfo: ResolverTypeWrapper<OffsetPageInfo>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PushToken: ResolverTypeWrapper<PushToken>;
   Query: ResolverTypeWrapper<{}>;
@@ -1308,10 +1497,17 @@ export type ResolversParentTypes = ResolversObject<{
   CanvasReceived: CanvasReceived;
   CanvasStepReceived: CanvasStepReceived;
   Coordinates: Coordinates;
+  Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   Device: Device;
+  EmailHardBounce: EmailHardBounce;
+  EmailHardBouncePage: EmailHardBouncePage;
+  EmailUnsubscribe: EmailUnsubscribe;
+  EmailUnsubscribePage: EmailUnsubscribePage;
   ExternalIdRenameInput: ExternalIdRenameInput;
   IdentifyInput: IdentifyInput;
+  InvalidPhoneNumber: InvalidPhoneNumber;
+  InvalidPhoneNumberPage: InvalidPhoneNumberPage;
   ItemError: ItemError;
   ItemResult: ItemResult;
   JSONObject: Scalars['JSONObject']['output'];
@@ -1320,6 +1516,7 @@ export type ResolversParentTypes = ResolversObject<{
   NameConnection: NameConnection;
   NameEdge: NameEdge;
   NewAliasInput: NewAliasInput;
+  OffsetPageInfo: OffsetPageInfo;
   PageInfo: PageInfo;
   PushToken: PushToken;
   Query: {};
@@ -1544,6 +1741,10 @@ export type CoordinatesResolvers<ContextType = GatewayContext, ParentType extend
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Date'], any> {
+  name: 'Date';
+}
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -1558,6 +1759,43 @@ export type DeviceResolvers<ContextType = GatewayContext, ParentType extends Res
   model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   os?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   rokuAdId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type EmailHardBounceResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EmailHardBounce'] = ResolversParentTypes['EmailHardBounce']> = ResolversObject<{
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  hardBouncedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type EmailHardBouncePageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EmailHardBouncePage'] = ResolversParentTypes['EmailHardBouncePage']> = ResolversObject<{
+  entries?: Resolver<Array<ResolversTypes['EmailHardBounce']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['OffsetPageInfo'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type EmailUnsubscribeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EmailUnsubscribe'] = ResolversParentTypes['EmailUnsubscribe']> = ResolversObject<{
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unsubscribedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type EmailUnsubscribePageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EmailUnsubscribePage'] = ResolversParentTypes['EmailUnsubscribePage']> = ResolversObject<{
+  entries?: Resolver<Array<ResolversTypes['EmailUnsubscribe']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['OffsetPageInfo'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type InvalidPhoneNumberResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['InvalidPhoneNumber'] = ResolversParentTypes['InvalidPhoneNumber']> = ResolversObject<{
+  invalidDetectedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  phone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['InvalidPhoneReason']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type InvalidPhoneNumberPageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['InvalidPhoneNumberPage'] = ResolversParentTypes['InvalidPhoneNumberPage']> = ResolversObject<{
+  entries?: Resolver<Array<ResolversTypes['InvalidPhoneNumber']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['OffsetPageInfo'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1579,6 +1817,7 @@ export interface JsonObjectScalarConfig extends GraphQLScalarTypeConfig<Resolver
 }
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  blocklistEmails?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationBlocklistEmailsArgs, 'emails'>>;
   cancelScheduledCampaign?: Resolver<ResolversTypes['ScheduleChange'], ParentType, ContextType, RequireFields<MutationCancelScheduledCampaignArgs, 'campaignId' | 'scheduleId'>>;
   cancelScheduledCanvas?: Resolver<ResolversTypes['ScheduleChange'], ParentType, ContextType, RequireFields<MutationCancelScheduledCanvasArgs, 'canvasId' | 'scheduleId'>>;
   cancelScheduledMessages?: Resolver<ResolversTypes['ScheduleChange'], ParentType, ContextType, RequireFields<MutationCancelScheduledMessagesArgs, 'scheduleId'>>;
@@ -1587,12 +1826,16 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   deleteUsers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationDeleteUsersArgs, 'users'>>;
   identifyUsers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationIdentifyUsersArgs, 'identifications'>>;
   mergeUsers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationMergeUsersArgs, 'merges'>>;
+  removeEmailBounces?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRemoveEmailBouncesArgs, 'emails'>>;
+  removeEmailSpam?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRemoveEmailSpamArgs, 'emails'>>;
   removeExternalIds?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRemoveExternalIdsArgs, 'externalIds'>>;
+  removeInvalidPhoneNumbers?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRemoveInvalidPhoneNumbersArgs, 'phoneNumbers'>>;
   renameExternalIds?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationRenameExternalIdsArgs, 'renames'>>;
   scheduleCampaign?: Resolver<ResolversTypes['ScheduledMessage'], ParentType, ContextType, RequireFields<MutationScheduleCampaignArgs, 'input'>>;
   scheduleCanvas?: Resolver<ResolversTypes['ScheduledMessage'], ParentType, ContextType, RequireFields<MutationScheduleCanvasArgs, 'input'>>;
   scheduleMessages?: Resolver<ResolversTypes['ScheduledMessage'], ParentType, ContextType, RequireFields<MutationScheduleMessagesArgs, 'input'>>;
   sendMessages?: Resolver<ResolversTypes['SendMessagesResult'], ParentType, ContextType, RequireFields<MutationSendMessagesArgs, 'input'>>;
+  setEmailSubscriptionStatus?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetEmailSubscriptionStatusArgs, 'emails' | 'state'>>;
   setSubscriptionStatus?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetSubscriptionStatusArgs, 'input'>>;
   setUserAttributes?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetUserAttributesArgs, 'updates'>>;
   trackEvents?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationTrackEventsArgs, 'events'>>;
@@ -1616,6 +1859,14 @@ export type NameConnectionResolvers<ContextType = GatewayContext, ParentType ext
 export type NameEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NameEdge'] = ResolversParentTypes['NameEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type OffsetPageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OffsetPageInfo'] = ResolversParentTypes['OffsetPageInfo']> = ResolversObject<{
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextOffset?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  offset?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1645,6 +1896,9 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   canvasesConnection?: Resolver<ResolversTypes['CanvasConnection'], ParentType, ContextType, RequireFields<QueryCanvasesConnectionArgs, 'first' | 'includeArchived' | 'sortDirection'>>;
   customEvents?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   customEventsConnection?: Resolver<ResolversTypes['NameConnection'], ParentType, ContextType, RequireFields<QueryCustomEventsConnectionArgs, 'first'>>;
+  emailHardBounces?: Resolver<ResolversTypes['EmailHardBouncePage'], ParentType, ContextType, RequireFields<QueryEmailHardBouncesArgs, 'first' | 'offset'>>;
+  emailUnsubscribes?: Resolver<ResolversTypes['EmailUnsubscribePage'], ParentType, ContextType, RequireFields<QueryEmailUnsubscribesArgs, 'first' | 'offset' | 'sortDirection'>>;
+  invalidPhoneNumbers?: Resolver<ResolversTypes['InvalidPhoneNumberPage'], ParentType, ContextType, RequireFields<QueryInvalidPhoneNumbersArgs, 'first' | 'offset'>>;
   purchaseProductIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   purchaseProductIdsConnection?: Resolver<ResolversTypes['NameConnection'], ParentType, ContextType, RequireFields<QueryPurchaseProductIdsConnectionArgs, 'first'>>;
   rateBudget?: Resolver<Array<ResolversTypes['RateBudgetGroup']>, ParentType, ContextType>;
@@ -1784,14 +2038,22 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   CanvasReceived?: CanvasReceivedResolvers<ContextType>;
   CanvasStepReceived?: CanvasStepReceivedResolvers<ContextType>;
   Coordinates?: CoordinatesResolvers<ContextType>;
+  Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   Device?: DeviceResolvers<ContextType>;
+  EmailHardBounce?: EmailHardBounceResolvers<ContextType>;
+  EmailHardBouncePage?: EmailHardBouncePageResolvers<ContextType>;
+  EmailUnsubscribe?: EmailUnsubscribeResolvers<ContextType>;
+  EmailUnsubscribePage?: EmailUnsubscribePageResolvers<ContextType>;
+  InvalidPhoneNumber?: InvalidPhoneNumberResolvers<ContextType>;
+  InvalidPhoneNumberPage?: InvalidPhoneNumberPageResolvers<ContextType>;
   ItemError?: ItemErrorResolvers<ContextType>;
   ItemResult?: ItemResultResolvers<ContextType>;
   JSONObject?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   NameConnection?: NameConnectionResolvers<ContextType>;
   NameEdge?: NameEdgeResolvers<ContextType>;
+  OffsetPageInfo?: OffsetPageInfoResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PushToken?: PushTokenResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

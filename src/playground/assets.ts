@@ -77,6 +77,11 @@ body { overflow: hidden; }
  * tab: on a first visit (no saved tabs) the first tab's variables are passed that way. A returning
  * visitor keeps their saved tabs, so nothing is passed then, except for a `?query=` link, which
  * GraphiQL matches against the saved tabs or opens as a new one.
+ *
+ * Run right after a tab switch, GraphiQL 4 can still send the previous tab's `operationName`
+ * with the new tab's document, which the server refuses ("Unknown operation named …"). The
+ * fetcher drops an `operationName` the document does not define, so the document's own
+ * operation runs, as the person who clicked expects.
  */
 export const GRAPHIQL_START_JS = String.raw`(function () {
   'use strict';
@@ -91,8 +96,17 @@ export const GRAPHIQL_START_JS = String.raw`(function () {
   } catch (e) {
     saved = false;
   }
+  var send = window.GraphiQL.createFetcher({ url: new URL(config.endpoint, window.location.href).href });
+  function fetcher(params, opts) {
+    var name = params && params.operationName;
+    var defines = new RegExp('(^|[^_0-9A-Za-z])(query|mutation|subscription)\\s+' + name + '(?![_0-9A-Za-z])');
+    if (name && typeof params.query === 'string' && !defines.test(params.query)) {
+      params = Object.assign({}, params, { operationName: undefined });
+    }
+    return send(params, opts);
+  }
   var props = {
-    fetcher: window.GraphiQL.createFetcher({ url: new URL(config.endpoint, window.location.href).href }),
+    fetcher: fetcher,
     defaultTabs: tabs,
     defaultHeaders: config.headers,
     defaultEditorToolsVisibility: 'variables',

@@ -192,4 +192,23 @@ mutation ScheduleMessage($input: ScheduleMessagesInput!) {
       },
     }),
   },
+  {
+    query: `# Hard bounces of the last 7 days, newest first, one page
+# (Braze's limit/offset: pass nextOffset back as offset).
+query HardBounces($since: Date!, $offset: Int) {
+  emailHardBounces(startDate: $since, first: 100, offset: $offset) {
+    entries {
+      email
+      hardBouncedAt
+    }
+    pageInfo {
+      hasNextPage
+      nextOffset
+    }
+  }
+}
+`,
+    // Seven days before the gateway started (the range ends tomorrow by default).
+    variables: { since: new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10), offset: 0 },
+  },
 ];

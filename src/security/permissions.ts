@@ -47,6 +47,15 @@ export const FIELD_PERMISSIONS: Readonly<Record<string, string>> = {
   'Mutation.updateScheduledCanvas': 'canvas.trigger.schedule.update',
   'Mutation.cancelScheduledCanvas': 'canvas.trigger.schedule.delete',
   'Query.scheduledBroadcasts': 'messages.schedule_broadcasts',
+  // Email and SMS list hygiene (docs/braze-facts.md §3.18): Braze's own permission names.
+  'Query.emailHardBounces': 'email.hard_bounces',
+  'Query.emailUnsubscribes': 'email.unsubscribe',
+  'Query.invalidPhoneNumbers': 'sms.invalid_phone_numbers',
+  'Mutation.setEmailSubscriptionStatus': 'email.status',
+  'Mutation.removeEmailBounces': 'email.bounce.remove',
+  'Mutation.removeEmailSpam': 'email.spam.remove',
+  'Mutation.blocklistEmails': 'email.blacklist',
+  'Mutation.removeInvalidPhoneNumbers': 'sms.invalid_phone_numbers.remove',
 };
 
 /**

@@ -321,6 +321,38 @@ export const ENDPOINT_RULES = {
     path: '/messages/scheduled_broadcasts',
     group: 'default',
   },
+  // §3.18, §2 row 8: list hygiene. The reads take `limit` 1–500 (100 by default) and `offset`;
+  // /sms/invalid_phone_numbers also up to 50 `phone_numbers[]`. The writes take one address or
+  // number, or a list of up to 50.
+  'email.hard_bounces': { method: 'GET', path: '/email/hard_bounces', group: 'default', pageSize: 500 },
+  'email.unsubscribes': { method: 'GET', path: '/email/unsubscribes', group: 'default', pageSize: 500 },
+  'email.status': { method: 'POST', path: '/email/status', group: 'default', maxPerRequest: FIFTY },
+  'email.bounce.remove': {
+    method: 'POST',
+    path: '/email/bounce/remove',
+    group: 'default',
+    maxPerRequest: FIFTY,
+  },
+  'email.spam.remove': {
+    method: 'POST',
+    path: '/email/spam/remove',
+    group: 'default',
+    maxPerRequest: FIFTY,
+  },
+  'email.blocklist': { method: 'POST', path: '/email/blocklist', group: 'default', maxPerRequest: FIFTY },
+  'sms.invalid_phone_numbers': {
+    method: 'GET',
+    path: '/sms/invalid_phone_numbers',
+    group: 'default',
+    maxPerRequest: FIFTY,
+    pageSize: 500,
+  },
+  'sms.invalid_phone_numbers.remove': {
+    method: 'POST',
+    path: '/sms/invalid_phone_numbers/remove',
+    group: 'default',
+    maxPerRequest: FIFTY,
+  },
 } as const satisfies Record<string, EndpointRule>;
 
 export type EndpointName = keyof typeof ENDPOINT_RULES;

@@ -42,5 +42,8 @@ export type {
   SubscriptionChannel,
   SubscriptionGroupSeed,
 } from './catalog.js';
+export { ContactLists, INVALID_PHONE_REASONS, defaultLists } from './lists.js';
+export type { InvalidPhone, InvalidPhoneReason, ListsSeed } from './lists.js';
+export type { EmailSubscribeState } from './store.js';
 export { ROUTES } from './routes/index.js';
 export type { RouteContext, RouteHandler, RouteResult } from './routes/index.js';

@@ -17,6 +17,7 @@ import {
 } from './brazeRules.js';
 import { SimulatorCatalog } from './catalog.js';
 import { DEFAULT_FAULT_BODY, FaultList, faultProblem, type Fault } from './faults.js';
+import { defaultLists } from './lists.js';
 import {
   AudienceLimiter,
   DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT,
@@ -120,6 +121,7 @@ class BrazeSimulator implements Simulator {
     this.latencyMs = 0;
     this.setLatency(opts.latencyMs ?? 0);
     this.store = new SimulatorStore(this.now);
+    this.store.lists.seed({ ...defaultLists(this.now()), ...opts.lists });
     this.catalog = new SimulatorCatalog(opts.catalog, this.now);
     this.limiter = new RateLimiter(limitsFor(contractName, opts.rateLimits), this.now);
     this.audiences = new AudienceLimiter(
@@ -293,6 +295,7 @@ class BrazeSimulator implements Simulator {
         method,
         path,
         ...(query === undefined ? {} : { query }),
+        queryString: url.search.slice(1),
         status,
         body,
         ...(group === undefined ? {} : { group }),

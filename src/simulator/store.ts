@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { WireExportedUser, WireUserAlias } from '../braze/wire.js';
 import { ScheduleBook } from './schedules.js';
+import { ContactLists } from './lists.js';
 import { isPlainObject, type Prioritization, type TrackIdentifier } from './validate.js';
 import {
   NOT_CUSTOM,
@@ -24,7 +25,8 @@ import {
  * It applies valid /users/track objects the way Braze does (docs/braze-facts.md §3.1; the
  * value-level rules live in profile.ts), carries out the identity operations (delete, alias,
  * identify, merge, external id rename/remove: docs/braze-facts.md §3.3–§3.9) and keeps what the
- * messaging routes did (dispatches, send ids, subscription states).
+ * messaging routes did (dispatches, send ids, subscription states) and the email and SMS lists
+ * (hard bounces, unsubscribes, spam, invalid numbers: docs/braze-facts.md §3.18).
  */
 
 /** Which messaging endpoint produced a dispatch. */
@@ -80,6 +82,9 @@ export const DISPATCH_HISTORY_CAP = 10_000;
 /** States set for an email or phone with no profile are inherited for 30 days (docs/braze-facts.md §3.15). */
 export const PENDING_SUBSCRIPTION_MS = 30 * 24 * 3600 * 1000;
 
+/** A profile's email subscription state, as `/email/status` sets it (docs/braze-facts.md §3.18). */
+export type EmailSubscribeState = 'opted_in' | 'subscribed' | 'unsubscribed';
+
 interface PendingSubscription {
   groupId: string;
   state: SubscriptionState;
@@ -117,6 +122,11 @@ export class SimulatorStore {
   private readonly productIdsSeen = new Set<string>();
   /** Keyed `email:<address>` / `phone:<number>`: states waiting for a profile to appear. */
   private readonly pending = new Map<string, PendingSubscription[]>();
+  /** Email subscription states set for addresses no profile had yet, by address. */
+  private readonly pendingEmailSubscribe = new Map<string, EmailSubscribeState>();
+
+  /** Hard bounces, unsubscribes, spam reports and invalid phone numbers. */
+  readonly lists = new ContactLists();
 
   /** Accepted sends, oldest first, at most DISPATCH_HISTORY_CAP. */
   readonly dispatches: Dispatch[] = [];
@@ -185,6 +195,8 @@ export class SimulatorStore {
     this.eventNamesSeen.clear();
     this.productIdsSeen.clear();
     this.pending.clear();
+    this.pendingEmailSubscribe.clear();
+    this.lists.clear();
     this.dispatches.length = 0;
     this.sendIds.length = 0;
     this.schedules.clear();
@@ -444,6 +456,20 @@ export class SimulatorStore {
     this.pending.set(key, waiting);
   }
 
+  /**
+   * `/email/status` and `/email/blocklist`: every profile with this address takes the email
+   * subscription state; an address no profile has keeps it for the profile that gets it later
+   * (docs/braze-facts.md §3.18).
+   */
+  setEmailSubscribe(email: string, state: EmailSubscribeState): void {
+    const users = this.byEmail(email);
+    for (const u of users) {
+      u.profile.email_subscribe = state;
+      u.updatedAt = this.now();
+    }
+    if (users.length === 0) this.pendingEmailSubscribe.set(email, state);
+  }
+
   /** Keeps an accepted send for tests to inspect. */
   recordDispatch(d: Dispatch): void {
     this.dispatches.push(d);
@@ -494,6 +520,11 @@ export class SimulatorStore {
     if (index !== undefined && typeof value === 'string') {
       addToIndex(index, value, user);
       this.inheritPending(user, `${field}:${value}`);
+      const emailState = field === 'email' ? this.pendingEmailSubscribe.get(value) : undefined;
+      if (emailState !== undefined) {
+        this.pendingEmailSubscribe.delete(value);
+        user.profile.email_subscribe = emailState;
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 import type { ContractName, RateGroup, RateLimit } from './brazeRules.js';
 import type { CatalogSeed, SimulatorCatalog } from './catalog.js';
 import type { Fault } from './faults.js';
+import type { ListsSeed } from './lists.js';
 import type { AudienceStats, WindowStats } from './rateLimits.js';
 import type { SimulatorStore } from './store.js';
 
@@ -36,6 +37,12 @@ export interface SimulatorOptions {
    * product ids. Each list given replaces that list of `DEFAULT_CATALOG`; lists left out keep it.
    */
   catalog?: CatalogSeed;
+  /**
+   * Hard bounces, unsubscribes, spam reports and invalid phone numbers to start with. Each list
+   * given replaces that list of `defaultLists` (a few entries of the last days); lists left out
+   * keep it.
+   */
+  lists?: ListsSeed;
 }
 
 export interface RecordedRequest {
@@ -43,6 +50,8 @@ export interface RecordedRequest {
   path: string;
   /** The query string's parameters (a repeated key's values as a list); absent when there are none. */
   query?: Record<string, string | string[]>;
+  /** The query string, without `?` (`''` when there is none). */
+  queryString: string;
   /** The status answered; 0 when a fault reset the connection or left the request hanging. */
   status: number;
   /** The parsed JSON body; the raw text (first 1,000 characters) when it was not valid JSON. */

@@ -49,6 +49,9 @@ export const ANY_REF: RefRules = { kinds: REF_KINDS, operation: 'this operation'
 /** Loose enough for any address Braze would store; Braze validates the rest. */
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
 
+/** Whether `value` reads as an email address (the gateway's one rule, checked before sending). */
+export const isEmailAddress = (value: string): boolean => EMAIL.test(value);
+
 /** Reads one UserRef under an operation's rules; `path` names it in errors. */
 export function readUserRef(ref: UserRef, path: string, rules: RefRules = ANY_REF): UserId {
   const set = REF_KINDS.filter((k) => ref[k] !== undefined && ref[k] !== null);
@@ -76,7 +79,7 @@ export function readUserRef(ref: UserRef, path: string, rules: RefRules = ANY_RE
   const value = ref[kind]!;
   if (value.trim() === '') throw new BadInputError(`${kind} must not be empty.`, path);
   if (!contact) return { kind, value };
-  if (kind === 'email' && !EMAIL.test(value)) {
+  if (kind === 'email' && !isEmailAddress(value)) {
     throw new BadInputError(`email ${JSON.stringify(value)} is not an email address.`, `${path}.email`);
   }
   if (rules.prioritization === undefined) return { kind, value };

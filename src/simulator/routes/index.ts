@@ -7,6 +7,12 @@ import { campaignsTriggerSend } from './campaignsTriggerSend.js';
 import { canvasDetails } from './canvasDetails.js';
 import { canvasList } from './canvasList.js';
 import { canvasTriggerSend } from './canvasTriggerSend.js';
+import { emailBlocklist } from './emailBlocklist.js';
+import { emailBounceRemove } from './emailBounceRemove.js';
+import { emailHardBounces } from './emailHardBounces.js';
+import { emailSpamRemove } from './emailSpamRemove.js';
+import { emailStatus } from './emailStatus.js';
+import { emailUnsubscribes } from './emailUnsubscribes.js';
 import { eventsList } from './eventsList.js';
 import { exportIds } from './exportIds.js';
 import { externalIdsRemove } from './externalIdsRemove.js';
@@ -18,6 +24,8 @@ import { productList } from './productList.js';
 import { segmentsDetails } from './segmentsDetails.js';
 import { segmentsList } from './segmentsList.js';
 import { sendsIdCreate } from './sendsIdCreate.js';
+import { smsInvalidPhoneNumbers } from './smsInvalidPhoneNumbers.js';
+import { smsInvalidPhoneNumbersRemove } from './smsInvalidPhoneNumbersRemove.js';
 import { subscriptionStatusSet } from './subscriptionStatusSet.js';
 import { subscriptionStatusSetV2 } from './subscriptionStatusSetV2.js';
 import { subscriptionUserStatus } from './subscriptionUserStatus.js';
@@ -77,4 +85,12 @@ export const ROUTES: Partial<Record<EndpointName, RouteHandler>> = {
   'canvas.trigger.schedule.update': canvasTriggerScheduleUpdate,
   'canvas.trigger.schedule.delete': canvasTriggerScheduleDelete,
   'messages.scheduled_broadcasts': messagesScheduledBroadcasts,
+  'email.hard_bounces': emailHardBounces,
+  'email.unsubscribes': emailUnsubscribes,
+  'email.status': emailStatus,
+  'email.bounce.remove': emailBounceRemove,
+  'email.spam.remove': emailSpamRemove,
+  'email.blocklist': emailBlocklist,
+  'sms.invalid_phone_numbers': smsInvalidPhoneNumbers,
+  'sms.invalid_phone_numbers.remove': smsInvalidPhoneNumbersRemove,
 };
