@@ -1121,11 +1121,14 @@ export type SendMessagesResult = {
   recipients: Array<RecipientResult>;
 };
 
-/** Braze's creation-time order for campaigns, Canvases and segments (its `sort_direction`). */
+/**
+ * Braze's `sort_direction`: the order of a list (creation time for campaigns, Canvases and segments;
+ * the date for email lists).
+ */
 export type SortDirection =
-  /** Oldest created first (Braze's default). */
+  /** Oldest first (Braze's default for catalog lists). */
   | 'ASC'
-  /** Newest created first. */
+  /** Newest first. */
   | 'DESC';
 
 export type SubscriptionGroupStatus = {
