@@ -74,11 +74,23 @@ describe('permissions', () => {
       'sends.id.create',
       'subscription.status.set',
       'subscription.groups.get',
+      'kpi.dau.data_series',
+      'kpi.mau.data_series',
+      'kpi.new_users.data_series',
+      'kpi.uninstalls.data_series',
+      'sessions.data_series',
+      'events.data_series',
+      'segments.data_series',
+      'campaigns.data_series',
+      'sends.data_series',
+      'canvas.data_series',
+      'canvas.data_summary',
+      'users.export.segment',
       'budget.read',
     ]) {
       expect(GATEWAY_PERMISSIONS).toContain(p);
     }
-    expect(GATEWAY_PERMISSIONS).toHaveLength(24);
+    expect(GATEWAY_PERMISSIONS).toHaveLength(36);
   });
 });
 

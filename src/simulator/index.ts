@@ -42,5 +42,7 @@ export type {
   SubscriptionChannel,
   SubscriptionGroupSeed,
 } from './catalog.js';
+export { SimulatorSegmentExports, MAX_RUNNING_EXPORTS } from './segmentExports.js';
+export type { SimSegmentExport } from './segmentExports.js';
 export { ROUTES } from './routes/index.js';
 export type { RouteContext, RouteHandler, RouteResult } from './routes/index.js';

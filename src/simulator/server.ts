@@ -26,6 +26,7 @@ import {
   type WindowStats,
 } from './rateLimits.js';
 import { ROUTES } from './routes/index.js';
+import { SimulatorSegmentExports } from './segmentExports.js';
 import { SimulatorStore } from './store.js';
 import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 import { isPlainObject } from './validate.js';
@@ -77,6 +78,16 @@ function readBody(
   });
 }
 
+/** The query's parameters for the recorded request (a repeated one as a list); undefined when empty. */
+function queryOf(params: URLSearchParams): Record<string, string | string[]> | undefined {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    const all = params.getAll(key);
+    out[key] = all.length === 1 ? all[0]! : all;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
 function isJsonContentType(header: string | undefined): boolean {
   const media = header?.split(';')[0]?.trim().toLowerCase();
   return media === 'application/json';
@@ -88,6 +99,7 @@ class BrazeSimulator implements Simulator {
   readonly requests: RecordedRequest[] = [];
   readonly store: SimulatorStore;
   readonly catalog: SimulatorCatalog;
+  readonly segmentExports: SimulatorSegmentExports;
 
   private readonly apiKey: string;
   private readonly contract: ContractRules;
@@ -121,6 +133,12 @@ class BrazeSimulator implements Simulator {
     this.setLatency(opts.latencyMs ?? 0);
     this.store = new SimulatorStore(this.now);
     this.catalog = new SimulatorCatalog(opts.catalog, this.now);
+    this.segmentExports = new SimulatorSegmentExports({
+      durationMs: opts.segmentExportMs ?? 5_000,
+      ownStorage: opts.ownExportStorage ?? false,
+      now: this.now,
+      log: this.log,
+    });
     this.limiter = new RateLimiter(limitsFor(contractName, opts.rateLimits), this.now);
     this.audiences = new AudienceLimiter(
       opts.broadcastPerAudienceLimit ?? DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT,
@@ -201,10 +219,12 @@ class BrazeSimulator implements Simulator {
     this.audiences.reset();
     this.store.clear();
     this.catalog.reset();
+    this.segmentExports.reset();
   }
 
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
+      this.segmentExports.reset();
       for (const s of this.sleepers) {
         clearTimeout(s.timer);
         s.wake();
@@ -287,8 +307,17 @@ class BrazeSimulator implements Simulator {
     const name = endpointAt(path);
     const rule = name === undefined ? undefined : ENDPOINT_RULES[name];
     const group = name === undefined ? undefined : groupOf(name, parsed);
+    const query = queryOf(url.searchParams);
     const recordAs = (status: number): void =>
-      this.record({ method, path, status, body, ...(group === undefined ? {} : { group }), at });
+      this.record({
+        method,
+        path,
+        status,
+        body,
+        ...(query === undefined ? {} : { query }),
+        ...(group === undefined ? {} : { group }),
+        at,
+      });
     const answer = (status: number, payload: unknown, headers: Headers): Promise<void> => {
       recordAs(status);
       return this.send(res, status, payload, headers);
@@ -347,6 +376,7 @@ class BrazeSimulator implements Simulator {
       query: url.searchParams,
       store: this.store,
       catalog: this.catalog,
+      segmentExports: this.segmentExports,
       rule,
       track: this.contract.track,
       now: this.now,

@@ -1,6 +1,7 @@
 import type { ContractName, RateGroup, RateLimit } from './brazeRules.js';
 import type { CatalogSeed, SimulatorCatalog } from './catalog.js';
 import type { Fault } from './faults.js';
+import type { SimulatorSegmentExports } from './segmentExports.js';
 import type { AudienceStats, WindowStats } from './rateLimits.js';
 import type { SimulatorStore } from './store.js';
 
@@ -36,6 +37,14 @@ export interface SimulatorOptions {
    * product ids. Each list given replaces that list of `DEFAULT_CATALOG`; lists left out keep it.
    */
   catalog?: CatalogSeed;
+  /**
+   * How long a segment export runs before it completes and Braze's callback is POSTed
+   * (docs/braze-facts.md §3.19). Default 5,000 ms; `Infinity` keeps every export running until
+   * `segmentExports.complete()`.
+   */
+  segmentExportMs?: number;
+  /** The workspace has its own S3/Azure/GCS bucket: segment exports answer without a `url`. */
+  ownExportStorage?: boolean;
 }
 
 export interface RecordedRequest {
@@ -45,6 +54,8 @@ export interface RecordedRequest {
   status: number;
   /** The parsed JSON body; the raw text (first 1,000 characters) when it was not valid JSON. */
   body: unknown;
+  /** The query string's parameters (a repeated one as a list), when there were any. */
+  query?: Record<string, string | string[]>;
   /** The rate group the path belongs to (the broadcast group for broadcast bodies). */
   group?: RateGroup;
   /** Arrival time, from the simulator's clock. */
@@ -74,6 +85,8 @@ export interface Simulator {
   store: SimulatorStore;
   /** Campaigns, Canvases, segments and subscription groups; add to it from tests. */
   catalog: SimulatorCatalog;
+  /** Segment exports started; `complete()` ends one and calls its callback. */
+  segmentExports: SimulatorSegmentExports;
   /**
    * Forgets requests, faults, usage, users and dispatches, and brings the catalog back to its
    * seed. Limits and latency stay as set.
