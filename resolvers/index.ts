@@ -1,5 +1,6 @@
 import { isScalarType } from 'graphql';
 import type { Resolvers } from '../src/generated/graphql.js';
+import { analyticsResolvers } from './analytics.js';
 import { budgetResolvers } from './budget.js';
 import { catalogResolvers } from './catalog.js';
 import { identityResolvers } from './identity.js';
@@ -38,4 +39,5 @@ export const resolvers: Resolvers = mergeResolvers([
   catalogResolvers,
   messagingResolvers,
   budgetResolvers,
+  analyticsResolvers,
 ]);

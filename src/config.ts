@@ -78,6 +78,8 @@ export interface Config {
   catalogCacheTtlMs: number;
   /** Profiles read through /users/export/ids kept this long (0: not cached). */
   userCacheTtlSeconds: number;
+  /** How long analytics data series (KPIs, campaign, Canvas… series) are cached. */
+  analyticsCacheTtlMs: number;
   /** Circuit breaker per Braze host. */
   breaker: { threshold: number; cooldownMs: number };
   /** Gateway keys (hashed) and whether the gateway runs open. */
@@ -314,6 +316,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxRequestDeadlineMs: int('REQUEST_DEADLINE_MAX_MS', 60_000, 100, 3_600_000),
     catalogCacheTtlMs: int('CATALOG_CACHE_TTL_MS', 600_000, 1_000, 86_400_000),
     userCacheTtlSeconds: int('USER_CACHE_TTL_SECONDS', 0, 0, 3_600),
+    analyticsCacheTtlMs: int('ANALYTICS_CACHE_TTL_MS', 60_000, 1_000, 86_400_000),
     breaker: {
       threshold: int('UPSTREAM_BREAKER_THRESHOLD', 5, 0, 1_000),
       cooldownMs: int('UPSTREAM_BREAKER_COOLDOWN_MS', 5_000, 100, 600_000),

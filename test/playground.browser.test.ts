@@ -170,6 +170,7 @@ describe.skipIf(skipReason !== undefined)('playground in Chromium', () => {
             'User',
             'ByEmail',
             'Users',
+            'DailyActiveUsers',
           ]);
           await page.click('.graphiql-execute-button');
           await page.waitForSelector('.result-window:has-text("BAD_USER_INPUT")', { timeout: 15_000 });
@@ -181,7 +182,14 @@ describe.skipIf(skipReason !== undefined)('playground in Chromium', () => {
         } else {
           await page.waitForSelector('#tabs button', { timeout: 15_000 });
           const tabs = await page.locator('#tabs button').allTextContents();
-          expect(tabs).toEqual(['TrackEvents', 'SetUserAttributes', 'User', 'ByEmail', 'Users']);
+          expect(tabs).toEqual([
+            'TrackEvents',
+            'SetUserAttributes',
+            'User',
+            'ByEmail',
+            'Users',
+            'DailyActiveUsers',
+          ]);
           await page.click('#run');
           await page.waitForSelector('#result:has-text("BAD_USER_INPUT")', { timeout: 15_000 });
           expect(await page.textContent('#status')).toMatch(/^HTTP 200 · \d+ ms$/);

@@ -133,7 +133,14 @@ describe('examples', () => {
       const declared = (op.variableDefinitions ?? []).map((v) => v.variable.name.value).sort();
       expect(Object.keys(example.variables ?? {}).sort()).toEqual(declared);
     }
-    expect(names).toEqual(['TrackEvents', 'SetUserAttributes', 'User', 'ByEmail', 'Users']);
+    expect(names).toEqual([
+      'TrackEvents',
+      'SetUserAttributes',
+      'User',
+      'ByEmail',
+      'Users',
+      'DailyActiveUsers',
+    ]);
   });
 });
 

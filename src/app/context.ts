@@ -1,3 +1,4 @@
+import type { AnalyticsService } from '../analytics/service.js';
 import type { RateBudgetService } from '../budget/rateBudget.js';
 import type { CatalogService } from '../catalog/service.js';
 import type { MessagingService } from '../messaging/service.js';
@@ -15,4 +16,5 @@ export interface GatewayContext {
   budget: RateBudgetService;
   catalog: CatalogService;
   messaging: MessagingService;
+  analytics: AnalyticsService;
 }

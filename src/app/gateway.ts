@@ -1,3 +1,4 @@
+import { AnalyticsService } from '../analytics/service.js';
 import { BrazeClient } from '../braze/client.js';
 import { CONTRACTS } from '../braze/contracts.js';
 import { createBudget, type RateBudgetService } from '../budget/index.js';
@@ -42,6 +43,7 @@ export interface RequestServices {
   messaging: MessagingService;
   catalog: CatalogService;
   budget: RateBudgetService;
+  analytics: AnalyticsService;
 }
 
 export class GatewayCore {
@@ -53,6 +55,7 @@ export class GatewayCore {
   readonly identity: IdentityWriters;
   readonly messaging: MessagingLanes;
   readonly #catalogCache: SharedCache;
+  readonly #analyticsTtlMs: number;
   readonly #catalogTtlMs: number;
   readonly #profiles: ProfileCache | undefined;
   readonly #maxListItems: number;
@@ -99,6 +102,7 @@ export class GatewayCore {
     });
     this.#catalogCache = cache;
     this.#catalogTtlMs = config.catalogCacheTtlMs;
+    this.#analyticsTtlMs = config.analyticsCacheTtlMs;
     this.#profiles =
       config.userCacheTtlSeconds > 0 ? { cache, ttlMs: config.userCacheTtlSeconds * 1000 } : undefined;
     this.#maxListItems = config.limits.maxListItems;
@@ -133,6 +137,7 @@ export class GatewayCore {
       messaging: new MessagingService(this.client, this.messaging, deadlineMs, maxItems),
       catalog: new CatalogService(this.client, this.#catalogCache, this.#catalogTtlMs, deadlineMs),
       budget: this.budget,
+      analytics: new AnalyticsService(this.client, this.#catalogCache, this.#analyticsTtlMs, deadlineMs),
     };
   }
 

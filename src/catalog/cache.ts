@@ -17,6 +17,11 @@ export interface SharedCacheOptions {
   log: Logger;
   now?: () => number;
   telemetry?: Telemetry;
+  /**
+   * Most entries kept in this replica's memory (analytics keys are as many as argument sets):
+   * when full, expired entries go first, then the oldest written. Default 10,000.
+   */
+  maxEntries?: number;
 }
 
 interface Entry {
@@ -25,6 +30,7 @@ interface Entry {
 }
 
 const LOCK_MS = 15_000;
+const DEFAULT_MAX_ENTRIES = 10_000;
 const POLL_MS = 50;
 
 export class SharedCache {
@@ -88,7 +94,7 @@ export class SharedCache {
   async #loadAndStore<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
     this.stats.loads += 1;
     const value = await load();
-    this.#memory.set(key, { value, expiresAtMs: this.#now() + ttlMs });
+    this.#remember(key, { value, expiresAtMs: this.#now() + ttlMs });
     const redis = this.#usableRedis();
     if (redis !== undefined) {
       await redis.set(this.#redisKey(key), JSON.stringify(value), 'PX', ttlMs).catch((err: unknown) => {
@@ -96,6 +102,21 @@ export class SharedCache {
       });
     }
     return value;
+  }
+
+  /** Keep `entry` in memory within `maxEntries`: expired entries go first, then the oldest. */
+  #remember(key: string, entry: Entry): void {
+    const max = this.#opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.#memory.delete(key);
+    if (this.#memory.size >= max) {
+      const now = this.#now();
+      for (const [k, e] of this.#memory) if (e.expiresAtMs <= now) this.#memory.delete(k);
+      for (const k of this.#memory.keys()) {
+        if (this.#memory.size < max) break;
+        this.#memory.delete(k);
+      }
+    }
+    this.#memory.set(key, entry);
   }
 
   async #get<T>(key: string): Promise<T | undefined> {

@@ -133,6 +133,28 @@ export type CampaignReceived = {
   variationName?: Maybe<Scalars['String']['output']>;
 };
 
+/** One day of a campaign's (or one send id's) statistics. */
+export type CampaignStatsPoint = {
+  __typename?: 'CampaignStatsPoint';
+  /** Conversions for the primary conversion event, counted on the day they happened. */
+  conversions?: Maybe<Scalars['Int']['output']>;
+  /** Conversions for the second, third and fourth conversion events, when the campaign has them. */
+  conversions1?: Maybe<Scalars['Int']['output']>;
+  conversions1BySendTime?: Maybe<Scalars['Int']['output']>;
+  conversions2?: Maybe<Scalars['Int']['output']>;
+  conversions2BySendTime?: Maybe<Scalars['Int']['output']>;
+  conversions3?: Maybe<Scalars['Int']['output']>;
+  conversions3BySendTime?: Maybe<Scalars['Int']['output']>;
+  /** The same, counted on the day the message was sent. */
+  conversionsBySendTime?: Maybe<Scalars['Int']['output']>;
+  /** By channel, one entry per variation. */
+  messages: Array<ChannelStats>;
+  /** In USD. */
+  revenue?: Maybe<Scalars['Float']['output']>;
+  time: Scalars['DateTime']['output'];
+  uniqueRecipients?: Maybe<Scalars['Int']['output']>;
+};
+
 export type Canvas = {
   __typename?: 'Canvas';
   id: Scalars['ID']['output'];
@@ -172,11 +194,87 @@ export type CanvasReceived = {
   variationName?: Maybe<Scalars['String']['output']>;
 };
 
+export type CanvasSeries = {
+  __typename?: 'CanvasSeries';
+  /** The Canvas's name. */
+  name?: Maybe<Scalars['String']['output']>;
+  /** One point a day, oldest first. */
+  points: Array<CanvasStatsPoint>;
+};
+
+/** A Canvas's (or one of its variants' or steps') totals. */
+export type CanvasStats = {
+  __typename?: 'CanvasStats';
+  conversions?: Maybe<Scalars['Int']['output']>;
+  conversionsByEntryTime?: Maybe<Scalars['Int']['output']>;
+  entries?: Maybe<Scalars['Int']['output']>;
+  /** In USD. */
+  revenue?: Maybe<Scalars['Float']['output']>;
+};
+
+export type CanvasStatsPoint = {
+  __typename?: 'CanvasStatsPoint';
+  /** Empty unless asked for with includeStepBreakdown. */
+  steps: Array<CanvasStepStats>;
+  time: Scalars['DateTime']['output'];
+  total: CanvasStats;
+  /** Empty unless asked for with includeVariantBreakdown. */
+  variants: Array<CanvasVariantStats>;
+};
+
 export type CanvasStepReceived = {
   __typename?: 'CanvasStepReceived';
   apiCanvasStepId?: Maybe<Scalars['String']['output']>;
   lastReceived?: Maybe<Scalars['DateTime']['output']>;
   name?: Maybe<Scalars['String']['output']>;
+};
+
+export type CanvasStepStats = {
+  __typename?: 'CanvasStepStats';
+  /** The step's API identifier. */
+  id: Scalars['ID']['output'];
+  /** What the step sent, by channel. */
+  messages: Array<ChannelStats>;
+  name?: Maybe<Scalars['String']['output']>;
+  stats: CanvasStats;
+};
+
+/** A Canvas's statistics rolled up over the days asked for. */
+export type CanvasSummary = {
+  __typename?: 'CanvasSummary';
+  name?: Maybe<Scalars['String']['output']>;
+  steps: Array<CanvasStepStats>;
+  total: CanvasStats;
+  variants: Array<CanvasVariantStats>;
+};
+
+export type CanvasVariantStats = {
+  __typename?: 'CanvasVariantStats';
+  /** The variant's API identifier. */
+  id: Scalars['ID']['output'];
+  name?: Maybe<Scalars['String']['output']>;
+  stats: CanvasStats;
+};
+
+/**
+ * One channel's statistics for one message variation, as Braze reports them (per day, or per
+ * Canvas step). The fields most channels share are typed; `stats` holds every number Braze gave,
+ * by Braze's names (sent, opens, unique_clicks, direct_opens, reported_spam, impressions…).
+ */
+export type ChannelStats = {
+  __typename?: 'ChannelStats';
+  /** email, sms, webhook, whats_app, content_cards, android_push, ios_push, web_push, kindle_push, in_app_message, trigger_in_app_message… */
+  channel: Scalars['String']['output'];
+  conversions?: Maybe<Scalars['Int']['output']>;
+  delivered?: Maybe<Scalars['Int']['output']>;
+  /** In USD. */
+  revenue?: Maybe<Scalars['Float']['output']>;
+  sent?: Maybe<Scalars['Int']['output']>;
+  /** Every statistic of this entry, by Braze's name. */
+  stats: Scalars['JSONObject']['output'];
+  uniqueRecipients?: Maybe<Scalars['Int']['output']>;
+  variationApiId?: Maybe<Scalars['String']['output']>;
+  variationName?: Maybe<Scalars['String']['output']>;
 };
 
 export type Coordinates = {
@@ -399,21 +497,62 @@ export type Query = {
   __typename?: 'Query';
   /** One campaign, or null when Braze knows no such id. */
   campaign?: Maybe<CampaignDetails>;
+  /**
+   * A campaign's statistics, one point a day for `length` days (1 to 100) ending with the day of
+   * `endingAt`: sends, opens, clicks… by channel and variation, conversions and revenue. Counted in
+   * Braze's own campaign-analytics rate limit (campaigns.data_series, 50,000 a minute).
+   */
+  campaignSeries: Array<CampaignStatsPoint>;
   /** Campaigns, all pages, oldest edit first. */
   campaigns: Array<Campaign>;
   canvas?: Maybe<CanvasDetails>;
+  /**
+   * A Canvas's statistics, one point a day, ending with the day of `endingAt` (default: now) and
+   * starting `length` days earlier (1 to 14) or on the day of `startingAt`: one of the two is
+   * required. Variant and step breakdowns on request.
+   */
+  canvasSeries: CanvasSeries;
+  /** The same statistics as canvasSeries, rolled up over the whole range. */
+  canvasSummary: CanvasSummary;
   canvases: Array<Canvas>;
+  /** Occurrences of one custom event, by day or hour; arguments as sessionSeries. */
+  customEventSeries: Array<SeriesPoint>;
   /**
    * Every custom event name the workspace has (all pages). Braze allows 1,000 such list requests an
    * hour per workspace, so the answer is cached for CATALOG_CACHE_TTL_MS and shared by all replicas.
    */
   customEvents: Array<Scalars['String']['output']>;
+  /**
+   * Daily active users: one point a day for `length` days (1 to 100) ending with the day of
+   * `endingAt` (default: now), for one app (`appId`) or all. Like every analytics series, the answer
+   * is cached for ANALYTICS_CACHE_TTL_MS per argument set and shared by replicas through Redis;
+   * concurrent identical queries make one Braze request.
+   */
+  dailyActiveUsers: Array<SeriesPoint>;
+  /** Monthly active users (over the 30 days up to each day), one point a day; arguments as dailyActiveUsers. */
+  monthlyActiveUsers: Array<SeriesPoint>;
+  /** New users, one point a day; arguments as dailyActiveUsers. */
+  newUsers: Array<SeriesPoint>;
   /** Every product id with purchases (all pages); cached like customEvents. */
   purchaseProductIds: Array<Scalars['String']['output']>;
   /** The shared Braze rate budget, per group. */
   rateBudget: Array<RateBudgetGroup>;
   segment?: Maybe<SegmentDetails>;
+  /** A segment's size, one point a day for `length` days (1 to 100) ending with the day of `endingAt`. */
+  segmentSizeSeries: Array<SeriesPoint>;
   segments: Array<Segment>;
+  /**
+   * The statistics of one send id of an API campaign (see createSendId), one point a day for
+   * `length` days (1 to 100). Braze keeps send analytics for 14 days after the send.
+   */
+  sendSeries: Array<CampaignStatsPoint>;
+  /**
+   * Sessions: `length` (1 to 100) days or hours (`unit`, default DAY) ending with the one holding
+   * `endingAt`, for one app or all, and for users of one analytics-enabled segment or all.
+   */
+  sessionSeries: Array<SeriesPoint>;
+  /** App uninstalls, one point a day; arguments as dailyActiveUsers. */
+  uninstalls: Array<SeriesPoint>;
   /**
    * One user, or null when Braze knows no such user. By email or phone, when several profiles share
    * it, the first profile Braze lists (`usersMatching` returns them all). Reads by email or phone
@@ -439,6 +578,13 @@ export type QueryCampaignArgs = {
 };
 
 
+export type QueryCampaignSeriesArgs = {
+  campaignId: Scalars['ID']['input'];
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+};
+
+
 export type QueryCampaignsArgs = {
   includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
 };
@@ -449,13 +595,97 @@ export type QueryCanvasArgs = {
 };
 
 
+export type QueryCanvasSeriesArgs = {
+  canvasId: Scalars['ID']['input'];
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  includeDeletedStepData?: InputMaybe<Scalars['Boolean']['input']>;
+  includeStepBreakdown?: InputMaybe<Scalars['Boolean']['input']>;
+  includeVariantBreakdown?: InputMaybe<Scalars['Boolean']['input']>;
+  length?: InputMaybe<Scalars['Int']['input']>;
+  startingAt?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+export type QueryCanvasSummaryArgs = {
+  canvasId: Scalars['ID']['input'];
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  includeDeletedStepData?: InputMaybe<Scalars['Boolean']['input']>;
+  includeStepBreakdown?: InputMaybe<Scalars['Boolean']['input']>;
+  includeVariantBreakdown?: InputMaybe<Scalars['Boolean']['input']>;
+  length?: InputMaybe<Scalars['Int']['input']>;
+  startingAt?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
 export type QueryCanvasesArgs = {
   includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
+export type QueryCustomEventSeriesArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  event: Scalars['String']['input'];
+  length: Scalars['Int']['input'];
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  unit?: InputMaybe<SeriesUnit>;
+};
+
+
+export type QueryDailyActiveUsersArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+};
+
+
+export type QueryMonthlyActiveUsersArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+};
+
+
+export type QueryNewUsersArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+};
+
+
 export type QuerySegmentArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QuerySegmentSizeSeriesArgs = {
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+  segmentId: Scalars['ID']['input'];
+};
+
+
+export type QuerySendSeriesArgs = {
+  campaignId: Scalars['ID']['input'];
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+  sendId: Scalars['ID']['input'];
+};
+
+
+export type QuerySessionSeriesArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  unit?: InputMaybe<SeriesUnit>;
+};
+
+
+export type QueryUninstallsArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
 };
 
 
@@ -573,6 +803,23 @@ export type SendMessagesResult = {
   /** One per named user (externalUserIds, then userAliases), in order. */
   recipients: Array<RecipientResult>;
 };
+
+/**
+ * One point of a series: the day (or hour) it covers, and the count Braze reports for it. Days are
+ * midnight UTC; Braze's times without a zone are read as UTC.
+ */
+export type SeriesPoint = {
+  __typename?: 'SeriesPoint';
+  /** Start of the day or hour. */
+  time: Scalars['DateTime']['output'];
+  /** The count for that day or hour (active users, new users, sessions, occurrences, segment size…). */
+  value: Scalars['Int']['output'];
+};
+
+/** Time between the points of a series. */
+export type SeriesUnit =
+  | 'DAY'
+  | 'HOUR';
 
 export type SubscriptionGroupStatus = {
   __typename?: 'SubscriptionGroupStatus';
@@ -827,10 +1074,18 @@ export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CampaignDetails: ResolverTypeWrapper<CampaignDetails>;
   CampaignReceived: ResolverTypeWrapper<CampaignReceived>;
+  CampaignStatsPoint: ResolverTypeWrapper<CampaignStatsPoint>;
   Canvas: ResolverTypeWrapper<Canvas>;
   CanvasDetails: ResolverTypeWrapper<CanvasDetails>;
   CanvasReceived: ResolverTypeWrapper<CanvasReceived>;
+  CanvasSeries: ResolverTypeWrapper<CanvasSeries>;
+  CanvasStats: ResolverTypeWrapper<CanvasStats>;
+  CanvasStatsPoint: ResolverTypeWrapper<CanvasStatsPoint>;
   CanvasStepReceived: ResolverTypeWrapper<CanvasStepReceived>;
+  CanvasStepStats: ResolverTypeWrapper<CanvasStepStats>;
+  CanvasSummary: ResolverTypeWrapper<CanvasSummary>;
+  CanvasVariantStats: ResolverTypeWrapper<CanvasVariantStats>;
+  ChannelStats: ResolverTypeWrapper<ChannelStats>;
   Coordinates: ResolverTypeWrapper<Coordinates>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Device: ResolverTypeWrapper<Device>;
@@ -852,6 +1107,8 @@ export type ResolversTypes = ResolversObject<{
   SegmentDetails: ResolverTypeWrapper<SegmentDetails>;
   SendMessagesInput: SendMessagesInput;
   SendMessagesResult: ResolverTypeWrapper<SendMessagesResult>;
+  SeriesPoint: ResolverTypeWrapper<SeriesPoint>;
+  SeriesUnit: SeriesUnit;
   SubscriptionGroupStatus: ResolverTypeWrapper<SubscriptionGroupStatus>;
   SubscriptionState: SubscriptionState;
   SubscriptionStatusInput: SubscriptionStatusInput;
@@ -882,10 +1139,18 @@ export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
   CampaignDetails: CampaignDetails;
   CampaignReceived: CampaignReceived;
+  CampaignStatsPoint: CampaignStatsPoint;
   Canvas: Canvas;
   CanvasDetails: CanvasDetails;
   CanvasReceived: CanvasReceived;
+  CanvasSeries: CanvasSeries;
+  CanvasStats: CanvasStats;
+  CanvasStatsPoint: CanvasStatsPoint;
   CanvasStepReceived: CanvasStepReceived;
+  CanvasStepStats: CanvasStepStats;
+  CanvasSummary: CanvasSummary;
+  CanvasVariantStats: CanvasVariantStats;
+  ChannelStats: ChannelStats;
   Coordinates: Coordinates;
   DateTime: Scalars['DateTime']['output'];
   Device: Device;
@@ -906,6 +1171,7 @@ export type ResolversParentTypes = ResolversObject<{
   SegmentDetails: SegmentDetails;
   SendMessagesInput: SendMessagesInput;
   SendMessagesResult: SendMessagesResult;
+  SeriesPoint: SeriesPoint;
   SubscriptionGroupStatus: SubscriptionGroupStatus;
   SubscriptionStatusInput: SubscriptionStatusInput;
   TrackEventInput: TrackEventInput;
@@ -1026,6 +1292,22 @@ export type CampaignReceivedResolvers<ContextType = GatewayContext, ParentType e
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type CampaignStatsPointResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CampaignStatsPoint'] = ResolversParentTypes['CampaignStatsPoint']> = ResolversObject<{
+  conversions?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions1?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions1BySendTime?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions2?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions2BySendTime?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions3?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions3BySendTime?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversionsBySendTime?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  messages?: Resolver<Array<ResolversTypes['ChannelStats']>, ParentType, ContextType>;
+  revenue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  uniqueRecipients?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type CanvasResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Canvas'] = ResolversParentTypes['Canvas']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastEdited?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -1065,10 +1347,68 @@ export type CanvasReceivedResolvers<ContextType = GatewayContext, ParentType ext
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type CanvasSeriesResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasSeries'] = ResolversParentTypes['CanvasSeries']> = ResolversObject<{
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  points?: Resolver<Array<ResolversTypes['CanvasStatsPoint']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasStats'] = ResolversParentTypes['CanvasStats']> = ResolversObject<{
+  conversions?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversionsByEntryTime?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  entries?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  revenue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasStatsPointResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasStatsPoint'] = ResolversParentTypes['CanvasStatsPoint']> = ResolversObject<{
+  steps?: Resolver<Array<ResolversTypes['CanvasStepStats']>, ParentType, ContextType>;
+  time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['CanvasStats'], ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['CanvasVariantStats']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type CanvasStepReceivedResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasStepReceived'] = ResolversParentTypes['CanvasStepReceived']> = ResolversObject<{
   apiCanvasStepId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastReceived?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasStepStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasStepStats'] = ResolversParentTypes['CanvasStepStats']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  messages?: Resolver<Array<ResolversTypes['ChannelStats']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  stats?: Resolver<ResolversTypes['CanvasStats'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasSummaryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasSummary'] = ResolversParentTypes['CanvasSummary']> = ResolversObject<{
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  steps?: Resolver<Array<ResolversTypes['CanvasStepStats']>, ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['CanvasStats'], ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['CanvasVariantStats']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasVariantStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasVariantStats'] = ResolversParentTypes['CanvasVariantStats']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  stats?: Resolver<ResolversTypes['CanvasStats'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ChannelStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ChannelStats'] = ResolversParentTypes['ChannelStats']> = ResolversObject<{
+  channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  conversions?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  delivered?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  revenue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  sent?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  stats?: Resolver<ResolversTypes['JSONObject'], ParentType, ContextType>;
+  uniqueRecipients?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  variationApiId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  variationName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1141,14 +1481,25 @@ export type PushTokenResolvers<ContextType = GatewayContext, ParentType extends 
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   campaign?: Resolver<Maybe<ResolversTypes['CampaignDetails']>, ParentType, ContextType, RequireFields<QueryCampaignArgs, 'id'>>;
+  campaignSeries?: Resolver<Array<ResolversTypes['CampaignStatsPoint']>, ParentType, ContextType, RequireFields<QueryCampaignSeriesArgs, 'campaignId' | 'length'>>;
   campaigns?: Resolver<Array<ResolversTypes['Campaign']>, ParentType, ContextType, RequireFields<QueryCampaignsArgs, 'includeArchived'>>;
   canvas?: Resolver<Maybe<ResolversTypes['CanvasDetails']>, ParentType, ContextType, RequireFields<QueryCanvasArgs, 'id'>>;
+  canvasSeries?: Resolver<ResolversTypes['CanvasSeries'], ParentType, ContextType, RequireFields<QueryCanvasSeriesArgs, 'canvasId' | 'includeDeletedStepData' | 'includeStepBreakdown' | 'includeVariantBreakdown'>>;
+  canvasSummary?: Resolver<ResolversTypes['CanvasSummary'], ParentType, ContextType, RequireFields<QueryCanvasSummaryArgs, 'canvasId' | 'includeDeletedStepData' | 'includeStepBreakdown' | 'includeVariantBreakdown'>>;
   canvases?: Resolver<Array<ResolversTypes['Canvas']>, ParentType, ContextType, RequireFields<QueryCanvasesArgs, 'includeArchived'>>;
+  customEventSeries?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QueryCustomEventSeriesArgs, 'event' | 'length' | 'unit'>>;
   customEvents?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  dailyActiveUsers?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QueryDailyActiveUsersArgs, 'length'>>;
+  monthlyActiveUsers?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QueryMonthlyActiveUsersArgs, 'length'>>;
+  newUsers?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QueryNewUsersArgs, 'length'>>;
   purchaseProductIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   rateBudget?: Resolver<Array<ResolversTypes['RateBudgetGroup']>, ParentType, ContextType>;
   segment?: Resolver<Maybe<ResolversTypes['SegmentDetails']>, ParentType, ContextType, RequireFields<QuerySegmentArgs, 'id'>>;
+  segmentSizeSeries?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QuerySegmentSizeSeriesArgs, 'length' | 'segmentId'>>;
   segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
+  sendSeries?: Resolver<Array<ResolversTypes['CampaignStatsPoint']>, ParentType, ContextType, RequireFields<QuerySendSeriesArgs, 'campaignId' | 'length' | 'sendId'>>;
+  sessionSeries?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QuerySessionSeriesArgs, 'length' | 'unit'>>;
+  uninstalls?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QueryUninstallsArgs, 'length'>>;
   user?: Resolver<Maybe<ResolversTypes['BrazeUser']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'ref'>>;
   userSubscriptions?: Resolver<Array<ResolversTypes['UserSubscriptions']>, ParentType, ContextType, RequireFields<QueryUserSubscriptionsArgs, 'externalIds'>>;
   users?: Resolver<Array<Maybe<ResolversTypes['BrazeUser']>>, ParentType, ContextType, Partial<QueryUsersArgs>>;
@@ -1198,6 +1549,12 @@ export type SendMessagesResultResolvers<ContextType = GatewayContext, ParentType
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type SeriesPointResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SeriesPoint'] = ResolversParentTypes['SeriesPoint']> = ResolversObject<{
+  time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type SubscriptionGroupStatusResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SubscriptionGroupStatus'] = ResolversParentTypes['SubscriptionGroupStatus']> = ResolversObject<{
   channel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1234,10 +1591,18 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   Campaign?: CampaignResolvers<ContextType>;
   CampaignDetails?: CampaignDetailsResolvers<ContextType>;
   CampaignReceived?: CampaignReceivedResolvers<ContextType>;
+  CampaignStatsPoint?: CampaignStatsPointResolvers<ContextType>;
   Canvas?: CanvasResolvers<ContextType>;
   CanvasDetails?: CanvasDetailsResolvers<ContextType>;
   CanvasReceived?: CanvasReceivedResolvers<ContextType>;
+  CanvasSeries?: CanvasSeriesResolvers<ContextType>;
+  CanvasStats?: CanvasStatsResolvers<ContextType>;
+  CanvasStatsPoint?: CanvasStatsPointResolvers<ContextType>;
   CanvasStepReceived?: CanvasStepReceivedResolvers<ContextType>;
+  CanvasStepStats?: CanvasStepStatsResolvers<ContextType>;
+  CanvasSummary?: CanvasSummaryResolvers<ContextType>;
+  CanvasVariantStats?: CanvasVariantStatsResolvers<ContextType>;
+  ChannelStats?: ChannelStatsResolvers<ContextType>;
   Coordinates?: CoordinatesResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Device?: DeviceResolvers<ContextType>;
@@ -1252,6 +1617,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   Segment?: SegmentResolvers<ContextType>;
   SegmentDetails?: SegmentDetailsResolvers<ContextType>;
   SendMessagesResult?: SendMessagesResultResolvers<ContextType>;
+  SeriesPoint?: SeriesPointResolvers<ContextType>;
   SubscriptionGroupStatus?: SubscriptionGroupStatusResolvers<ContextType>;
   TriggerResult?: TriggerResultResolvers<ContextType>;
   UserAlias?: UserAliasResolvers<ContextType>;

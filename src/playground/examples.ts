@@ -116,4 +116,16 @@ query Users($ids: [ID!]!) {
 `,
     variables: { ids: ['user-1', 'user-2', 'no-such-user'] },
   },
+  {
+    query: `# Daily active users for the last 30 days, one point a
+# day. Cached (ANALYTICS_CACHE_TTL_MS) and shared by replicas.
+query DailyActiveUsers($length: Int!) {
+  dailyActiveUsers(length: $length) {
+    time
+    value
+  }
+}
+`,
+    variables: { length: 30 },
+  },
 ];
