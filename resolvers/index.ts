@@ -6,6 +6,7 @@ import { catalogResolvers } from './catalog.js';
 import { identityResolvers } from './identity.js';
 import { messagingResolvers } from './messaging.js';
 import { scalarResolvers } from './scalars.js';
+import { segmentExportResolvers } from './segmentExports.js';
 import { usersResolvers } from './users.js';
 
 /**
@@ -40,4 +41,5 @@ export const resolvers: Resolvers = mergeResolvers([
   messagingResolvers,
   budgetResolvers,
   analyticsResolvers,
+  segmentExportResolvers,
 ]);

@@ -2,6 +2,7 @@ import type { AnalyticsService } from '../analytics/service.js';
 import type { RateBudgetService } from '../budget/rateBudget.js';
 import type { CatalogService } from '../catalog/service.js';
 import type { MessagingService } from '../messaging/service.js';
+import type { SegmentExportService } from '../segmentExports/service.js';
 import type { Principal } from '../security/keyStore.js';
 import type { UsersService } from '../users/service.js';
 
@@ -17,4 +18,5 @@ export interface GatewayContext {
   catalog: CatalogService;
   messaging: MessagingService;
   analytics: AnalyticsService;
+  segmentExports: SegmentExportService;
 }

@@ -18,6 +18,8 @@ import {
   type WireMatches,
 } from '../users/exportLoader.js';
 import { identityWriters, type IdentityWriters } from '../users/identity.js';
+import { ExportRegistry } from '../segmentExports/registry.js';
+import { SegmentExportService } from '../segmentExports/service.js';
 import { UsersService } from '../users/service.js';
 import { createTrackDelivery, type TrackItem } from '../users/trackLane.js';
 
@@ -44,6 +46,7 @@ export interface RequestServices {
   catalog: CatalogService;
   budget: RateBudgetService;
   analytics: AnalyticsService;
+  segmentExports: SegmentExportService;
 }
 
 export class GatewayCore {
@@ -54,8 +57,11 @@ export class GatewayCore {
   readonly exports: Delivery<ExportKey, WireMatches>;
   readonly identity: IdentityWriters;
   readonly messaging: MessagingLanes;
+  /** The segment exports this gateway started (shared through Redis), for the callback route. */
+  readonly segmentExports: ExportRegistry;
   readonly #catalogCache: SharedCache;
   readonly #analyticsTtlMs: number;
+  readonly #publicUrl: string | undefined;
   readonly #catalogTtlMs: number;
   readonly #profiles: ProfileCache | undefined;
   readonly #maxListItems: number;
@@ -103,6 +109,12 @@ export class GatewayCore {
     this.#catalogCache = cache;
     this.#catalogTtlMs = config.catalogCacheTtlMs;
     this.#analyticsTtlMs = config.analyticsCacheTtlMs;
+    this.#publicUrl = config.publicUrl;
+    this.segmentExports = new ExportRegistry({
+      prefix: `bgw:{${config.workspaceId}}`,
+      redis: budget.redisClient,
+      log,
+    });
     this.#profiles =
       config.userCacheTtlSeconds > 0 ? { cache, ttlMs: config.userCacheTtlSeconds * 1000 } : undefined;
     this.#maxListItems = config.limits.maxListItems;
@@ -138,6 +150,7 @@ export class GatewayCore {
       catalog: new CatalogService(this.client, this.#catalogCache, this.#catalogTtlMs, deadlineMs),
       budget: this.budget,
       analytics: new AnalyticsService(this.client, this.#catalogCache, this.#analyticsTtlMs, deadlineMs),
+      segmentExports: new SegmentExportService(this.client, this.segmentExports, this.#publicUrl, deadlineMs),
     };
   }
 

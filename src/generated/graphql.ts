@@ -91,6 +91,46 @@ export type BrazeUser = {
   uninstalledAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
+/**
+ * A BrazeUser field a segment export can include, named exactly as on BrazeUser (so a list reads
+ * like a `user` selection). Each maps to one of Braze's `fields_to_export`: customAttributes
+ * exports every custom attribute (use customAttributes on the input to pick some instead);
+ * customEvents, purchases, campaignsReceived and canvasesReceived cover the last 90 days.
+ */
+export type BrazeUserField =
+  | 'aliases'
+  | 'apps'
+  | 'attributedAd'
+  | 'attributedAdgroup'
+  | 'attributedCampaign'
+  | 'attributedSource'
+  | 'brazeId'
+  | 'campaignsReceived'
+  | 'canvasesReceived'
+  | 'country'
+  | 'createdAt'
+  | 'customAttributes'
+  | 'customEvents'
+  | 'dateOfBirth'
+  | 'devices'
+  | 'email'
+  | 'emailSubscribe'
+  | 'externalId'
+  | 'firstName'
+  | 'gender'
+  | 'homeCity'
+  | 'language'
+  | 'lastCoordinates'
+  | 'lastName'
+  | 'phone'
+  | 'purchases'
+  | 'pushSubscribe'
+  | 'pushTokens'
+  | 'randomBucket'
+  | 'timeZone'
+  | 'totalRevenue'
+  | 'uninstalledAt';
+
 /** A campaign, as Braze lists it. */
 export type Campaign = {
   __typename?: 'Campaign';
@@ -386,6 +426,12 @@ export type Mutation = {
   /** Set user attributes (75 attribute objects per Braze request). One result per update, in order. */
   setUserAttributes: Array<ItemResult>;
   /**
+   * Start exporting every user of a segment (Braze's POST /users/export/segment). Braze runs one
+   * export per segment at a time: starting another while one runs fails with UPSTREAM_ERROR
+   * (reason busy).
+   */
+  startSegmentExport: SegmentExport;
+  /**
    * Record custom events. The list is sent to Braze in as few requests as the contract allows
    * (75 events per request), shared with concurrent callers. One result per event, in order.
    * An event naming a user by an alias created moments earlier may be dropped: Braze asks to allow
@@ -451,6 +497,11 @@ export type MutationSetSubscriptionStatusArgs = {
 
 export type MutationSetUserAttributesArgs = {
   updates: Array<UserAttributesInput>;
+};
+
+
+export type MutationStartSegmentExportArgs = {
+  input: SegmentExportInput;
 };
 
 
@@ -538,6 +589,8 @@ export type Query = {
   /** The shared Braze rate budget, per group. */
   rateBudget: Array<RateBudgetGroup>;
   segment?: Maybe<SegmentDetails>;
+  /** An export this gateway (or a replica sharing its Redis) started in the last 7 days, or null. */
+  segmentExport?: Maybe<SegmentExport>;
   /** A segment's size, one point a day for `length` days (1 to 100) ending with the day of `endingAt`. */
   segmentSizeSeries: Array<SeriesPoint>;
   segments: Array<Segment>;
@@ -654,6 +707,11 @@ export type QueryNewUsersArgs = {
 
 
 export type QuerySegmentArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QuerySegmentExportArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -776,6 +834,73 @@ export type SegmentDetails = {
   textDescription?: Maybe<Scalars['String']['output']>;
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
 };
+
+/**
+ * A segment export the gateway started. Braze writes the users as JSON lines, about one file per
+ * 5,000 users, to the workspace's own S3, Azure or Google Cloud Storage bucket when one is set up
+ * (under segment-export/<segment id>/<date>/<objectPrefix>…), otherwise to a ZIP at `url`, valid
+ * for a few hours once ready. Braze has no status endpoint: the status is what the gateway
+ * recorded (see `completion`). Records are kept 7 days, shared by replicas through Redis.
+ */
+export type SegmentExport = {
+  __typename?: 'SegmentExport';
+  /** When Braze called back (COMPLETED or FAILED). */
+  completedAt?: Maybe<Scalars['DateTime']['output']>;
+  completion: SegmentExportCompletion;
+  customAttributes: Array<Scalars['String']['output']>;
+  fields: Array<BrazeUserField>;
+  /** The gateway's id for this export: ask segmentExport(id:) for its status. */
+  id: Scalars['ID']['output'];
+  /** Braze's prefix of the export's file names, e.g. bb8e2a91-c4aa-478b-b3f2-a4ee91731ad1-1464728599. */
+  objectPrefix: Scalars['String']['output'];
+  outputFormat: SegmentExportFormat;
+  segmentId: Scalars['ID']['output'];
+  startedAt: Scalars['DateTime']['output'];
+  status: SegmentExportStatus;
+  /** Where the ZIP can be downloaded once ready, when the workspace has no bucket of its own. */
+  url?: Maybe<Scalars['String']['output']>;
+};
+
+/** How the gateway learns that an export is done. */
+export type SegmentExportCompletion =
+  /** Braze calls the caller's callbackEndpoint: the gateway never learns, the status stays STARTED. */
+  | 'CALLER_CALLBACK'
+  /** Braze calls the gateway back (GATEWAY_PUBLIC_URL is set): the status turns COMPLETED or FAILED. */
+  | 'GATEWAY_CALLBACK'
+  /**
+   * No callback (GATEWAY_PUBLIC_URL is not set): the status stays STARTED; the export is done when
+   * its files appear in the workspace's storage under objectPrefix (or at url).
+   */
+  | 'NONE';
+
+/** File format of a segment export. GZIP only applies to a workspace exporting to its own bucket. */
+export type SegmentExportFormat =
+  | 'GZIP'
+  | 'ZIP';
+
+export type SegmentExportInput = {
+  /**
+   * Your own http(s) URL for Braze to POST `{"success": true, "url"?}` to when the files are
+   * ready. When set, the gateway does not learn of completion: the export's status stays STARTED.
+   * Leave it out to let the gateway receive the callback (needs GATEWAY_PUBLIC_URL).
+   */
+  callbackEndpoint?: InputMaybe<Scalars['String']['input']>;
+  /** Up to 500 custom attribute names to export (instead of customAttributes in `fields`, which exports them all). */
+  customAttributes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The fields each exported user carries (at least one). Include externalId or brazeId to tell users apart. */
+  fields: Array<BrazeUserField>;
+  /** Default ZIP. */
+  outputFormat?: InputMaybe<SegmentExportFormat>;
+  segmentId: Scalars['ID']['input'];
+};
+
+export type SegmentExportStatus =
+  /** Braze called back: the files are in the workspace's storage (or at `url`). */
+  | 'COMPLETED'
+  /** Braze called back with success false. */
+  | 'FAILED'
+  /** Braze accepted the export and is writing the files (for an hour or more on large segments). */
+  | 'STARTED';
 
 export type SendMessagesInput = {
   /** Broadcast to a connected audience (messaging.broadcast). */
@@ -1070,6 +1195,7 @@ export type ResolversTypes = ResolversObject<{
   BrazeUser: ResolverTypeWrapper<BrazeUserModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  BrazeUserField: BrazeUserField;
   Campaign: ResolverTypeWrapper<Campaign>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CampaignDetails: ResolverTypeWrapper<CampaignDetails>;
@@ -1105,6 +1231,11 @@ export type ResolversTypes = ResolversObject<{
   RecipientResult: ResolverTypeWrapper<RecipientResult>;
   Segment: ResolverTypeWrapper<Segment>;
   SegmentDetails: ResolverTypeWrapper<SegmentDetails>;
+  SegmentExport: ResolverTypeWrapper<SegmentExport>;
+  SegmentExportCompletion: SegmentExportCompletion;
+  SegmentExportFormat: SegmentExportFormat;
+  SegmentExportInput: SegmentExportInput;
+  SegmentExportStatus: SegmentExportStatus;
   SendMessagesInput: SendMessagesInput;
   SendMessagesResult: ResolverTypeWrapper<SendMessagesResult>;
   SeriesPoint: ResolverTypeWrapper<SeriesPoint>;
@@ -1169,6 +1300,8 @@ export type ResolversParentTypes = ResolversObject<{
   RecipientResult: RecipientResult;
   Segment: Segment;
   SegmentDetails: SegmentDetails;
+  SegmentExport: SegmentExport;
+  SegmentExportInput: SegmentExportInput;
   SendMessagesInput: SendMessagesInput;
   SendMessagesResult: SendMessagesResult;
   SeriesPoint: SeriesPoint;
@@ -1463,6 +1596,7 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   sendMessages?: Resolver<ResolversTypes['SendMessagesResult'], ParentType, ContextType, RequireFields<MutationSendMessagesArgs, 'input'>>;
   setSubscriptionStatus?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetSubscriptionStatusArgs, 'input'>>;
   setUserAttributes?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetUserAttributesArgs, 'updates'>>;
+  startSegmentExport?: Resolver<ResolversTypes['SegmentExport'], ParentType, ContextType, RequireFields<MutationStartSegmentExportArgs, 'input'>>;
   trackEvents?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationTrackEventsArgs, 'events'>>;
   trackPurchases?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationTrackPurchasesArgs, 'purchases'>>;
   triggerCampaign?: Resolver<ResolversTypes['TriggerResult'], ParentType, ContextType, RequireFields<MutationTriggerCampaignArgs, 'input'>>;
@@ -1495,6 +1629,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   purchaseProductIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   rateBudget?: Resolver<Array<ResolversTypes['RateBudgetGroup']>, ParentType, ContextType>;
   segment?: Resolver<Maybe<ResolversTypes['SegmentDetails']>, ParentType, ContextType, RequireFields<QuerySegmentArgs, 'id'>>;
+  segmentExport?: Resolver<Maybe<ResolversTypes['SegmentExport']>, ParentType, ContextType, RequireFields<QuerySegmentExportArgs, 'id'>>;
   segmentSizeSeries?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QuerySegmentSizeSeriesArgs, 'length' | 'segmentId'>>;
   segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
   sendSeries?: Resolver<Array<ResolversTypes['CampaignStatsPoint']>, ParentType, ContextType, RequireFields<QuerySendSeriesArgs, 'campaignId' | 'length' | 'sendId'>>;
@@ -1540,6 +1675,21 @@ export type SegmentDetailsResolvers<ContextType = GatewayContext, ParentType ext
   tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   textDescription?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type SegmentExportResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SegmentExport'] = ResolversParentTypes['SegmentExport']> = ResolversObject<{
+  completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  completion?: Resolver<ResolversTypes['SegmentExportCompletion'], ParentType, ContextType>;
+  customAttributes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  fields?: Resolver<Array<ResolversTypes['BrazeUserField']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  objectPrefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  outputFormat?: Resolver<ResolversTypes['SegmentExportFormat'], ParentType, ContextType>;
+  segmentId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SegmentExportStatus'], ParentType, ContextType>;
+  url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1616,6 +1766,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   RecipientResult?: RecipientResultResolvers<ContextType>;
   Segment?: SegmentResolvers<ContextType>;
   SegmentDetails?: SegmentDetailsResolvers<ContextType>;
+  SegmentExport?: SegmentExportResolvers<ContextType>;
   SendMessagesResult?: SendMessagesResultResolvers<ContextType>;
   SeriesPoint?: SeriesPointResolvers<ContextType>;
   SubscriptionGroupStatus?: SubscriptionGroupStatusResolvers<ContextType>;

@@ -43,4 +43,6 @@ export const FIELD_PERMISSIONS: Readonly<Record<string, string>> = {
   'Query.sendSeries': 'sends.data_series',
   'Query.canvasSeries': 'canvas.data_series',
   'Query.canvasSummary': 'canvas.data_summary',
+  'Mutation.startSegmentExport': 'users.export.segment',
+  'Query.segmentExport': 'users.export.segment',
 };
