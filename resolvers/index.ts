@@ -1,5 +1,6 @@
 import { isScalarType } from 'graphql';
 import type { Resolvers } from '../src/generated/graphql.js';
+import { analyticsResolvers } from './analytics.js';
 import { budgetResolvers } from './budget.js';
 import { catalogResolvers } from './catalog.js';
 import { catalogConnectionResolvers } from './catalogConnections.js';
@@ -8,6 +9,7 @@ import { identityResolvers } from './identity.js';
 import { messagingResolvers } from './messaging.js';
 import { scalarResolvers } from './scalars.js';
 import { scheduleResolvers } from './schedule.js';
+import { segmentExportResolvers } from './segmentExports.js';
 import { usersResolvers } from './users.js';
 
 /**
@@ -44,4 +46,6 @@ export const resolvers: Resolvers = mergeResolvers([
   budgetResolvers,
   scheduleResolvers,
   hygieneResolvers,
+  analyticsResolvers,
+  segmentExportResolvers,
 ]);

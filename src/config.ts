@@ -80,6 +80,13 @@ export interface Config {
   shutdownDelayMs: number;
   /** Profiles read through /users/export/ids kept this long (0: not cached). */
   userCacheTtlSeconds: number;
+  /** How long analytics data series (KPIs, campaign, Canvas… series) are cached. */
+  analyticsCacheTtlMs: number;
+  /**
+   * The gateway's base URL as Braze can reach it; when set, segment exports ask Braze to call
+   * `<publicUrl>/callbacks/segment-export/…` on completion.
+   */
+  publicUrl: string | undefined;
   /** Circuit breaker per Braze host. */
   breaker: { threshold: number; cooldownMs: number };
   /** Gateway keys (hashed) and whether the gateway runs open. */
@@ -317,6 +324,8 @@ export function loadConfig(env: Env = process.env): Config {
     catalogCacheTtlMs: int('CATALOG_CACHE_TTL_MS', 600_000, 1_000, 86_400_000),
     userCacheTtlSeconds: int('USER_CACHE_TTL_SECONDS', 0, 0, 3_600),
     shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
+    analyticsCacheTtlMs: int('ANALYTICS_CACHE_TTL_MS', 60_000, 1_000, 86_400_000),
+    publicUrl: parsePublicUrl(str('GATEWAY_PUBLIC_URL'), problems),
     breaker: {
       threshold: int('UPSTREAM_BREAKER_THRESHOLD', 5, 0, 1_000),
       cooldownMs: int('UPSTREAM_BREAKER_COOLDOWN_MS', 5_000, 100, 600_000),
@@ -360,6 +369,29 @@ function parseEndpointUrl(raw: string, problems: string[]): string | undefined {
     return undefined;
   }
   return url.origin;
+}
+
+/** GATEWAY_PUBLIC_URL: an http(s) URL, maybe with a path prefix, without query; no trailing slash. */
+function parsePublicUrl(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    problems.push(
+      `GATEWAY_PUBLIC_URL=${JSON.stringify(raw)} is not valid: expected the gateway's URL as Braze reaches it, e.g. https://braze-gateway.example.com (a path prefix is allowed, a query is not).`,
+    );
+    return undefined;
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /**

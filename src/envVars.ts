@@ -176,6 +176,16 @@ export const ENV_VARS: readonly EnvVar[] = [
     doc: 'Profiles read by `user`/`users` kept this many seconds (shared through Redis when configured); 0 = off. Reads may then lag writes by up to this much (see Users by email and phone).',
   },
   {
+    name: 'ANALYTICS_CACHE_TTL_MS',
+    default: '60000',
+    doc: 'How long analytics series (KPIs, campaign, Canvas, segment, send, session and event series) are cached, per query arguments, shared through Redis when configured (see Analytics).',
+  },
+  {
+    name: 'GATEWAY_PUBLIC_URL',
+    default: '(none)',
+    doc: "The gateway's URL as Braze can reach it, e.g. `https://braze-gateway.example.com`: segment exports then ask Braze to call the gateway back when done, so their status turns `COMPLETED` (see Segment exports).",
+  },
+  {
     name: 'GATEWAY_KEYS',
     default: '(none)',
     doc: 'Gateway keys, one `name:sha256:permissions[:allowIps]` per line or `;`-separated (only hashes: see Security).',

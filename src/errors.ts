@@ -70,6 +70,7 @@ export type UpstreamFailureKind =
   | 'unauthorized' // 401: the gateway's Braze key is wrong, or for another instance
   | 'forbidden' // 403: the key lacks the endpoint's permission
   | 'rate_limited' // 429 from Braze itself
+  | 'busy' // 429 about one resource (a segment already being exported) while the window has room
   | 'server' // 5xx
   | 'network' // no answer: refused, reset, DNS
   | 'timeout' // connect, headers or body timeout, or the caller's deadline

@@ -223,6 +223,58 @@ describe('BrazeClient.send', () => {
     ]);
   });
 
+  it("takes a segment export's 429 with room left for a busy segment: not retried, not a spent window", async () => {
+    sim = await startSimulator({ apiKey: TEST_API_KEY });
+    const calls: string[] = [];
+    const budget: RateBudget = {
+      async acquire(group): Promise<AcquireResult> {
+        calls.push(`acquire ${group}`);
+        // The third acquire (a retry after the second 429) is refused: the retry is what it shows.
+        return calls.length > 4 ? { ok: false, retryAfterMs: 4_000 } : { ok: true };
+      },
+      observe(group, headers, status, opts) {
+        calls.push(`observe ${group} ${status} ${headers.remaining} busy=${opts?.resourceBusy}`);
+      },
+      retryHintMs: () => 1_000,
+      async close() {},
+    };
+    const { client } = clientFor(sim.url, { budget });
+    const body = { segment_id: sim.catalog.segments[0]!.id, fields_to_export: ['email'] };
+    const busy = (headers: Record<string, string>) =>
+      sim!.injectFault({
+        path: '/users/export/segment',
+        status: 429,
+        body: { message: 'Export running' },
+        headers,
+      });
+    busy({
+      'x-ratelimit-limit': '250000',
+      'x-ratelimit-remaining': '249990',
+      'x-ratelimit-reset': '2000000000',
+    });
+    const err = (await failure(
+      client.send('users.export.segment', body, { deadlineMs: soon() }),
+    )) as UpstreamError;
+    expect([err.constructor.name, err.kind, err.status, err.brazeMessage]).toEqual([
+      'UpstreamError',
+      'busy',
+      429,
+      'Export running',
+    ]);
+    expect(calls).toEqual(['acquire default', 'observe default 429 249990 busy=true']);
+    // Without room left (or without headers) it cannot be told from the rate limit: one.
+    busy({ 'x-ratelimit-limit': '250000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2000000000' });
+    expect(await failure(client.send('users.export.segment', body, { deadlineMs: soon() }))).toBeInstanceOf(
+      RateLimitedError,
+    );
+    expect(calls.slice(2)).toEqual([
+      'acquire default',
+      'observe default 429 0 busy=false',
+      'acquire default',
+    ]);
+    expect(sim.count('/users/export/segment')).toBe(2);
+  });
+
   it('refuses to call Braze once the deadline has passed', async () => {
     sim = await startSimulator({ apiKey: TEST_API_KEY });
     const { client } = clientFor(sim.url);

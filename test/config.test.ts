@@ -98,6 +98,18 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads GATEWAY_PUBLIC_URL as an http(s) base without a trailing slash, and refuses anything else', () => {
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    expect(loadConfig({ GATEWAY_PUBLIC_URL: 'https://gw.example.com/braze/' }).publicUrl).toBe(
+      'https://gw.example.com/braze',
+    );
+    for (const bad of ['gw.example.com', 'ftp://gw.example.com', 'https://gw.example.com/?a=1']) {
+      expect(problemsOf({ GATEWAY_PUBLIC_URL: bad })).toEqual([
+        `GATEWAY_PUBLIC_URL=${JSON.stringify(bad)} is not valid: expected the gateway's URL as Braze reaches it, e.g. https://braze-gateway.example.com (a path prefix is allowed, a query is not).`,
+      ]);
+    }
+  });
+
   it('refuses half-configured upstreams', () => {
     expect(problemsOf({ BRAZE_API_KEY: 'k' })[0]).toContain('neither BRAZE_INSTANCE');
     expect(problemsOf({ BRAZE_INSTANCE: 'US-01' })[0]).toContain('BRAZE_API_KEY is not');

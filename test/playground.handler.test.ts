@@ -142,6 +142,7 @@ describe('examples', () => {
       'RecentCampaigns',
       'ScheduleMessage',
       'HardBounces',
+      'DailyActiveUsers',
     ]);
   });
 });

@@ -82,6 +82,18 @@ describe('permissions', () => {
       'email.blacklist',
       'sms.invalid_phone_numbers',
       'sms.invalid_phone_numbers.remove',
+      'kpi.dau.data_series',
+      'kpi.mau.data_series',
+      'kpi.new_users.data_series',
+      'kpi.uninstalls.data_series',
+      'sessions.data_series',
+      'events.data_series',
+      'segments.data_series',
+      'campaigns.data_series',
+      'sends.data_series',
+      'canvas.data_series',
+      'canvas.data_summary',
+      'users.export.segment',
       'budget.read',
       // Scheduled messages (docs/braze-facts.md §3.18).
       'messages.schedule.create',
@@ -97,7 +109,7 @@ describe('permissions', () => {
     ]) {
       expect(GATEWAY_PERMISSIONS).toContain(p);
     }
-    expect(GATEWAY_PERMISSIONS).toHaveLength(42);
+    expect(GATEWAY_PERMISSIONS).toHaveLength(54);
   });
 });
 

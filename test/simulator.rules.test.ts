@@ -238,6 +238,11 @@ describe("the simulator's rules agree with the gateway's tables", () => {
       }).toEqual({ path: spec.path, broadcastGroup: spec.broadcastGroup });
       // Both leave /users/track's maximum to the contract and give /sends/id/create none.
       expect({ path: spec.path, max: sim.maxPerRequest }).toEqual({ path: spec.path, max: spec.maxItems });
+      // Data series: the same longest `length` (100 units; Canvases 14 days).
+      expect({ path: spec.path, length: sim.seriesMaxLength }).toEqual({
+        path: spec.path,
+        length: spec.seriesMaxLength,
+      });
       const known = KNOWN_PAGE_SIZE_DIFFERENCES[spec.path];
       if (known === undefined) {
         expect({ path: spec.path, pageSize: sim.pageSize }).toEqual({
@@ -589,6 +594,18 @@ const FACTS_LIMITS: Readonly<Record<string, readonly [limit: number, windowSec: 
   '/email/blocklist': [250_000, 3_600, 'row 8'],
   '/sms/invalid_phone_numbers': [250_000, 3_600, 'row 8'],
   '/sms/invalid_phone_numbers/remove': [250_000, 3_600, 'row 8'],
+  '/kpi/dau/data_series': [250_000, 3_600, 'row 8'],
+  '/kpi/mau/data_series': [250_000, 3_600, 'row 8'],
+  '/kpi/new_users/data_series': [250_000, 3_600, 'row 8'],
+  '/kpi/uninstalls/data_series': [250_000, 3_600, 'row 8'],
+  '/sessions/data_series': [250_000, 3_600, 'row 8'],
+  '/events/data_series': [250_000, 3_600, 'row 8'],
+  '/segments/data_series': [250_000, 3_600, 'row 8'],
+  '/sends/data_series': [250_000, 3_600, 'row 8'],
+  '/canvas/data_series': [250_000, 3_600, 'row 8'],
+  '/canvas/data_summary': [250_000, 3_600, 'row 8'],
+  '/users/export/segment': [250_000, 3_600, 'row 8'],
+  '/campaigns/data_series': [50_000, 60, 'row 10, campaign analytics'], // a bucket of its own
 };
 
 const KEY = 'sim-rules-key';

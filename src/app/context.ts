@@ -1,8 +1,10 @@
+import type { AnalyticsService } from '../analytics/service.js';
 import type { RateBudgetService } from '../budget/rateBudget.js';
 import type { CatalogService } from '../catalog/service.js';
 import type { ScheduleService } from '../messaging/schedule.js';
 import type { HygieneService } from '../hygiene/service.js';
 import type { MessagingService } from '../messaging/service.js';
+import type { SegmentExportService } from '../segmentExports/service.js';
 import type { Principal } from '../security/keyStore.js';
 import type { UsersService } from '../users/service.js';
 
@@ -19,4 +21,6 @@ export interface GatewayContext {
   messaging: MessagingService;
   schedules: ScheduleService;
   hygiene: HygieneService;
+  analytics: AnalyticsService;
+  segmentExports: SegmentExportService;
 }

@@ -1,3 +1,4 @@
+import { AnalyticsService } from '../analytics/service.js';
 import { BrazeClient } from '../braze/client.js';
 import { CONTRACTS } from '../braze/contracts.js';
 import { createBudget, type RateBudgetService } from '../budget/index.js';
@@ -19,6 +20,8 @@ import {
   type WireMatches,
 } from '../users/exportLoader.js';
 import { identityWriters, type IdentityWriters } from '../users/identity.js';
+import { ExportRegistry } from '../segmentExports/registry.js';
+import { SegmentExportService } from '../segmentExports/service.js';
 import { UsersService } from '../users/service.js';
 import { createTrackDelivery, type TrackItem } from '../users/trackLane.js';
 
@@ -46,6 +49,8 @@ export interface RequestServices {
   catalog: CatalogService;
   budget: RateBudgetService;
   hygiene: HygieneService;
+  analytics: AnalyticsService;
+  segmentExports: SegmentExportService;
 }
 
 export class GatewayCore {
@@ -57,7 +62,11 @@ export class GatewayCore {
   readonly identity: IdentityWriters;
   readonly messaging: MessagingLanes;
   readonly hygiene: HygieneLanes;
+  /** The segment exports this gateway started (shared through Redis), for the callback route. */
+  readonly segmentExports: ExportRegistry;
   readonly #catalogCache: SharedCache;
+  readonly #analyticsTtlMs: number;
+  readonly #publicUrl: string | undefined;
   readonly #catalogTtlMs: number;
   readonly #profiles: ProfileCache | undefined;
   readonly #maxListItems: number;
@@ -105,6 +114,13 @@ export class GatewayCore {
     });
     this.#catalogCache = cache;
     this.#catalogTtlMs = config.catalogCacheTtlMs;
+    this.#analyticsTtlMs = config.analyticsCacheTtlMs;
+    this.#publicUrl = config.publicUrl;
+    this.segmentExports = new ExportRegistry({
+      prefix: `bgw:{${config.workspaceId}}`,
+      redis: budget.redisClient,
+      log,
+    });
     this.#profiles =
       config.userCacheTtlSeconds > 0 ? { cache, ttlMs: config.userCacheTtlSeconds * 1000 } : undefined;
     this.#maxListItems = config.limits.maxListItems;
@@ -141,6 +157,8 @@ export class GatewayCore {
       catalog: new CatalogService(this.client, this.#catalogCache, this.#catalogTtlMs, deadlineMs),
       budget: this.budget,
       hygiene: new HygieneService(this.client, this.hygiene, deadlineMs, maxItems),
+      analytics: new AnalyticsService(this.client, this.#catalogCache, this.#analyticsTtlMs, deadlineMs),
+      segmentExports: new SegmentExportService(this.client, this.segmentExports, this.#publicUrl, deadlineMs),
     };
   }
 

@@ -12,6 +12,8 @@ import type { Logger } from '../observability/log.js';
 import { PromMetrics } from '../observability/metrics.js';
 import { DEFAULT_EXAMPLES } from '../playground/examples.js';
 import { createPlaygroundHandler } from '../playground/handler.js';
+import { segmentExportCallback } from '../segmentExports/callback.js';
+import { CALLBACK_PATH } from '../segmentExports/service.js';
 
 /**
  * A running gateway, assembled: the composition root (src/app: budget, client, lanes,
@@ -81,6 +83,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     log,
     playground,
     routes: healthRoutes({ config, core, metrics, draining: () => shuttingDown }),
+    // Braze's segment-export callbacks, when Braze has a URL to reach the gateway by.
+    prefixRoutes:
+      config.publicUrl === undefined
+        ? {}
+        : { [CALLBACK_PATH]: segmentExportCallback(core.segmentExports, log, CALLBACK_PATH) },
     cors: corsHandler(config.corsOrigins),
     graphql: graphqlRoute({
       config,

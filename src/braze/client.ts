@@ -233,12 +233,15 @@ export class BrazeClient {
       else this.#breaker.success();
 
       // 5. reconcile the budget with what Braze says is left (a broadcast's audience too: a 429
-      // for it spends that audience's window, not the whole group's).
-      this.#budget.observe(group, raw.rate, raw.status, { audience });
+      // for it spends that audience's window, not the whole group's; a busy resource's 429
+      // spends nothing).
+      const busy = isBusyAnswer(spec, raw);
+      this.#budget.observe(group, raw.rate, raw.status, { audience, resourceBusy: busy });
 
       // A 429 was not processed, so it is safe to send again: the budget now knows the window is
-      // spent, and the next acquire waits for the reset if the deadline allows.
-      if (retry && raw.status === 429 && attempt < MAX_ATTEMPTS) {
+      // spent, and the next acquire waits for the reset if the deadline allows. A busy resource
+      // stays busy for longer than any deadline (an export runs for minutes): not retried.
+      if (retry && raw.status === 429 && !busy && attempt < MAX_ATTEMPTS) {
         this.#log.warn(
           { endpoint: spec.path, group, attempt },
           'Braze answered 429; retrying after the reset',
@@ -328,6 +331,12 @@ export class BrazeClient {
           `The gateway's Braze API key lacks the permission ${ENDPOINTS[endpoint].permission} (403).`,
           { status: 403, brazeMessage },
         );
+      case isBusyAnswer(ENDPOINTS[endpoint], raw):
+        throw new UpstreamError(
+          'busy',
+          `Braze refused ${path} (429) while its rate limit had room: the resource is busy${brazeMessage === undefined ? '' : ` (${brazeMessage})`}.`,
+          { status: 429, brazeMessage },
+        );
       case raw.status === 429: {
         const retryAfterMs =
           raw.rate.resetAtMs !== undefined ? Math.max(0, raw.rate.resetAtMs - this.#now()) : 1_000;
@@ -377,6 +386,15 @@ export class BrazeClient {
     }
     return new UpstreamError('network', `The connection to Braze failed during ${spec.path} (${code}).`);
   }
+}
+
+/**
+ * A 429 about one busy resource rather than the rate limit: the endpoint's row says its 429s can
+ * mean that, and Braze's headers say the group still has room (without headers it cannot be told,
+ * and the window is taken as spent).
+ */
+function isBusyAnswer(spec: EndpointSpec, raw: RawAnswer): boolean {
+  return spec.busyOn429 === true && raw.status === 429 && (raw.rate.remaining ?? 0) > 0;
 }
 
 function queryString(query: SendOptions['query']): string {

@@ -17,6 +17,14 @@ export interface EndpointSpec {
   permission: string;
   /** List endpoints: items per page (a shorter page is the last). */
   pageSize?: number;
+  /** Data series: the most units (days, or hours where Braze takes `unit`) one request may span. */
+  seriesMaxLength?: number;
+  /**
+   * A 429 while Braze still reports room in the group means one resource of this endpoint is
+   * busy (a segment already being exported, docs/braze-facts.md §3.17), not a spent window: the
+   * request is not retried and the group's budget is only reconciled, not emptied.
+   */
+  busyOn429?: true;
 }
 
 function row(
@@ -119,6 +127,26 @@ export const ENDPOINTS = {
   'sms.invalid_phone_numbers.remove': row('POST', '/sms/invalid_phone_numbers/remove', 'default', {
     maxItems: 50,
   }),
+  // Analytics (docs/braze-facts.md §3.18): one GET each, answers cached (src/analytics).
+  'kpi.dau.data_series': row('GET', '/kpi/dau/data_series', 'default', { seriesMaxLength: 100 }),
+  'kpi.mau.data_series': row('GET', '/kpi/mau/data_series', 'default', { seriesMaxLength: 100 }),
+  'kpi.new_users.data_series': row('GET', '/kpi/new_users/data_series', 'default', {
+    seriesMaxLength: 100,
+  }),
+  'kpi.uninstalls.data_series': row('GET', '/kpi/uninstalls/data_series', 'default', {
+    seriesMaxLength: 100,
+  }),
+  'sessions.data_series': row('GET', '/sessions/data_series', 'default', { seriesMaxLength: 100 }),
+  'events.data_series': row('GET', '/events/data_series', 'default', { seriesMaxLength: 100 }),
+  'segments.data_series': row('GET', '/segments/data_series', 'default', { seriesMaxLength: 100 }),
+  'campaigns.data_series': row('GET', '/campaigns/data_series', 'campaigns.data_series', {
+    seriesMaxLength: 100,
+  }),
+  'sends.data_series': row('GET', '/sends/data_series', 'default', { seriesMaxLength: 100 }),
+  'canvas.data_series': row('GET', '/canvas/data_series', 'default', { seriesMaxLength: 14 }),
+  'canvas.data_summary': row('GET', '/canvas/data_summary', 'default', { seriesMaxLength: 14 }),
+  // Segment exports (docs/braze-facts.md §3.19): one export per segment at a time.
+  'users.export.segment': row('POST', '/users/export/segment', 'default', { busyOn429: true }),
 } as const satisfies Record<string, EndpointSpec>;
 
 export type EndpointName = keyof typeof ENDPOINTS;

@@ -41,6 +41,11 @@ export interface AcquireOptions {
 export interface ObserveOptions {
   /** The broadcast audience the answered request was for (as given to `acquire`). */
   audience?: string;
+  /**
+   * The 429 was about one resource of the endpoint (a segment already being exported), not the
+   * group's window: the count is reconciled from the headers and the window is not emptied.
+   */
+  resourceBusy?: boolean;
 }
 
 export interface RateBudget {

@@ -21,6 +21,7 @@ export const RATE_GROUP_NAMES = [
   'messaging.broadcast',
   'sends.id.create',
   'subscription.status.set',
+  'campaigns.data_series',
   'default',
 ] as const;
 
@@ -37,6 +38,8 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<RateGroupName, RateLimit>> = {
   'messaging.broadcast': { limit: 250, windowSec: 60 },
   'sends.id.create': { limit: 100, windowSec: 86_400 },
   'subscription.status.set': { limit: 5_000, windowSec: 60 },
+  // Campaign analytics have a bucket of their own (docs/braze-facts.md §2 row 10).
+  'campaigns.data_series': { limit: 50_000, windowSec: 60 },
   default: { limit: 250_000, windowSec: 3_600 },
 };
 

@@ -237,8 +237,10 @@ export class RateBudgetService implements RateBudget {
     // as for any answer. Without headers, the 429 cannot be told apart: the group is spent.
     const spentAudience = status === 429 && (headers.remaining ?? 0) > 0 ? opts.audience : undefined;
     if (spentAudience !== undefined) this.#spendAudience(group, spentAudience);
-    // Otherwise a 429 means the window is spent, whatever the headers say (or if they are missing).
-    const remaining = status === 429 && spentAudience === undefined ? 0 : headers.remaining;
+    // Otherwise a 429 means the window is spent, whatever the headers say (or if they are missing),
+    // unless it was about one busy resource (the client decides that from the endpoint's row).
+    const windowSpent = status === 429 && spentAudience === undefined && opts.resourceBusy !== true;
+    const remaining = windowSpent ? 0 : headers.remaining;
     if (remaining === undefined) return;
     // Units Braze has counted in its window, by everyone using the workspace. Both sides count
     // requests, so our count (whose limit may sit lower, for headroom) moves up to it.

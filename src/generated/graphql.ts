@@ -93,6 +93,46 @@ export type BrazeUser = {
   uninstalledAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
+/**
+ * A BrazeUser field a segment export can include, named exactly as on BrazeUser (so a list reads
+ * like a `user` selection). Each maps to one of Braze's `fields_to_export`: customAttributes
+ * exports every custom attribute (use customAttributes on the input to pick some instead);
+ * customEvents, purchases, campaignsReceived and canvasesReceived cover the last 90 days.
+ */
+export type BrazeUserField =
+  | 'aliases'
+  | 'apps'
+  | 'attributedAd'
+  | 'attributedAdgroup'
+  | 'attributedCampaign'
+  | 'attributedSource'
+  | 'brazeId'
+  | 'campaignsReceived'
+  | 'canvasesReceived'
+  | 'country'
+  | 'createdAt'
+  | 'customAttributes'
+  | 'customEvents'
+  | 'dateOfBirth'
+  | 'devices'
+  | 'email'
+  | 'emailSubscribe'
+  | 'externalId'
+  | 'firstName'
+  | 'gender'
+  | 'homeCity'
+  | 'language'
+  | 'lastCoordinates'
+  | 'lastName'
+  | 'phone'
+  | 'purchases'
+  | 'pushSubscribe'
+  | 'pushTokens'
+  | 'randomBucket'
+  | 'timeZone'
+  | 'totalRevenue'
+  | 'uninstalledAt';
+
 /** A campaign, as Braze lists it. */
 export type Campaign = {
   __typename?: 'Campaign';
@@ -162,6 +202,28 @@ export type CampaignReceived = {
   variationName?: Maybe<Scalars['String']['output']>;
 };
 
+/** One day of a campaign's (or one send id's) statistics. */
+export type CampaignStatsPoint = {
+  __typename?: 'CampaignStatsPoint';
+  /** Conversions for the primary conversion event, counted on the day they happened. */
+  conversions?: Maybe<Scalars['Int']['output']>;
+  /** Conversions for the second, third and fourth conversion events, when the campaign has them. */
+  conversions1?: Maybe<Scalars['Int']['output']>;
+  conversions1BySendTime?: Maybe<Scalars['Int']['output']>;
+  conversions2?: Maybe<Scalars['Int']['output']>;
+  conversions2BySendTime?: Maybe<Scalars['Int']['output']>;
+  conversions3?: Maybe<Scalars['Int']['output']>;
+  conversions3BySendTime?: Maybe<Scalars['Int']['output']>;
+  /** The same, counted on the day the message was sent. */
+  conversionsBySendTime?: Maybe<Scalars['Int']['output']>;
+  /** By channel, one entry per variation. */
+  messages: Array<ChannelStats>;
+  /** In USD. */
+  revenue?: Maybe<Scalars['Float']['output']>;
+  time: Scalars['DateTime']['output'];
+  uniqueRecipients?: Maybe<Scalars['Int']['output']>;
+};
+
 /** A Canvas, as Braze lists it. */
 export type Canvas = {
   __typename?: 'Canvas';
@@ -219,11 +281,87 @@ export type CanvasReceived = {
   variationName?: Maybe<Scalars['String']['output']>;
 };
 
+export type CanvasSeries = {
+  __typename?: 'CanvasSeries';
+  /** The Canvas's name. */
+  name?: Maybe<Scalars['String']['output']>;
+  /** One point a day, oldest first. */
+  points: Array<CanvasStatsPoint>;
+};
+
+/** A Canvas's (or one of its variants' or steps') totals. */
+export type CanvasStats = {
+  __typename?: 'CanvasStats';
+  conversions?: Maybe<Scalars['Int']['output']>;
+  conversionsByEntryTime?: Maybe<Scalars['Int']['output']>;
+  entries?: Maybe<Scalars['Int']['output']>;
+  /** In USD. */
+  revenue?: Maybe<Scalars['Float']['output']>;
+};
+
+export type CanvasStatsPoint = {
+  __typename?: 'CanvasStatsPoint';
+  /** Empty unless asked for with includeStepBreakdown. */
+  steps: Array<CanvasStepStats>;
+  time: Scalars['DateTime']['output'];
+  total: CanvasStats;
+  /** Empty unless asked for with includeVariantBreakdown. */
+  variants: Array<CanvasVariantStats>;
+};
+
 export type CanvasStepReceived = {
   __typename?: 'CanvasStepReceived';
   apiCanvasStepId?: Maybe<Scalars['String']['output']>;
   lastReceived?: Maybe<Scalars['DateTime']['output']>;
   name?: Maybe<Scalars['String']['output']>;
+};
+
+export type CanvasStepStats = {
+  __typename?: 'CanvasStepStats';
+  /** The step's API identifier. */
+  id: Scalars['ID']['output'];
+  /** What the step sent, by channel. */
+  messages: Array<ChannelStats>;
+  name?: Maybe<Scalars['String']['output']>;
+  stats: CanvasStats;
+};
+
+/** A Canvas's statistics rolled up over the days asked for. */
+export type CanvasSummary = {
+  __typename?: 'CanvasSummary';
+  name?: Maybe<Scalars['String']['output']>;
+  steps: Array<CanvasStepStats>;
+  total: CanvasStats;
+  variants: Array<CanvasVariantStats>;
+};
+
+export type CanvasVariantStats = {
+  __typename?: 'CanvasVariantStats';
+  /** The variant's API identifier. */
+  id: Scalars['ID']['output'];
+  name?: Maybe<Scalars['String']['output']>;
+  stats: CanvasStats;
+};
+
+/**
+ * One channel's statistics for one message variation, as Braze reports them (per day, or per
+ * Canvas step). The fields most channels share are typed; `stats` holds every number Braze gave,
+ * by Braze's names (sent, opens, unique_clicks, direct_opens, reported_spam, impressions…).
+ */
+export type ChannelStats = {
+  __typename?: 'ChannelStats';
+  /** email, sms, webhook, whats_app, content_cards, android_push, ios_push, web_push, kindle_push, in_app_message, trigger_in_app_message… */
+  channel: Scalars['String']['output'];
+  conversions?: Maybe<Scalars['Int']['output']>;
+  delivered?: Maybe<Scalars['Int']['output']>;
+  /** In USD. */
+  revenue?: Maybe<Scalars['Float']['output']>;
+  sent?: Maybe<Scalars['Int']['output']>;
+  /** Every statistic of this entry, by Braze's name. */
+  stats: Scalars['JSONObject']['output'];
+  uniqueRecipients?: Maybe<Scalars['Int']['output']>;
+  variationApiId?: Maybe<Scalars['String']['output']>;
+  variationName?: Maybe<Scalars['String']['output']>;
 };
 
 export type Coordinates = {
@@ -429,6 +567,12 @@ export type Mutation = {
   /** Set user attributes (75 attribute objects per Braze request). One result per update, in order. */
   setUserAttributes: Array<ItemResult>;
   /**
+   * Start exporting every user of a segment (Braze's POST /users/export/segment). Braze runs one
+   * export per segment at a time: starting another while one runs fails with UPSTREAM_ERROR
+   * (reason busy).
+   */
+  startSegmentExport: SegmentExport;
+  /**
    * Record custom events. The list is sent to Braze in as few requests as the contract allows
    * (75 events per request), shared with concurrent callers. One result per event, in order.
    * An event naming a user by an alias created moments earlier may be dropped: Braze asks to allow
@@ -561,6 +705,11 @@ export type MutationSetUserAttributesArgs = {
 };
 
 
+export type MutationStartSegmentExportArgs = {
+  input: SegmentExportInput;
+};
+
+
 export type MutationTrackEventsArgs = {
   events: Array<TrackEventInput>;
 };
@@ -678,6 +827,12 @@ export type Query = {
    */
   campaign?: Maybe<CampaignDetails>;
   /**
+   * A campaign's statistics, one point a day for `length` days (1 to 100) ending with the day of
+   * `endingAt`: sends, opens, clicks… by channel and variation, conversions and revenue. Counted in
+   * Braze's own campaign-analytics rate limit (campaigns.data_series, 50,000 a minute).
+   */
+  campaignSeries: Array<CampaignStatsPoint>;
+  /**
    * Campaigns, all pages, oldest created first; each page cached like customEvents.
    * @deprecated Reads every page. Use campaignsConnection(first:, after:), which also filters.
    */
@@ -693,12 +848,22 @@ export type Query = {
   /** One Canvas, or null when Braze knows no such id; read like campaign(id:). */
   canvas?: Maybe<CanvasDetails>;
   /**
+   * A Canvas's statistics, one point a day, ending with the day of `endingAt` (default: now) and
+   * starting `length` days earlier (1 to 14) or on the day of `startingAt`: one of the two is
+   * required. Variant and step breakdowns on request.
+   */
+  canvasSeries: CanvasSeries;
+  /** The same statistics as canvasSeries, rolled up over the whole range. */
+  canvasSummary: CanvasSummary;
+  /**
    * Canvases, all pages, oldest created first.
    * @deprecated Reads every page. Use canvasesConnection(first:, after:), which also filters.
    */
   canvases: Array<Canvas>;
   /** Canvases a slice at a time (GET /canvas/list, 100 a page); read like campaignsConnection. */
   canvasesConnection: CanvasConnection;
+  /** Occurrences of one custom event, by day or hour; arguments as sessionSeries. */
+  customEventSeries: Array<SeriesPoint>;
   /**
    * Every custom event name the workspace has (all pages). Braze allows 1,000 such list requests an
    * hour per workspace, so each page is cached for CATALOG_CACHE_TTL_MS and shared by all replicas.
@@ -710,6 +875,13 @@ export type Query = {
    * list requests share 1,000 an hour per workspace: pages are cached like campaignsConnection's.
    */
   customEventsConnection: NameConnection;
+  /**
+   * Daily active users: one point a day for `length` days (1 to 100) ending with the day of
+   * `endingAt` (default: now), for one app (`appId`) or all. Like every analytics series, the answer
+   * is cached for ANALYTICS_CACHE_TTL_MS per argument set and shared by replicas through Redis;
+   * concurrent identical queries make one Braze request.
+   */
+  dailyActiveUsers: Array<SeriesPoint>;
   /**
    * Hard-bounced addresses (Braze's GET /email/hard_bounces, one request per page). Either a date
    * range from `startDate` (inclusive, midnight UTC) to `endDate` (exclusive, midnight UTC; by
@@ -729,6 +901,10 @@ export type Query = {
    * `phoneNumbers` (which win over the range); optionally one `reason`. `first` is 1–500.
    */
   invalidPhoneNumbers: InvalidPhoneNumberPage;
+  /** Monthly active users (over the 30 days up to each day), one point a day; arguments as dailyActiveUsers. */
+  monthlyActiveUsers: Array<SeriesPoint>;
+  /** New users, one point a day; arguments as dailyActiveUsers. */
+  newUsers: Array<SeriesPoint>;
   /**
    * Every product id with purchases (all pages); cached like customEvents.
    * @deprecated Reads every page. Use purchaseProductIdsConnection(first:, after:).
@@ -750,6 +926,10 @@ export type Query = {
   scheduledBroadcasts: Array<ScheduledBroadcast>;
   /** One segment, or null when Braze knows no such id; read like campaign(id:). */
   segment?: Maybe<SegmentDetails>;
+  /** An export this gateway (or a replica sharing its Redis) started in the last 7 days, or null. */
+  segmentExport?: Maybe<SegmentExport>;
+  /** A segment's size, one point a day for `length` days (1 to 100) ending with the day of `endingAt`. */
+  segmentSizeSeries: Array<SeriesPoint>;
   /**
    * Segments, all pages, oldest created first.
    * @deprecated Reads every page. Use segmentsConnection(first:, after:).
@@ -760,6 +940,18 @@ export type Query = {
    * Braze filters segments only by order, and never lists archived ones.
    */
   segmentsConnection: SegmentConnection;
+  /**
+   * The statistics of one send id of an API campaign (see createSendId), one point a day for
+   * `length` days (1 to 100). Braze keeps send analytics for 14 days after the send.
+   */
+  sendSeries: Array<CampaignStatsPoint>;
+  /**
+   * Sessions: `length` (1 to 100) days or hours (`unit`, default DAY) ending with the one holding
+   * `endingAt`, for one app or all, and for users of one analytics-enabled segment or all.
+   */
+  sessionSeries: Array<SeriesPoint>;
+  /** App uninstalls, one point a day; arguments as dailyActiveUsers. */
+  uninstalls: Array<SeriesPoint>;
   /**
    * One user, or null when Braze knows no such user. By email or phone, when several profiles share
    * it, the first profile Braze lists (`usersMatching` returns them all). Reads by email or phone
@@ -785,6 +977,13 @@ export type QueryCampaignArgs = {
 };
 
 
+export type QueryCampaignSeriesArgs = {
+  campaignId: Scalars['ID']['input'];
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+};
+
+
 export type QueryCampaignsArgs = {
   includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
 };
@@ -804,6 +1003,28 @@ export type QueryCanvasArgs = {
 };
 
 
+export type QueryCanvasSeriesArgs = {
+  canvasId: Scalars['ID']['input'];
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  includeDeletedStepData?: InputMaybe<Scalars['Boolean']['input']>;
+  includeStepBreakdown?: InputMaybe<Scalars['Boolean']['input']>;
+  includeVariantBreakdown?: InputMaybe<Scalars['Boolean']['input']>;
+  length?: InputMaybe<Scalars['Int']['input']>;
+  startingAt?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+export type QueryCanvasSummaryArgs = {
+  canvasId: Scalars['ID']['input'];
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  includeDeletedStepData?: InputMaybe<Scalars['Boolean']['input']>;
+  includeStepBreakdown?: InputMaybe<Scalars['Boolean']['input']>;
+  includeVariantBreakdown?: InputMaybe<Scalars['Boolean']['input']>;
+  length?: InputMaybe<Scalars['Int']['input']>;
+  startingAt?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
 export type QueryCanvasesArgs = {
   includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
 };
@@ -818,9 +1039,26 @@ export type QueryCanvasesConnectionArgs = {
 };
 
 
+export type QueryCustomEventSeriesArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  event: Scalars['String']['input'];
+  length: Scalars['Int']['input'];
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  unit?: InputMaybe<SeriesUnit>;
+};
+
+
 export type QueryCustomEventsConnectionArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryDailyActiveUsersArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
 };
 
 
@@ -853,6 +1091,20 @@ export type QueryInvalidPhoneNumbersArgs = {
 };
 
 
+export type QueryMonthlyActiveUsersArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+};
+
+
+export type QueryNewUsersArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+};
+
+
 export type QueryPurchaseProductIdsConnectionArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -869,10 +1121,46 @@ export type QuerySegmentArgs = {
 };
 
 
+export type QuerySegmentExportArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QuerySegmentSizeSeriesArgs = {
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+  segmentId: Scalars['ID']['input'];
+};
+
+
 export type QuerySegmentsConnectionArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   sortDirection?: InputMaybe<SortDirection>;
+};
+
+
+export type QuerySendSeriesArgs = {
+  campaignId: Scalars['ID']['input'];
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+  sendId: Scalars['ID']['input'];
+};
+
+
+export type QuerySessionSeriesArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  unit?: InputMaybe<SeriesUnit>;
+};
+
+
+export type QueryUninstallsArgs = {
+  appId?: InputMaybe<Scalars['String']['input']>;
+  endingAt?: InputMaybe<Scalars['DateTime']['input']>;
+  length: Scalars['Int']['input'];
 };
 
 
@@ -1094,6 +1382,73 @@ export type SegmentEdge = {
   node: Segment;
 };
 
+/**
+ * A segment export the gateway started. Braze writes the users as JSON lines, about one file per
+ * 5,000 users, to the workspace's own S3, Azure or Google Cloud Storage bucket when one is set up
+ * (under segment-export/<segment id>/<date>/<objectPrefix>…), otherwise to a ZIP at `url`, valid
+ * for a few hours once ready. Braze has no status endpoint: the status is what the gateway
+ * recorded (see `completion`). Records are kept 7 days, shared by replicas through Redis.
+ */
+export type SegmentExport = {
+  __typename?: 'SegmentExport';
+  /** When Braze called back (COMPLETED or FAILED). */
+  completedAt?: Maybe<Scalars['DateTime']['output']>;
+  completion: SegmentExportCompletion;
+  customAttributes: Array<Scalars['String']['output']>;
+  fields: Array<BrazeUserField>;
+  /** The gateway's id for this export: ask segmentExport(id:) for its status. */
+  id: Scalars['ID']['output'];
+  /** Braze's prefix of the export's file names, e.g. bb8e2a91-c4aa-478b-b3f2-a4ee91731ad1-1464728599. */
+  objectPrefix: Scalars['String']['output'];
+  outputFormat: SegmentExportFormat;
+  segmentId: Scalars['ID']['output'];
+  startedAt: Scalars['DateTime']['output'];
+  status: SegmentExportStatus;
+  /** Where the ZIP can be downloaded once ready, when the workspace has no bucket of its own. */
+  url?: Maybe<Scalars['String']['output']>;
+};
+
+/** How the gateway learns that an export is done. */
+export type SegmentExportCompletion =
+  /** Braze calls the caller's callbackEndpoint: the gateway never learns, the status stays STARTED. */
+  | 'CALLER_CALLBACK'
+  /** Braze calls the gateway back (GATEWAY_PUBLIC_URL is set): the status turns COMPLETED or FAILED. */
+  | 'GATEWAY_CALLBACK'
+  /**
+   * No callback (GATEWAY_PUBLIC_URL is not set): the status stays STARTED; the export is done when
+   * its files appear in the workspace's storage under objectPrefix (or at url).
+   */
+  | 'NONE';
+
+/** File format of a segment export. GZIP only applies to a workspace exporting to its own bucket. */
+export type SegmentExportFormat =
+  | 'GZIP'
+  | 'ZIP';
+
+export type SegmentExportInput = {
+  /**
+   * Your own http(s) URL for Braze to POST `{"success": true, "url"?}` to when the files are
+   * ready. When set, the gateway does not learn of completion: the export's status stays STARTED.
+   * Leave it out to let the gateway receive the callback (needs GATEWAY_PUBLIC_URL).
+   */
+  callbackEndpoint?: InputMaybe<Scalars['String']['input']>;
+  /** Up to 500 custom attribute names to export (instead of customAttributes in `fields`, which exports them all). */
+  customAttributes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The fields each exported user carries (at least one). Include externalId or brazeId to tell users apart. */
+  fields: Array<BrazeUserField>;
+  /** Default ZIP. */
+  outputFormat?: InputMaybe<SegmentExportFormat>;
+  segmentId: Scalars['ID']['input'];
+};
+
+export type SegmentExportStatus =
+  /** Braze called back: the files are in the workspace's storage (or at `url`). */
+  | 'COMPLETED'
+  /** Braze called back with success false. */
+  | 'FAILED'
+  /** Braze accepted the export and is writing the files (for an hour or more on large segments). */
+  | 'STARTED';
+
 export type SendMessagesInput = {
   /** Broadcast to a connected audience (messaging.broadcast). */
   audience?: InputMaybe<Scalars['JSONObject']['input']>;
@@ -1120,6 +1475,23 @@ export type SendMessagesResult = {
   /** One per named user (externalUserIds, then userAliases), in order. */
   recipients: Array<RecipientResult>;
 };
+
+/**
+ * One point of a series: the day (or hour) it covers, and the count Braze reports for it. Days are
+ * midnight UTC; Braze's times without a zone are read as UTC.
+ */
+export type SeriesPoint = {
+  __typename?: 'SeriesPoint';
+  /** Start of the day or hour. */
+  time: Scalars['DateTime']['output'];
+  /** The count for that day or hour (active users, new users, sessions, occurrences, segment size…). */
+  value: Scalars['Int']['output'];
+};
+
+/** Time between the points of a series. */
+export type SeriesUnit =
+  | 'DAY'
+  | 'HOUR';
 
 /**
  * Braze's `sort_direction`: the order of a list (creation time for campaigns, Canvases and segments;
@@ -1401,18 +1773,27 @@ export type ResolversTypes = ResolversObject<{
   BrazeUser: ResolverTypeWrapper<BrazeUserModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  BrazeUserField: BrazeUserField;
   Campaign: ResolverTypeWrapper<Campaign>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CampaignConnection: ResolverTypeWrapper<CampaignConnection>;
   CampaignDetails: ResolverTypeWrapper<CampaignDetails>;
   CampaignEdge: ResolverTypeWrapper<CampaignEdge>;
   CampaignReceived: ResolverTypeWrapper<CampaignReceived>;
+  CampaignStatsPoint: ResolverTypeWrapper<CampaignStatsPoint>;
   Canvas: ResolverTypeWrapper<Canvas>;
   CanvasConnection: ResolverTypeWrapper<CanvasConnection>;
   CanvasDetails: ResolverTypeWrapper<CanvasDetails>;
   CanvasEdge: ResolverTypeWrapper<CanvasEdge>;
   CanvasReceived: ResolverTypeWrapper<CanvasReceived>;
+  CanvasSeries: ResolverTypeWrapper<CanvasSeries>;
+  CanvasStats: ResolverTypeWrapper<CanvasStats>;
+  CanvasStatsPoint: ResolverTypeWrapper<CanvasStatsPoint>;
   CanvasStepReceived: ResolverTypeWrapper<CanvasStepReceived>;
+  CanvasStepStats: ResolverTypeWrapper<CanvasStepStats>;
+  CanvasSummary: ResolverTypeWrapper<CanvasSummary>;
+  CanvasVariantStats: ResolverTypeWrapper<CanvasVariantStats>;
+  ChannelStats: ResolverTypeWrapper<ChannelStats>;
   Coordinates: ResolverTypeWrapper<Coordinates>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -1455,8 +1836,15 @@ export type ResolversTypes = ResolversObject<{
   SegmentConnection: ResolverTypeWrapper<SegmentConnection>;
   SegmentDetails: ResolverTypeWrapper<SegmentDetails>;
   SegmentEdge: ResolverTypeWrapper<SegmentEdge>;
+  SegmentExport: ResolverTypeWrapper<SegmentExport>;
+  SegmentExportCompletion: SegmentExportCompletion;
+  SegmentExportFormat: SegmentExportFormat;
+  SegmentExportInput: SegmentExportInput;
+  SegmentExportStatus: SegmentExportStatus;
   SendMessagesInput: SendMessagesInput;
   SendMessagesResult: ResolverTypeWrapper<SendMessagesResult>;
+  SeriesPoint: ResolverTypeWrapper<SeriesPoint>;
+  SeriesUnit: SeriesUnit;
   SortDirection: SortDirection;
   SubscriptionGroupStatus: ResolverTypeWrapper<SubscriptionGroupStatus>;
   SubscriptionState: SubscriptionState;
@@ -1493,12 +1881,20 @@ export type ResolversParentTypes = ResolversObject<{
   CampaignDetails: CampaignDetails;
   CampaignEdge: CampaignEdge;
   CampaignReceived: CampaignReceived;
+  CampaignStatsPoint: CampaignStatsPoint;
   Canvas: Canvas;
   CanvasConnection: CanvasConnection;
   CanvasDetails: CanvasDetails;
   CanvasEdge: CanvasEdge;
   CanvasReceived: CanvasReceived;
+  CanvasSeries: CanvasSeries;
+  CanvasStats: CanvasStats;
+  CanvasStatsPoint: CanvasStatsPoint;
   CanvasStepReceived: CanvasStepReceived;
+  CanvasStepStats: CanvasStepStats;
+  CanvasSummary: CanvasSummary;
+  CanvasVariantStats: CanvasVariantStats;
+  ChannelStats: ChannelStats;
   Coordinates: Coordinates;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
@@ -1537,8 +1933,11 @@ export type ResolversParentTypes = ResolversObject<{
   SegmentConnection: SegmentConnection;
   SegmentDetails: SegmentDetails;
   SegmentEdge: SegmentEdge;
+  SegmentExport: SegmentExport;
+  SegmentExportInput: SegmentExportInput;
   SendMessagesInput: SendMessagesInput;
   SendMessagesResult: SendMessagesResult;
+  SeriesPoint: SeriesPoint;
   SubscriptionGroupStatus: SubscriptionGroupStatus;
   SubscriptionStatusInput: SubscriptionStatusInput;
   TrackEventInput: TrackEventInput;
@@ -1677,6 +2076,22 @@ export type CampaignReceivedResolvers<ContextType = GatewayContext, ParentType e
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type CampaignStatsPointResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CampaignStatsPoint'] = ResolversParentTypes['CampaignStatsPoint']> = ResolversObject<{
+  conversions?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions1?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions1BySendTime?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions2?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions2BySendTime?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions3?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversions3BySendTime?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversionsBySendTime?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  messages?: Resolver<Array<ResolversTypes['ChannelStats']>, ParentType, ContextType>;
+  revenue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  uniqueRecipients?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type CanvasResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Canvas'] = ResolversParentTypes['Canvas']> = ResolversObject<{
   details?: Resolver<Maybe<ResolversTypes['CanvasDetails']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1731,10 +2146,68 @@ export type CanvasReceivedResolvers<ContextType = GatewayContext, ParentType ext
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type CanvasSeriesResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasSeries'] = ResolversParentTypes['CanvasSeries']> = ResolversObject<{
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  points?: Resolver<Array<ResolversTypes['CanvasStatsPoint']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasStats'] = ResolversParentTypes['CanvasStats']> = ResolversObject<{
+  conversions?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  conversionsByEntryTime?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  entries?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  revenue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasStatsPointResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasStatsPoint'] = ResolversParentTypes['CanvasStatsPoint']> = ResolversObject<{
+  steps?: Resolver<Array<ResolversTypes['CanvasStepStats']>, ParentType, ContextType>;
+  time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['CanvasStats'], ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['CanvasVariantStats']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type CanvasStepReceivedResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasStepReceived'] = ResolversParentTypes['CanvasStepReceived']> = ResolversObject<{
   apiCanvasStepId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastReceived?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasStepStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasStepStats'] = ResolversParentTypes['CanvasStepStats']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  messages?: Resolver<Array<ResolversTypes['ChannelStats']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  stats?: Resolver<ResolversTypes['CanvasStats'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasSummaryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasSummary'] = ResolversParentTypes['CanvasSummary']> = ResolversObject<{
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  steps?: Resolver<Array<ResolversTypes['CanvasStepStats']>, ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['CanvasStats'], ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['CanvasVariantStats']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CanvasVariantStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CanvasVariantStats'] = ResolversParentTypes['CanvasVariantStats']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  stats?: Resolver<ResolversTypes['CanvasStats'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ChannelStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ChannelStats'] = ResolversParentTypes['ChannelStats']> = ResolversObject<{
+  channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  conversions?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  delivered?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  revenue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  sent?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  stats?: Resolver<ResolversTypes['JSONObject'], ParentType, ContextType>;
+  uniqueRecipients?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  variationApiId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  variationName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1841,6 +2314,7 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   setEmailSubscriptionStatus?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetEmailSubscriptionStatusArgs, 'emails' | 'state'>>;
   setSubscriptionStatus?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetSubscriptionStatusArgs, 'input'>>;
   setUserAttributes?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationSetUserAttributesArgs, 'updates'>>;
+  startSegmentExport?: Resolver<ResolversTypes['SegmentExport'], ParentType, ContextType, RequireFields<MutationStartSegmentExportArgs, 'input'>>;
   trackEvents?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationTrackEventsArgs, 'events'>>;
   trackPurchases?: Resolver<Array<ResolversTypes['ItemResult']>, ParentType, ContextType, RequireFields<MutationTrackPurchasesArgs, 'purchases'>>;
   triggerCampaign?: Resolver<ResolversTypes['TriggerResult'], ParentType, ContextType, RequireFields<MutationTriggerCampaignArgs, 'input'>>;
@@ -1892,23 +2366,35 @@ export type PushTokenResolvers<ContextType = GatewayContext, ParentType extends 
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   campaign?: Resolver<Maybe<ResolversTypes['CampaignDetails']>, ParentType, ContextType, RequireFields<QueryCampaignArgs, 'id'>>;
+  campaignSeries?: Resolver<Array<ResolversTypes['CampaignStatsPoint']>, ParentType, ContextType, RequireFields<QueryCampaignSeriesArgs, 'campaignId' | 'length'>>;
   campaigns?: Resolver<Array<ResolversTypes['Campaign']>, ParentType, ContextType, RequireFields<QueryCampaignsArgs, 'includeArchived'>>;
   campaignsConnection?: Resolver<ResolversTypes['CampaignConnection'], ParentType, ContextType, RequireFields<QueryCampaignsConnectionArgs, 'first' | 'includeArchived' | 'sortDirection'>>;
   canvas?: Resolver<Maybe<ResolversTypes['CanvasDetails']>, ParentType, ContextType, RequireFields<QueryCanvasArgs, 'id'>>;
+  canvasSeries?: Resolver<ResolversTypes['CanvasSeries'], ParentType, ContextType, RequireFields<QueryCanvasSeriesArgs, 'canvasId' | 'includeDeletedStepData' | 'includeStepBreakdown' | 'includeVariantBreakdown'>>;
+  canvasSummary?: Resolver<ResolversTypes['CanvasSummary'], ParentType, ContextType, RequireFields<QueryCanvasSummaryArgs, 'canvasId' | 'includeDeletedStepData' | 'includeStepBreakdown' | 'includeVariantBreakdown'>>;
   canvases?: Resolver<Array<ResolversTypes['Canvas']>, ParentType, ContextType, RequireFields<QueryCanvasesArgs, 'includeArchived'>>;
   canvasesConnection?: Resolver<ResolversTypes['CanvasConnection'], ParentType, ContextType, RequireFields<QueryCanvasesConnectionArgs, 'first' | 'includeArchived' | 'sortDirection'>>;
+  customEventSeries?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QueryCustomEventSeriesArgs, 'event' | 'length' | 'unit'>>;
   customEvents?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   customEventsConnection?: Resolver<ResolversTypes['NameConnection'], ParentType, ContextType, RequireFields<QueryCustomEventsConnectionArgs, 'first'>>;
+  dailyActiveUsers?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QueryDailyActiveUsersArgs, 'length'>>;
   emailHardBounces?: Resolver<ResolversTypes['EmailHardBouncePage'], ParentType, ContextType, RequireFields<QueryEmailHardBouncesArgs, 'first' | 'offset'>>;
   emailUnsubscribes?: Resolver<ResolversTypes['EmailUnsubscribePage'], ParentType, ContextType, RequireFields<QueryEmailUnsubscribesArgs, 'first' | 'offset' | 'sortDirection'>>;
   invalidPhoneNumbers?: Resolver<ResolversTypes['InvalidPhoneNumberPage'], ParentType, ContextType, RequireFields<QueryInvalidPhoneNumbersArgs, 'first' | 'offset'>>;
+  monthlyActiveUsers?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QueryMonthlyActiveUsersArgs, 'length'>>;
+  newUsers?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QueryNewUsersArgs, 'length'>>;
   purchaseProductIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   purchaseProductIdsConnection?: Resolver<ResolversTypes['NameConnection'], ParentType, ContextType, RequireFields<QueryPurchaseProductIdsConnectionArgs, 'first'>>;
   rateBudget?: Resolver<Array<ResolversTypes['RateBudgetGroup']>, ParentType, ContextType>;
   scheduledBroadcasts?: Resolver<Array<ResolversTypes['ScheduledBroadcast']>, ParentType, ContextType, RequireFields<QueryScheduledBroadcastsArgs, 'endTime'>>;
   segment?: Resolver<Maybe<ResolversTypes['SegmentDetails']>, ParentType, ContextType, RequireFields<QuerySegmentArgs, 'id'>>;
+  segmentExport?: Resolver<Maybe<ResolversTypes['SegmentExport']>, ParentType, ContextType, RequireFields<QuerySegmentExportArgs, 'id'>>;
+  segmentSizeSeries?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QuerySegmentSizeSeriesArgs, 'length' | 'segmentId'>>;
   segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
   segmentsConnection?: Resolver<ResolversTypes['SegmentConnection'], ParentType, ContextType, RequireFields<QuerySegmentsConnectionArgs, 'first' | 'sortDirection'>>;
+  sendSeries?: Resolver<Array<ResolversTypes['CampaignStatsPoint']>, ParentType, ContextType, RequireFields<QuerySendSeriesArgs, 'campaignId' | 'length' | 'sendId'>>;
+  sessionSeries?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QuerySessionSeriesArgs, 'length' | 'unit'>>;
+  uninstalls?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QueryUninstallsArgs, 'length'>>;
   user?: Resolver<Maybe<ResolversTypes['BrazeUser']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'ref'>>;
   userSubscriptions?: Resolver<Array<ResolversTypes['UserSubscriptions']>, ParentType, ContextType, RequireFields<QueryUserSubscriptionsArgs, 'externalIds'>>;
   users?: Resolver<Array<Maybe<ResolversTypes['BrazeUser']>>, ParentType, ContextType, Partial<QueryUsersArgs>>;
@@ -1990,9 +2476,30 @@ export type SegmentEdgeResolvers<ContextType = GatewayContext, ParentType extend
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type SegmentExportResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SegmentExport'] = ResolversParentTypes['SegmentExport']> = ResolversObject<{
+  completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  completion?: Resolver<ResolversTypes['SegmentExportCompletion'], ParentType, ContextType>;
+  customAttributes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  fields?: Resolver<Array<ResolversTypes['BrazeUserField']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  objectPrefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  outputFormat?: Resolver<ResolversTypes['SegmentExportFormat'], ParentType, ContextType>;
+  segmentId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SegmentExportStatus'], ParentType, ContextType>;
+  url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type SendMessagesResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SendMessagesResult'] = ResolversParentTypes['SendMessagesResult']> = ResolversObject<{
   dispatchIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   recipients?: Resolver<Array<ResolversTypes['RecipientResult']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type SeriesPointResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SeriesPoint'] = ResolversParentTypes['SeriesPoint']> = ResolversObject<{
+  time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -2034,12 +2541,20 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   CampaignDetails?: CampaignDetailsResolvers<ContextType>;
   CampaignEdge?: CampaignEdgeResolvers<ContextType>;
   CampaignReceived?: CampaignReceivedResolvers<ContextType>;
+  CampaignStatsPoint?: CampaignStatsPointResolvers<ContextType>;
   Canvas?: CanvasResolvers<ContextType>;
   CanvasConnection?: CanvasConnectionResolvers<ContextType>;
   CanvasDetails?: CanvasDetailsResolvers<ContextType>;
   CanvasEdge?: CanvasEdgeResolvers<ContextType>;
   CanvasReceived?: CanvasReceivedResolvers<ContextType>;
+  CanvasSeries?: CanvasSeriesResolvers<ContextType>;
+  CanvasStats?: CanvasStatsResolvers<ContextType>;
+  CanvasStatsPoint?: CanvasStatsPointResolvers<ContextType>;
   CanvasStepReceived?: CanvasStepReceivedResolvers<ContextType>;
+  CanvasStepStats?: CanvasStepStatsResolvers<ContextType>;
+  CanvasSummary?: CanvasSummaryResolvers<ContextType>;
+  CanvasVariantStats?: CanvasVariantStatsResolvers<ContextType>;
+  ChannelStats?: ChannelStatsResolvers<ContextType>;
   Coordinates?: CoordinatesResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
@@ -2069,7 +2584,9 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   SegmentConnection?: SegmentConnectionResolvers<ContextType>;
   SegmentDetails?: SegmentDetailsResolvers<ContextType>;
   SegmentEdge?: SegmentEdgeResolvers<ContextType>;
+  SegmentExport?: SegmentExportResolvers<ContextType>;
   SendMessagesResult?: SendMessagesResultResolvers<ContextType>;
+  SeriesPoint?: SeriesPointResolvers<ContextType>;
   SubscriptionGroupStatus?: SubscriptionGroupStatusResolvers<ContextType>;
   TriggerResult?: TriggerResultResolvers<ContextType>;
   UserAlias?: UserAliasResolvers<ContextType>;

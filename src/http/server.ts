@@ -16,6 +16,8 @@ export interface RouterOptions {
   playground?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Exact paths answered without GraphQL (health, metrics). */
   routes: Record<string, (res: ServerResponse) => Promise<void> | void>;
+  /** Paths under a prefix answered without GraphQL (Braze's callbacks), keyed by the prefix. */
+  prefixRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>>;
   /**
    * CORS on /graphql (and /): answers a preflight before authentication, and adds the CORS
    * headers to every other answer of those paths (see cors.ts).
@@ -70,6 +72,9 @@ export function createHttpServer(opts: RouterOptions): GatewayHttpServer {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const plain = opts.routes[url.pathname];
     if (plain !== undefined) return plain(res);
+    for (const [prefix, handle] of Object.entries(opts.prefixRoutes ?? {})) {
+      if (url.pathname.startsWith(prefix)) return handle(req, res, url);
+    }
     if (url.pathname === '/graphql' || url.pathname === '/') {
       if (opts.cors?.(req, res) === true) return;
       return opts.graphql(req, res, url, requestId);

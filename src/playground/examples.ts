@@ -211,4 +211,16 @@ query HardBounces($since: Date!, $offset: Int) {
     // Seven days before the gateway started (the range ends tomorrow by default).
     variables: { since: new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10), offset: 0 },
   },
+  {
+    query: `# Daily active users for the last 30 days, one point a
+# day. Cached (ANALYTICS_CACHE_TTL_MS) and shared by replicas.
+query DailyActiveUsers($length: Int!) {
+  dailyActiveUsers(length: $length) {
+    time
+    value
+  }
+}
+`,
+    variables: { length: 30 },
+  },
 ];

@@ -56,6 +56,19 @@ export const FIELD_PERMISSIONS: Readonly<Record<string, string>> = {
   'Mutation.removeEmailSpam': 'email.spam.remove',
   'Mutation.blocklistEmails': 'email.blacklist',
   'Mutation.removeInvalidPhoneNumbers': 'sms.invalid_phone_numbers.remove',
+  'Query.dailyActiveUsers': 'kpi.dau.data_series',
+  'Query.monthlyActiveUsers': 'kpi.mau.data_series',
+  'Query.newUsers': 'kpi.new_users.data_series',
+  'Query.uninstalls': 'kpi.uninstalls.data_series',
+  'Query.sessionSeries': 'sessions.data_series',
+  'Query.customEventSeries': 'events.data_series',
+  'Query.segmentSizeSeries': 'segments.data_series',
+  'Query.campaignSeries': 'campaigns.data_series',
+  'Query.sendSeries': 'sends.data_series',
+  'Query.canvasSeries': 'canvas.data_series',
+  'Query.canvasSummary': 'canvas.data_summary',
+  'Mutation.startSegmentExport': 'users.export.segment',
+  'Query.segmentExport': 'users.export.segment',
 };
 
 /**

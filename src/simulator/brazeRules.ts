@@ -36,6 +36,7 @@ export const RATE_GROUPS = [
   'messaging.broadcast', // row 6
   'sends.id.create', // row 7
   'subscription.status.set', // row 9
+  'campaigns.data_series', // row 10: /campaigns/data_series alone
   'default', // row 8: everything else
 ] as const;
 
@@ -68,6 +69,8 @@ export const DEFAULT_LIMITS: Readonly<Record<RateGroup, Readonly<RateLimit>>> = 
   'sends.id.create': { limit: 100, windowSec: DAY },
   // Row 9: 5,000/min, shared by v1 and v2.
   'subscription.status.set': { limit: 5_000, windowSec: MINUTE },
+  // Row 10: 50,000/min for /campaigns/data_series, a bucket of its own.
+  'campaigns.data_series': { limit: 50_000, windowSec: MINUTE },
   // Row 8: 250,000/hour shared by every endpoint without a bucket of its own.
   default: { limit: 250_000, windowSec: HOUR },
 };
@@ -155,6 +158,8 @@ export interface EndpointRule {
   maxPerRequest?: number;
   /** List endpoints: entries per 0-based page (docs/braze-facts.md §3.17). */
   pageSize?: number;
+  /** Data series: the largest `length` (days, or hours where `unit` is taken) (docs/braze-facts.md §3.18). */
+  seriesMaxLength?: number;
 }
 
 /** The 50 that caps every identity, export, messaging and subscription list (docs/braze-facts.md §2.1). */
@@ -353,6 +358,66 @@ export const ENDPOINT_RULES = {
     group: 'default',
     maxPerRequest: FIFTY,
   },
+  // §3.18, §2 rows 8 and 10: data series of 1 to 100 days (or hours), Canvases 1 to 14 days;
+  // /campaigns/data_series alone has a bucket of its own.
+  'kpi.dau.data_series': {
+    method: 'GET',
+    path: '/kpi/dau/data_series',
+    group: 'default',
+    seriesMaxLength: 100,
+  },
+  'kpi.mau.data_series': {
+    method: 'GET',
+    path: '/kpi/mau/data_series',
+    group: 'default',
+    seriesMaxLength: 100,
+  },
+  'kpi.new_users.data_series': {
+    method: 'GET',
+    path: '/kpi/new_users/data_series',
+    group: 'default',
+    seriesMaxLength: 100,
+  },
+  'kpi.uninstalls.data_series': {
+    method: 'GET',
+    path: '/kpi/uninstalls/data_series',
+    group: 'default',
+    seriesMaxLength: 100,
+  },
+  'sessions.data_series': {
+    method: 'GET',
+    path: '/sessions/data_series',
+    group: 'default',
+    seriesMaxLength: 100,
+  },
+  'events.data_series': {
+    method: 'GET',
+    path: '/events/data_series',
+    group: 'default',
+    seriesMaxLength: 100,
+  },
+  'segments.data_series': {
+    method: 'GET',
+    path: '/segments/data_series',
+    group: 'default',
+    seriesMaxLength: 100,
+  },
+  'campaigns.data_series': {
+    method: 'GET',
+    path: '/campaigns/data_series',
+    group: 'campaigns.data_series',
+    seriesMaxLength: 100,
+  },
+  'sends.data_series': { method: 'GET', path: '/sends/data_series', group: 'default', seriesMaxLength: 100 },
+  'canvas.data_series': { method: 'GET', path: '/canvas/data_series', group: 'default', seriesMaxLength: 14 },
+  'canvas.data_summary': {
+    method: 'GET',
+    path: '/canvas/data_summary',
+    group: 'default',
+    seriesMaxLength: 14,
+  },
+  // §3.19, §2 row 8: one export per segment at a time.
+  'users.export.segment': { method: 'POST', path: '/users/export/segment', group: 'default' },
 } as const satisfies Record<string, EndpointRule>;
 
 export type EndpointName = keyof typeof ENDPOINT_RULES;

@@ -45,5 +45,7 @@ export type {
 export { ContactLists, INVALID_PHONE_REASONS, defaultLists } from './lists.js';
 export type { InvalidPhone, InvalidPhoneReason, ListsSeed } from './lists.js';
 export type { EmailSubscribeState } from './store.js';
+export { SimulatorSegmentExports, MAX_RUNNING_EXPORTS } from './segmentExports.js';
+export type { SimSegmentExport } from './segmentExports.js';
 export { ROUTES } from './routes/index.js';
 export type { RouteContext, RouteHandler, RouteResult } from './routes/index.js';

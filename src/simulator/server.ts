@@ -27,6 +27,7 @@ import {
   type WindowStats,
 } from './rateLimits.js';
 import { ROUTES } from './routes/index.js';
+import { SimulatorSegmentExports } from './segmentExports.js';
 import { SimulatorStore } from './store.js';
 import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 import { isPlainObject } from './validate.js';
@@ -89,6 +90,7 @@ class BrazeSimulator implements Simulator {
   readonly requests: RecordedRequest[] = [];
   readonly store: SimulatorStore;
   readonly catalog: SimulatorCatalog;
+  readonly segmentExports: SimulatorSegmentExports;
 
   private readonly apiKey: string;
   private readonly contract: ContractRules;
@@ -123,6 +125,12 @@ class BrazeSimulator implements Simulator {
     this.store = new SimulatorStore(this.now);
     this.store.lists.seed({ ...defaultLists(this.now()), ...opts.lists });
     this.catalog = new SimulatorCatalog(opts.catalog, this.now);
+    this.segmentExports = new SimulatorSegmentExports({
+      durationMs: opts.segmentExportMs ?? 5_000,
+      ownStorage: opts.ownExportStorage ?? false,
+      now: this.now,
+      log: this.log,
+    });
     this.limiter = new RateLimiter(limitsFor(contractName, opts.rateLimits), this.now);
     this.audiences = new AudienceLimiter(
       opts.broadcastPerAudienceLimit ?? DEFAULT_BROADCAST_PER_AUDIENCE_LIMIT,
@@ -203,10 +211,12 @@ class BrazeSimulator implements Simulator {
     this.audiences.reset();
     this.store.clear();
     this.catalog.reset();
+    this.segmentExports.reset();
   }
 
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
+      this.segmentExports.reset();
       for (const s of this.sleepers) {
         clearTimeout(s.timer);
         s.wake();
@@ -359,6 +369,7 @@ class BrazeSimulator implements Simulator {
       query: url.searchParams,
       store: this.store,
       catalog: this.catalog,
+      segmentExports: this.segmentExports,
       rule,
       track: this.contract.track,
       now: this.now,

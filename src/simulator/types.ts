@@ -2,6 +2,7 @@ import type { ContractName, RateGroup, RateLimit } from './brazeRules.js';
 import type { CatalogSeed, SimulatorCatalog } from './catalog.js';
 import type { Fault } from './faults.js';
 import type { ListsSeed } from './lists.js';
+import type { SimulatorSegmentExports } from './segmentExports.js';
 import type { AudienceStats, WindowStats } from './rateLimits.js';
 import type { SimulatorStore } from './store.js';
 
@@ -43,6 +44,14 @@ export interface SimulatorOptions {
    * keep it.
    */
   lists?: ListsSeed;
+  /**
+   * How long a segment export runs before it completes and Braze's callback is POSTed
+   * (docs/braze-facts.md §3.19). Default 5,000 ms; `Infinity` keeps every export running until
+   * `segmentExports.complete()`.
+   */
+  segmentExportMs?: number;
+  /** The workspace has its own S3/Azure/GCS bucket: segment exports answer without a `url`. */
+  ownExportStorage?: boolean;
 }
 
 export interface RecordedRequest {
@@ -85,6 +94,8 @@ export interface Simulator {
   store: SimulatorStore;
   /** Campaigns, Canvases, segments and subscription groups; add to it from tests. */
   catalog: SimulatorCatalog;
+  /** Segment exports started; `complete()` ends one and calls its callback. */
+  segmentExports: SimulatorSegmentExports;
   /**
    * Forgets requests, faults, usage, users and dispatches, and brings the catalog back to its
    * seed. Limits and latency stay as set.

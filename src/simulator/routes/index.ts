@@ -43,6 +43,20 @@ import { messagesScheduleUpdate } from './messagesScheduleUpdate.js';
 import type { RouteHandler } from './types.js';
 import { usersDelete } from './usersDelete.js';
 
+// Analytics and segment exports (docs/braze-facts.md §3.18, §3.19).
+import { campaignsDataSeries } from './campaignsDataSeries.js';
+import { canvasDataSeries } from './canvasDataSeries.js';
+import { canvasDataSummary } from './canvasDataSummary.js';
+import { eventsDataSeries } from './eventsDataSeries.js';
+import { kpiDau } from './kpiDau.js';
+import { kpiMau } from './kpiMau.js';
+import { kpiNewUsers } from './kpiNewUsers.js';
+import { kpiUninstalls } from './kpiUninstalls.js';
+import { segmentsDataSeries } from './segmentsDataSeries.js';
+import { sendsDataSeries } from './sendsDataSeries.js';
+import { sessionsDataSeries } from './sessionsDataSeries.js';
+import { usersExportSegment } from './usersExportSegment.js';
+
 export type { RouteContext, RouteHandler, RouteResult } from './types.js';
 
 /**
@@ -93,4 +107,16 @@ export const ROUTES: Partial<Record<EndpointName, RouteHandler>> = {
   'email.blocklist': emailBlocklist,
   'sms.invalid_phone_numbers': smsInvalidPhoneNumbers,
   'sms.invalid_phone_numbers.remove': smsInvalidPhoneNumbersRemove,
+  'kpi.dau.data_series': kpiDau,
+  'kpi.mau.data_series': kpiMau,
+  'kpi.new_users.data_series': kpiNewUsers,
+  'kpi.uninstalls.data_series': kpiUninstalls,
+  'sessions.data_series': sessionsDataSeries,
+  'events.data_series': eventsDataSeries,
+  'segments.data_series': segmentsDataSeries,
+  'campaigns.data_series': campaignsDataSeries,
+  'sends.data_series': sendsDataSeries,
+  'canvas.data_series': canvasDataSeries,
+  'canvas.data_summary': canvasDataSummary,
+  'users.export.segment': usersExportSegment,
 };

@@ -1,5 +1,6 @@
 import type { EndpointRule, TrackCapacity } from '../brazeRules.js';
 import type { SimulatorCatalog } from '../catalog.js';
+import type { SimulatorSegmentExports } from '../segmentExports.js';
 import type { SimulatorStore } from '../store.js';
 
 /** What a simulated endpoint handler receives and returns. */
@@ -14,6 +15,8 @@ export interface RouteContext {
   store: SimulatorStore;
   /** Campaigns, Canvases, segments and subscription groups of the simulated workspace. */
   catalog: SimulatorCatalog;
+  /** Segment exports started and running (POST /users/export/segment). */
+  segmentExports: SimulatorSegmentExports;
   /** Per-request /users/track maxima of the simulated contract. */
   track: TrackCapacity;
   now: () => number;
