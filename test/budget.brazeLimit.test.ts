@@ -48,13 +48,26 @@ describe('inferWindowSec', () => {
       3_600,
     ],
     [
-      'a reset 2 s away on a minute boundary (3 s and 1 min fit): the shorter',
+      'a reset 2 s away on a minute boundary (3 s and 1 min fit), group per minute: the longer',
       NOON,
       NOON - s(2),
       configured(60),
+      60,
+    ],
+    [
+      'a reset 0.8 s away on a minute boundary (1 s, 3 s, 1 min fit), group per 3 s: 3 s, not 1 s',
+      NOON,
+      NOON - s(0.8),
+      configured(3),
       3,
     ],
-    ['a reset 0.8 s away on a minute boundary: 1 s', NOON, NOON - s(0.8), configured(60), 1],
+    [
+      'a reset 1.2 s away on a 3 s boundary (1 s and 3 s fit), group per minute: 3 s',
+      NOON + s(3),
+      NOON + s(1.8),
+      configured(60),
+      3,
+    ],
     [
       'a reset 0.8 s away, 3 s adopted earlier: kept',
       NOON + s(3),

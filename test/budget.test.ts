@@ -199,13 +199,14 @@ describe("RateBudgetService: Braze's limits with their windows", () => {
     expect(await group(b, 'users.track')).toMatchObject({ limit: 1_000, windowSeconds: 60 });
   });
 
-  it('regression: an answer in the last second of a minute (1 s, 3 s and 1 min fit) adopts the shortest, and the next answer corrects it', async () => {
+  it('regression: an answer in the last second of a minute (1 s, 3 s and 1 min fit) errs long, and the next answer corrects it', async () => {
     // 12:00:59.3, Braze on 4 per 3 s: its window ends at 12:01:00, which ends a minute too.
     const { clock, now } = manual(59_300);
     const { b } = budget({ 'users.track': { limit: 100, windowSec: 60 } }, { now });
     b.observe('users.track', { limit: 4, remaining: 3, resetAtMs: MINUTE + 60_000 }, 201);
-    // Read as 4 per minute, waiting callers would be told to come back in a minute.
-    expect(await group(b, 'users.track')).toMatchObject({ limit: 4, windowSeconds: 1, remaining: 3 });
+    // Read as 4 per second, the next window would send more than Braze allows: read per minute
+    // (which ends at the same reset), it sends less until Braze's next answer.
+    expect(await group(b, 'users.track')).toMatchObject({ limit: 4, windowSeconds: 60, remaining: 3 });
     clock.t = MINUTE + 60_100;
     b.observe('users.track', { limit: 4, remaining: 3, resetAtMs: MINUTE + 63_000 }, 201);
     expect(await group(b, 'users.track')).toMatchObject({ limit: 4, windowSeconds: 3, remaining: 3 });

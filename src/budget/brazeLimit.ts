@@ -17,14 +17,16 @@ import type { RateLimit } from './groups.js';
  *   - the reset is at most W (plus `SKEW_TOLERANCE_MS` for clock skew) after the answer
  *     arrived, and not already past.
  * Several windows may fit one answer: one arriving in the last 3 s of a minute fits 3 s and
- * 1 min alike (and 1 s in its last second). The rule:
+ * 1 min alike (and 1 s in its last 1.5 s). The rule:
  *   1. a window adopted from an earlier answer stays while it fits (no flapping between 1 s and
  *      3 s in the last second of every 3 s window);
- *   2. otherwise the shortest window that fits is taken, among `BRAZE_WINDOWS_SEC` and the
- *      configured one. A guess too short is harmless: the guessed window ends at Braze's reset
- *      too, so Braze's count (reconciled from `Remaining`) caps what is sent until then, and the
- *      first answer after the reset (a reset a whole window away) corrects it. A guess too long
- *      would refuse waiting callers and idle the group until its end;
+ *   2. otherwise, among `BRAZE_WINDOWS_SEC` and the configured window, the longest that fits and
+ *      is no longer than the configured one (else the shortest that fits). Every window that
+ *      fits ends at Braze's reset, so they differ only after it, until the first answer of
+ *      Braze's next window (a reset a whole window away) settles which it was. Until then a
+ *      guess too long sends less than Braze allows for a moment; a guess too short (4 per 3 s
+ *      read as 4 per second) sends more than Braze allows, and Braze answers 429s. The gateway
+ *      promises never to be rate-limited by surprise, so it errs long;
  *   3. if no window fits (no reset header, a reset in the past, or one no window of Braze's
  *      could give), nothing is inferred and the limit is not adopted: the window in force and
  *      its limit stay. Counting a limit in the wrong window is the worse mistake (3,000 per 3 s
@@ -61,8 +63,12 @@ export function inferWindowSec(
     untilResetMs > -SKEW_TOLERANCE_MS &&
     untilResetMs <= windowSec * 1000 + SKEW_TOLERANCE_MS;
   if (windows.adoptedSec !== undefined && fits(windows.adoptedSec)) return windows.adoptedSec;
-  const candidates = [...BRAZE_WINDOWS_SEC, windows.configuredSec].sort((a, b) => a - b);
-  return candidates.find(fits);
+  const fitting = [...new Set([...BRAZE_WINDOWS_SEC, windows.configuredSec])]
+    .filter(fits)
+    .sort((a, b) => a - b);
+  if (fitting.length === 0) return undefined;
+  const upToConfigured = fitting.filter((w) => w <= windows.configuredSec);
+  return upToConfigured.length > 0 ? upToConfigured.at(-1) : fitting[0];
 }
 
 /**
