@@ -4,7 +4,7 @@ import { hashGatewayKey } from '../src/security/keyStore.js';
 import { useStacks, type ItemResult, type Stack } from './helpers.js';
 
 /**
- * Email and SMS list hygiene end to end (docs/braze-facts.md §3.18): every operation through real
+ * Email and SMS list hygiene end to end (docs/braze-facts.md §3.19): every operation through real
  * HTTP, gateway ↔ simulator, asserting the GraphQL answer and what the simulator was sent, with
  * a bad input and a Braze error for each.
  */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { reply, useSimulators, type Reply } from './simulatorHarness.js';
 
 /**
- * The simulator's analytics GETs and segment export (docs/braze-facts.md §3.18, §3.19) over real
+ * The simulator's analytics GETs and segment export (docs/braze-facts.md §3.20, §3.19) over real
  * HTTP, on a fake clock: the shapes Braze documents, the parameter rules and their 400s, the
  * 429 for a segment already being exported, and the completion callback.
  */

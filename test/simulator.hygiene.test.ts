@@ -3,7 +3,7 @@ import type { ListsSeed } from '../src/simulator/index.js';
 import { reply, useSimulators, type Reply } from './simulatorHarness.js';
 
 /**
- * The simulator's list hygiene routes over HTTP (docs/braze-facts.md §3.18): the documented
+ * The simulator's list hygiene routes over HTTP (docs/braze-facts.md §3.19): the documented
  * parameters, shapes and rules, state kept in the store, and the errors a gateway must be able to
  * meet even though it validates first.
  */

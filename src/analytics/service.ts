@@ -6,7 +6,7 @@ import type { SeriesUnit } from '../generated/graphql.js';
 import { campaignPoints, canvasSeries, canvasSummary, countPoints, type SeriesPointShape } from './shape.js';
 
 /**
- * Analytics (docs/braze-facts.md §3.18): KPI, session, custom-event, segment, campaign, send and
+ * Analytics (docs/braze-facts.md §3.20): KPI, session, custom-event, segment, campaign, send and
  * Canvas series, one Braze GET each. Dashboards ask for the same series again and again, so every
  * answer goes through the shared cache for ANALYTICS_CACHE_TTL_MS, keyed by the endpoint and the
  * exact parameters sent: concurrent identical queries make one Braze request, and replicas

@@ -1,7 +1,7 @@
 import { int, num, obj, objects, str, type Obj } from '../braze/coerce.js';
 
 /**
- * Braze's analytics answers (docs/braze-facts.md §3.18) in the schema's shapes
+ * Braze's analytics answers (docs/braze-facts.md §3.20) in the schema's shapes
  * (schema/analytics.graphql): times as Dates, counts as numbers, the statistics every channel
  * shares typed and the rest kept by Braze's names.
  */

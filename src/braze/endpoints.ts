@@ -104,7 +104,7 @@ export const ENDPOINTS = {
   'messages.scheduled_broadcasts': row('GET', '/messages/scheduled_broadcasts', 'default', {
     permission: 'messages.schedule_broadcasts',
   }),
-  // Email and SMS list hygiene (docs/braze-facts.md §3.18), all in the default group (§2 row 8).
+  // Email and SMS list hygiene (docs/braze-facts.md §3.19), all in the default group (§2 row 8).
   // Reads page with `limit` (at most 500) and `offset`; writes take up to 50 addresses or numbers.
   // Two permissions are not spelled like their paths: `email.unsubscribe` and, for the current
   // /email/blocklist (the deprecated /email/blacklist is never called), `email.blacklist`.
@@ -127,7 +127,7 @@ export const ENDPOINTS = {
   'sms.invalid_phone_numbers.remove': row('POST', '/sms/invalid_phone_numbers/remove', 'default', {
     maxItems: 50,
   }),
-  // Analytics (docs/braze-facts.md §3.18): one GET each, answers cached (src/analytics).
+  // Analytics (docs/braze-facts.md §3.20): one GET each, answers cached (src/analytics).
   'kpi.dau.data_series': row('GET', '/kpi/dau/data_series', 'default', { seriesMaxLength: 100 }),
   'kpi.mau.data_series': row('GET', '/kpi/mau/data_series', 'default', { seriesMaxLength: 100 }),
   'kpi.new_users.data_series': row('GET', '/kpi/new_users/data_series', 'default', {
@@ -145,7 +145,7 @@ export const ENDPOINTS = {
   'sends.data_series': row('GET', '/sends/data_series', 'default', { seriesMaxLength: 100 }),
   'canvas.data_series': row('GET', '/canvas/data_series', 'default', { seriesMaxLength: 14 }),
   'canvas.data_summary': row('GET', '/canvas/data_summary', 'default', { seriesMaxLength: 14 }),
-  // Segment exports (docs/braze-facts.md §3.19): one export per segment at a time.
+  // Segment exports (docs/braze-facts.md §3.21): one export per segment at a time.
   'users.export.segment': row('POST', '/users/export/segment', 'default', { busyOn429: true }),
 } as const satisfies Record<string, EndpointSpec>;
 

@@ -18,7 +18,7 @@ import { isEmailAddress } from '../users/identifiers.js';
 import { itemResults, type ItemResultShape } from '../users/itemResults.js';
 
 /**
- * Email and SMS list hygiene (docs/braze-facts.md §3.18): the hard bounce, unsubscribe and
+ * Email and SMS list hygiene (docs/braze-facts.md §3.19): the hard bounce, unsubscribe and
  * invalid-number lists read a page at a time, and the writes that change them. Every endpoint is
  * in Braze's default group (§2 row 8).
  *
@@ -285,7 +285,7 @@ function rangeOf(args: { startDate?: Date | null; endDate?: Date | null }): Quer
  * The query of /email/hard_bounces and /email/unsubscribes: a date range and a page, or one
  * `email`. A lookup still sends the `end_date` Braze requires (by default tomorrow's) but no
  * `limit` or `offset`: Braze warns they can make it answer empty, and it answers one entry at
- * most (§3.18).
+ * most (§3.19).
  */
 function emailQuery(
   args: QueryEmailHardBouncesArgs,

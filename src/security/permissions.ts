@@ -47,7 +47,7 @@ export const FIELD_PERMISSIONS: Readonly<Record<string, string>> = {
   'Mutation.updateScheduledCanvas': 'canvas.trigger.schedule.update',
   'Mutation.cancelScheduledCanvas': 'canvas.trigger.schedule.delete',
   'Query.scheduledBroadcasts': 'messages.schedule_broadcasts',
-  // Email and SMS list hygiene (docs/braze-facts.md §3.18): Braze's own permission names.
+  // Email and SMS list hygiene (docs/braze-facts.md §3.19): Braze's own permission names.
   'Query.emailHardBounces': 'email.hard_bounces',
   'Query.emailUnsubscribes': 'email.unsubscribe',
   'Query.invalidPhoneNumbers': 'sms.invalid_phone_numbers',

@@ -5,7 +5,7 @@ import type { ExportRegistry } from './registry.js';
 
 /**
  * POST <GATEWAY_PUBLIC_URL>/callbacks/segment-export/<id>?token=<secret>: Braze's call when a
- * segment export is ready, with `{"success": true, "url"?}` (docs/braze-facts.md §3.19). Braze
+ * segment export is ready, with `{"success": true, "url"?}` (docs/braze-facts.md §3.21). Braze
  * signs nothing and sends no key, so the route needs no gateway key: the per-export secret in the
  * URL (only its hash is stored) is what proves the call comes from the Braze request the gateway
  * made. It travels in the query string, which the request log leaves out. An unknown export and a

@@ -5,7 +5,7 @@ import type { Logger } from '../observability/log.js';
 
 /**
  * What the gateway remembers of the segment exports it started (Braze has no status endpoint,
- * docs/braze-facts.md §3.19): shared by replicas through Redis when configured, in this
+ * docs/braze-facts.md §3.21): shared by replicas through Redis when configured, in this
  * replica's memory otherwise (or while Redis is unreachable), for RECORD_TTL_MS.
  *
  * A record is written in three steps by different parties, each setting its own fields of one

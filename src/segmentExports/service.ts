@@ -7,14 +7,14 @@ import { EXPORT_FIELD_OF } from '../users/exportFields.js';
 import type { ExportRecord, ExportRegistry } from './registry.js';
 
 /**
- * Segment exports (docs/braze-facts.md §3.19): one POST /users/export/segment per export, in the
+ * Segment exports (docs/braze-facts.md §3.21): one POST /users/export/segment per export, in the
  * default rate group. Braze answers at once with the files' prefix and writes them in the
  * background; it has no status endpoint. The gateway records what it started (registry.ts) and,
  * when it has a public URL (GATEWAY_PUBLIC_URL), gives Braze a callback URL of its own carrying a
  * per-export secret, so Braze's completion callback turns the status COMPLETED (callback.ts).
  */
 
-/** Braze exports at most 500 named custom attributes (docs/braze-facts.md §3.19). */
+/** Braze exports at most 500 named custom attributes (docs/braze-facts.md §3.21). */
 export const MAX_CUSTOM_ATTRIBUTES = 500;
 /** Where Braze calls the gateway back: `<GATEWAY_PUBLIC_URL><path><id>?token=<secret>`. */
 export const CALLBACK_PATH = '/callbacks/segment-export/';

@@ -158,7 +158,7 @@ export interface EndpointRule {
   maxPerRequest?: number;
   /** List endpoints: entries per 0-based page (docs/braze-facts.md §3.17). */
   pageSize?: number;
-  /** Data series: the largest `length` (days, or hours where `unit` is taken) (docs/braze-facts.md §3.18). */
+  /** Data series: the largest `length` (days, or hours where `unit` is taken) (docs/braze-facts.md §3.20). */
   seriesMaxLength?: number;
 }
 
@@ -326,7 +326,7 @@ export const ENDPOINT_RULES = {
     path: '/messages/scheduled_broadcasts',
     group: 'default',
   },
-  // §3.18, §2 row 8: list hygiene. The reads take `limit` 1–500 (100 by default) and `offset`;
+  // §3.19, §2 row 8: list hygiene. The reads take `limit` 1–500 (100 by default) and `offset`;
   // /sms/invalid_phone_numbers also up to 50 `phone_numbers[]`. The writes take one address or
   // number, or a list of up to 50.
   'email.hard_bounces': { method: 'GET', path: '/email/hard_bounces', group: 'default', pageSize: 500 },
@@ -358,7 +358,7 @@ export const ENDPOINT_RULES = {
     group: 'default',
     maxPerRequest: FIFTY,
   },
-  // §3.18, §2 rows 8 and 10: data series of 1 to 100 days (or hours), Canvases 1 to 14 days;
+  // §3.20, §2 rows 8 and 10: data series of 1 to 100 days (or hours), Canvases 1 to 14 days;
   // /campaigns/data_series alone has a bucket of its own.
   'kpi.dau.data_series': {
     method: 'GET',
@@ -416,7 +416,7 @@ export const ENDPOINT_RULES = {
     group: 'default',
     seriesMaxLength: 14,
   },
-  // §3.19, §2 row 8: one export per segment at a time.
+  // §3.21, §2 row 8: one export per segment at a time.
   'users.export.segment': { method: 'POST', path: '/users/export/segment', group: 'default' },
 } as const satisfies Record<string, EndpointRule>;
 

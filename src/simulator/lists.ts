@@ -1,5 +1,5 @@
 /**
- * The simulated workspace's email and SMS lists (docs/braze-facts.md §3.18): hard-bounced and
+ * The simulated workspace's email and SMS lists (docs/braze-facts.md §3.19): hard-bounced and
  * unsubscribed addresses, the spam list, and phone numbers marked invalid. Braze fills them from
  * delivery feedback, which the simulator has none of, so they start from a seed
  * (`SimulatorOptions.lists`, or `defaultLists` for a fresh `npm start`) and then change only

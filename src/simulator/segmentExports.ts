@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 /**
- * The simulator's segment exports (POST /users/export/segment, docs/braze-facts.md §3.19). Braze
+ * The simulator's segment exports (POST /users/export/segment, docs/braze-facts.md §3.21). Braze
  * runs an export in the background: it answers 201 with the files' `object_prefix` (and a
  * download `url` when the workspace has no storage of its own), writes the files, then POSTs
  * `{"success": true, "url"?}` to the request's `callback_endpoint`, if any. At most one export
@@ -41,7 +41,7 @@ export interface SegmentExportOptions {
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-/** Braze runs at most this many segment exports of one company at once (§3.19). */
+/** Braze runs at most this many segment exports of one company at once (§3.21). */
 export const MAX_RUNNING_EXPORTS = 100;
 /** Exports remembered (the oldest finished ones are forgotten). */
 const HISTORY_CAP = 1_000;

@@ -26,7 +26,7 @@ import {
  * value-level rules live in profile.ts), carries out the identity operations (delete, alias,
  * identify, merge, external id rename/remove: docs/braze-facts.md §3.3–§3.9) and keeps what the
  * messaging routes did (dispatches, send ids, subscription states) and the email and SMS lists
- * (hard bounces, unsubscribes, spam, invalid numbers: docs/braze-facts.md §3.18).
+ * (hard bounces, unsubscribes, spam, invalid numbers: docs/braze-facts.md §3.19).
  */
 
 /** Which messaging endpoint produced a dispatch. */
@@ -82,7 +82,7 @@ export const DISPATCH_HISTORY_CAP = 10_000;
 /** States set for an email or phone with no profile are inherited for 30 days (docs/braze-facts.md §3.15). */
 export const PENDING_SUBSCRIPTION_MS = 30 * 24 * 3600 * 1000;
 
-/** A profile's email subscription state, as `/email/status` sets it (docs/braze-facts.md §3.18). */
+/** A profile's email subscription state, as `/email/status` sets it (docs/braze-facts.md §3.19). */
 export type EmailSubscribeState = 'opted_in' | 'subscribed' | 'unsubscribed';
 
 interface PendingSubscription {
@@ -459,7 +459,7 @@ export class SimulatorStore {
   /**
    * `/email/status` and `/email/blocklist`: every profile with this address takes the email
    * subscription state; an address no profile has keeps it for the profile that gets it later
-   * (docs/braze-facts.md §3.18).
+   * (docs/braze-facts.md §3.19).
    */
   setEmailSubscribe(email: string, state: EmailSubscribeState): void {
     const users = this.byEmail(email);

@@ -6,7 +6,7 @@ import type { RouteContext, RouteResult } from './types.js';
 
 /**
  * The daily campaign statistics shared by /campaigns/data_series and /sends/data_series
- * (docs/braze-facts.md §3.18): per day, `messages` by channel with one entry per variation,
+ * (docs/braze-facts.md §3.20): per day, `messages` by channel with one entry per variation,
  * then the campaign-wide conversions, `unique_recipients` and `revenue`. Every user a dispatch
  * reached counts as one send on each of the campaign's channels, all on that channel's first
  * variation; conversions and revenue stay 0.

@@ -3,7 +3,7 @@ import { canvasQuery, entriesOn, stepStats, totalStats, variantStats } from './c
 import type { RouteContext, RouteResult } from './types.js';
 
 /**
- * GET /canvas/data_series (docs/braze-facts.md §3.18): `canvas_id`, `ending_at`, `length` (1–14
+ * GET /canvas/data_series (docs/braze-facts.md §3.20): `canvas_id`, `ending_at`, `length` (1–14
  * days) or `starting_at`, and the breakdown flags: `{data: {name, stats: [{time, total_stats,
  * variant_stats?, step_stats?}]}, message}`.
  */

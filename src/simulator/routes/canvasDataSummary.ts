@@ -3,7 +3,7 @@ import { canvasQuery, entriesOn, stepStats, totalStats, variantStats } from './c
 import type { RouteContext, RouteResult } from './types.js';
 
 /**
- * GET /canvas/data_summary (docs/braze-facts.md §3.18): the parameters of /canvas/data_series,
+ * GET /canvas/data_summary (docs/braze-facts.md §3.20): the parameters of /canvas/data_series,
  * rolled up over the days: `{data: {name, total_stats, variant_stats?, step_stats?}, message}`.
  */
 export function canvasDataSummary(ctx: RouteContext): RouteResult {

@@ -14,7 +14,7 @@ import {
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * What /canvas/data_series and /canvas/data_summary share (docs/braze-facts.md §3.18): the
+ * What /canvas/data_series and /canvas/data_summary share (docs/braze-facts.md §3.20): the
  * Canvas, the days asked for (`ending_at` with `length` of 1–14 days or `starting_at`), the
  * breakdown flags, and each day's statistics. Every user a dispatch reached is one entry, on the
  * first variant, and one send on each channel of that variant's first steps; conversions and

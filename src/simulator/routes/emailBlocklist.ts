@@ -1,7 +1,7 @@
 import { emailWrite } from './lists.js';
 
 /**
- * POST /email/blocklist (docs/braze-facts.md §3.18): unsubscribes each `email` (one, or up to 50)
+ * POST /email/blocklist (docs/braze-facts.md §3.19): unsubscribes each `email` (one, or up to 50)
  * and marks it hard-bounced, so it shows in both lists from now on.
  */
 export const emailBlocklist = emailWrite((ctx, email) => {

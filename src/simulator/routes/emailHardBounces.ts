@@ -3,7 +3,7 @@ import { emailEntries, emailRange, isoSeconds, pageOfList, paging } from './list
 import type { RouteContext, RouteResult } from './types.js';
 
 /**
- * GET /email/hard_bounces (docs/braze-facts.md §3.18): `end_date` and one of `start_date` or
+ * GET /email/hard_bounces (docs/braze-facts.md §3.19): `end_date` and one of `start_date` or
  * `email` (which wins over the range); `limit` (≤ 500, default 100) and `offset`. Newest first:
  * `{"emails": [{email, hard_bounced_at}], "message": "success"}`.
  */

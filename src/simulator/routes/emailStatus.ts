@@ -4,7 +4,7 @@ import { emailsOf, isList } from './lists.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * POST /email/status (docs/braze-facts.md §3.18): `email` (one, or up to 50) and
+ * POST /email/status (docs/braze-facts.md §3.19): `email` (one, or up to 50) and
  * `subscription_state`. An address no profile has still succeeds: its state waits for the
  * profile that gets the address. `unsubscribed` puts the address on the unsubscribe list;
  * `subscribed` and `opted_in` take it off.

@@ -3,7 +3,7 @@ import { emailEntries, emailRange, pageOfList, paging } from './lists.js';
 import type { RouteContext, RouteResult } from './types.js';
 
 /**
- * GET /email/unsubscribes (docs/braze-facts.md §3.18): the parameters of /email/hard_bounces plus
+ * GET /email/unsubscribes (docs/braze-facts.md §3.19): the parameters of /email/hard_bounces plus
  * `sort_direction` (`desc`, newest first, by default; or `asc`). Times read as in Braze's
  * recorded answer, `2020-06-17 19:27:44 +0000`.
  */

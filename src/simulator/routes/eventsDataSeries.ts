@@ -3,7 +3,7 @@ import { isResult } from './common.js';
 import { appFilter, countSeries, segmentParam } from './series.js';
 
 /**
- * GET /events/data_series (docs/braze-facts.md §3.18): `event` (required), `length` (1–100
+ * GET /events/data_series (docs/braze-facts.md §3.20): `event` (required), `length` (1–100
  * units), `unit`, `ending_at`, `app_id`, `segment_id`: how often the custom event was tracked
  * in each unit.
  */

@@ -43,7 +43,7 @@ import { messagesScheduleUpdate } from './messagesScheduleUpdate.js';
 import type { RouteHandler } from './types.js';
 import { usersDelete } from './usersDelete.js';
 
-// Analytics and segment exports (docs/braze-facts.md §3.18, §3.19).
+// Analytics and segment exports (docs/braze-facts.md §3.20, §3.21).
 import { campaignsDataSeries } from './campaignsDataSeries.js';
 import { canvasDataSeries } from './canvasDataSeries.js';
 import { canvasDataSummary } from './canvasDataSummary.js';

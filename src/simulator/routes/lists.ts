@@ -12,7 +12,7 @@ import {
 import { badRequest, type RouteContext, type RouteHandler, type RouteResult } from './types.js';
 
 /**
- * What the list hygiene routes share (docs/braze-facts.md §3.18): the `start_date`/`end_date`
+ * What the list hygiene routes share (docs/braze-facts.md §3.19): the `start_date`/`end_date`
  * range (YYYY-MM-DD, read as midnight UTC), `limit`/`offset` paging of a newest-first list, and
  * the "one address or up to 50" bodies of the writes.
  *

@@ -3,7 +3,7 @@ import { countSeries, segmentParam } from './series.js';
 import type { RouteContext, RouteResult } from './types.js';
 
 /**
- * GET /segments/data_series (docs/braze-facts.md §3.18): `segment_id` (required), `length`
+ * GET /segments/data_series (docs/braze-facts.md §3.20): `segment_id` (required), `length`
  * (1–100 days), `ending_at`: the segment's size each day. The simulator has no segment filters:
  * every segment holds every user that existed by the end of the day.
  */

@@ -3,7 +3,7 @@ import { campaignSeries } from './campaignStats.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * GET /sends/data_series (docs/braze-facts.md §3.18): `campaign_id`, `send_id`, `length`
+ * GET /sends/data_series (docs/braze-facts.md §3.20): `campaign_id`, `send_id`, `length`
  * (1–100 days), `ending_at`: the campaign's statistics for the sends tagged with that send id.
  */
 

@@ -6,7 +6,7 @@ import { MSG_INVALID_SEGMENT } from './segmentsDetails.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * What the analytics GETs share (docs/braze-facts.md §3.18): the `length`, `ending_at` and
+ * What the analytics GETs share (docs/braze-facts.md §3.20): the `length`, `ending_at` and
  * `unit` parameters, the time axis they describe, Braze's time labels, and the simulator's
  * reading of its own store as activity.
  *
@@ -75,7 +75,7 @@ export function unitStart(ms: number, unit: Unit): number {
 export interface Slot {
   startMs: number;
   endMs: number;
-  /** Braze's label: an ISO date for days, ISO extended (no zone) for hours (docs/braze-facts.md §3.18). */
+  /** Braze's label: an ISO date for days, ISO extended (no zone) for hours (docs/braze-facts.md §3.20). */
   time: string;
 }
 
@@ -156,7 +156,7 @@ export function reached(ctx: RouteContext, d: Dispatch): number {
 }
 
 /**
- * The statistics Braze reports per channel (docs/braze-facts.md §3.18), as the simulator fills
+ * The statistics Braze reports per channel (docs/braze-facts.md §3.20), as the simulator fills
  * them: `sent` (and `delivered` where the channel has it) from its dispatches, 0 for the rest.
  */
 const CHANNEL_STATS: Readonly<Record<string, readonly string[]>> = {

@@ -3,7 +3,7 @@ import { activeIn, appFilter, countSeries, segmentParam } from './series.js';
 import type { RouteContext, RouteResult } from './types.js';
 
 /**
- * GET /sessions/data_series (docs/braze-facts.md §3.18): `length` (1–100 units), `unit` (`day`
+ * GET /sessions/data_series (docs/braze-facts.md §3.20): `length` (1–100 units), `unit` (`day`
  * or `hour`), `ending_at`, `app_id`, `segment_id` (an analytics-enabled segment; the simulator
  * checks it exists and filters nothing). One session per user active in a unit.
  */

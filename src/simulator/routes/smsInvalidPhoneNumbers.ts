@@ -4,7 +4,7 @@ import { dateParam, inRange, isDate, isList, isoSeconds, pageOfList, paging, pho
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * GET /sms/invalid_phone_numbers (docs/braze-facts.md §3.18): `start_date` and `end_date`, or
+ * GET /sms/invalid_phone_numbers (docs/braze-facts.md §3.19): `start_date` and `end_date`, or
  * `phone_numbers[]` (which win over the range); `reason` (`provider_error` or `deactivated`);
  * `limit` (≤ 500, default 100) and `offset`. Newest first:
  * `{"sms": [{phone, invalid_detected_at, reason}], "message": "success"}`.

@@ -3,7 +3,7 @@ import { isList, phonesOf } from './lists.js';
 import type { RouteContext, RouteResult } from './types.js';
 
 /**
- * POST /sms/invalid_phone_numbers/remove (docs/braze-facts.md §3.18): `phone_numbers`, an array
+ * POST /sms/invalid_phone_numbers/remove (docs/braze-facts.md §3.19): `phone_numbers`, an array
  * of up to 50 e.164 numbers, leave the invalid list. A number not on it succeeds all the same.
  */
 export function smsInvalidPhoneNumbersRemove(ctx: RouteContext): RouteResult {

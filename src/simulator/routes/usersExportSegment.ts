@@ -5,7 +5,7 @@ import { MSG_INVALID_SEGMENT } from './segmentsDetails.js';
 import { badRequest, type RouteContext, type RouteResult } from './types.js';
 
 /**
- * POST /users/export/segment (docs/braze-facts.md §3.19): `segment_id` and `fields_to_export`
+ * POST /users/export/segment (docs/braze-facts.md §3.21): `segment_id` and `fields_to_export`
  * (required), `custom_attributes_to_export` (at most 500), `output_format` (`zip` or `gzip`),
  * `callback_endpoint`. 201 `{object_prefix, url?, message}`; a second export of a segment whose
  * export still runs gets a 429, as does a 101st running export.
