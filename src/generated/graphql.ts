@@ -962,7 +962,8 @@ export type Query = {
   /** Subscription groups each user has a history with (50 users per Braze request). */
   userSubscriptions: Array<UserSubscriptions>;
   /**
-   * Users, one entry per id or ref in order (give `externalIds` or `refs`, not both); null where
+   * Users, one entry per id or ref in order (give `externalIds` or `refs`, not both: `externalIds`
+   * defaults to none); null where
    * Braze knows no such user. Ids travel 50 to a Braze request: a request that fails leaves an
    * error on its own entries only (null, with an error at that path), the others get their users.
    */
@@ -1175,7 +1176,7 @@ export type QueryUserSubscriptionsArgs = {
 
 
 export type QueryUsersArgs = {
-  externalIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  externalIds?: Array<Scalars['ID']['input']>;
   refs?: InputMaybe<Array<UserRef>>;
 };
 
@@ -2397,7 +2398,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   uninstalls?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<QueryUninstallsArgs, 'length'>>;
   user?: Resolver<Maybe<ResolversTypes['BrazeUser']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'ref'>>;
   userSubscriptions?: Resolver<Array<ResolversTypes['UserSubscriptions']>, ParentType, ContextType, RequireFields<QueryUserSubscriptionsArgs, 'externalIds'>>;
-  users?: Resolver<Array<Maybe<ResolversTypes['BrazeUser']>>, ParentType, ContextType, Partial<QueryUsersArgs>>;
+  users?: Resolver<Array<Maybe<ResolversTypes['BrazeUser']>>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'externalIds'>>;
   usersMatching?: Resolver<Array<ResolversTypes['BrazeUser']>, ParentType, ContextType, RequireFields<QueryUsersMatchingArgs, 'ref'>>;
 }>;
 

@@ -139,11 +139,12 @@ export class UsersService {
     by: { externalIds?: readonly string[] | null; refs?: readonly UserRef[] | null },
     fields: readonly string[],
   ): Promise<Array<BrazeUserModel | null | Error>> {
-    if ((by.externalIds == null) === (by.refs == null)) {
+    const externalIds = by.externalIds ?? [];
+    if (externalIds.length > 0 && by.refs != null) {
       throw new BadInputError('give exactly one of externalIds or refs.');
     }
-    const argName = by.externalIds != null ? 'externalIds' : 'refs';
-    const refs: readonly UserRef[] = by.refs ?? by.externalIds!.map((externalId) => ({ externalId }));
+    const argName = by.refs != null ? 'refs' : 'externalIds';
+    const refs: readonly UserRef[] = by.refs ?? externalIds.map((externalId) => ({ externalId }));
     checkListLength(refs.length, argName, this.maxItems);
     const keys = refs.map((ref, i): ExportKey | Error => {
       try {
