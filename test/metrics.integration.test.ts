@@ -45,12 +45,13 @@ async function track(s: Stack, prefix: string, n: number): Promise<ItemResult[]>
   return res.body.data!.trackEvents;
 }
 
-/** Scrape until `done` holds for the text (bounded; each round awaits a real scrape). */
+/** Scrape until `done` holds for the text (bounded to 10 s; each round awaits a real scrape). */
 async function scrapeUntil(s: Stack, done: (text: string) => boolean): Promise<string> {
-  for (let i = 0; i < 200; i++) {
+  const untilMs = Date.now() + 10_000;
+  while (Date.now() < untilMs) {
     const text = await scrape(s);
     if (done(text)) return text;
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 10)); // a poll interval, not a wait for the outcome
   }
   throw new Error('the metric never showed the expected value');
 }
@@ -111,9 +112,9 @@ describe('/metrics', () => {
     expect(sample(again, 'bgw_budget_refused_total')).toBe(sample(text, 'bgw_budget_refused_total'));
   });
 
-  it('shows the circuit breaker: 0 closed, 2 open after repeated Braze failures', async () => {
+  it('shows the circuit breaker: 0 closed, 2 open after repeated failures, 1 half-open after the cooldown', async () => {
     const stack = await startStack({
-      env: { UPSTREAM_BREAKER_THRESHOLD: '2', UPSTREAM_BREAKER_COOLDOWN_MS: '60000', BATCH_WINDOW_MS: '1' },
+      env: { UPSTREAM_BREAKER_THRESHOLD: '2', UPSTREAM_BREAKER_COOLDOWN_MS: '1500', BATCH_WINDOW_MS: '1' },
     });
     expect(sample(await scrape(stack), 'bgw_upstream_breaker_state')).toBe(0);
     stack.sim.injectFault({ path: '/users/track', status: 503, times: 2 });
@@ -124,6 +125,10 @@ describe('/metrics', () => {
     const text = await scrape(stack);
     expect(sample(text, 'bgw_upstream_breaker_state')).toBe(2);
     expect(sample(text, 'bgw_upstream_requests_total{endpoint="/users/track",status="503"}')).toBe(2);
+    // After the cooldown a trial call may go: half-open; its success closes the circuit.
+    await scrapeUntil(stack, (t) => sample(t, 'bgw_upstream_breaker_state') === 1);
+    expect((await track(stack, 'trial', 1))[0]!.ok).toBe(true);
+    expect(sample(await scrape(stack), 'bgw_upstream_breaker_state')).toBe(0);
   });
 
   it('shows items queued per lane while they wait, and the fill ratio of each request', async () => {
