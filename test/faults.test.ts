@@ -116,7 +116,7 @@ describe('fault injection', () => {
     expect(text).toMatch(/bgw_upstream_requests_total\{endpoint="\/users\/track",status="201"\} 1/);
     expect(text).toMatch(/bgw_batch_items_per_request_sum\{batcher="users.track"\} 3/);
     expect(text).toContain('bgw_budget_remaining{group="users.track"}');
-    expect(text).toContain('bgw_graphql_requests_total{operation="mutation:trackEvents",outcome="ok"} 1');
+    expect(text).toContain('bgw_graphql_requests_total{operation="trackEvents",outcome="ok"} 1');
     expect(text).not.toContain(TEST_API_KEY);
   });
 

@@ -65,6 +65,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     now: opts.now,
   });
   metrics.readBudget(core.budget);
+  metrics.readBreaker(core.client);
+  metrics.readLanes(core);
   for (const warning of config.auth.warnings) log.warn(warning);
   const apollo = await startApollo(config, log, metrics);
   const playground =

@@ -334,7 +334,7 @@ class Lane<I, R> {
           this.#owner.stats.requests += 1;
           const oldestMs = Math.min(...taken.map((e) => e.enqueuedMs));
           this.#settings.telemetry?.batchWait(spec.name, (this.#now() - oldestMs) / 1000);
-          this.#settings.telemetry?.batchRequest(spec.name, taken.length);
+          this.#settings.telemetry?.batchRequest(spec.name, taken.length, this.#owner.capacity.total);
           return spec.body(taken.map((e) => e.item));
         },
         {

@@ -7,8 +7,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface Telemetry {
   /** One upstream answer (status) or failure ('network', 'timeout', 'circuit_open'). */
   upstream(endpoint: string, status: number | string, seconds: number): void;
-  /** One upstream request sent by a batcher, with how many items it carried. */
-  batchRequest(batcher: string, items: number): void;
+  /**
+   * One upstream request sent by a batcher, with how many items it carried and the per-request
+   * maximum in force then (for the fill ratio; Infinity when the lane has no count limit).
+   */
+  batchRequest(batcher: string, items: number, maxItems: number): void;
   /** How long a batch stayed open before it was sent. */
   batchWait(batcher: string, seconds: number): void;
   /** A caller that waited for rate budget, and how long. */
@@ -26,6 +29,22 @@ export interface BudgetReadings {
   readonly stats: { readonly refused: number };
   snapshot(): Promise<ReadonlyArray<{ group: string; remaining: number }>>;
 }
+
+/** What the metrics read from the Braze client's circuit breaker when Prometheus scrapes. */
+export interface BreakerReadings {
+  readonly breakerState: string;
+}
+
+/**
+ * What the metrics read from the delivery engine when Prometheus scrapes: per lane, items waiting
+ * and items refused so far (RATE_LIMITED: queue full, or no budget before their deadline).
+ */
+export interface LaneReadings {
+  lanes(): ReadonlyArray<{ readonly endpoint: string; readonly queued: number; readonly refused: number }>;
+}
+
+/** bgw_upstream_breaker_state's values: 0 closed, 1 half-open, 2 open. */
+export const BREAKER_STATE_VALUES: Readonly<Record<string, number>> = { closed: 0, 'half-open': 1, open: 2 };
 
 export const NO_TELEMETRY: Telemetry = {
   upstream() {},
@@ -47,19 +66,35 @@ export class PromMetrics implements Telemetry {
   readonly #cache: Counter<'result'>;
   readonly #graphqlTotal: Counter<'operation' | 'outcome'>;
   readonly #graphqlSeconds: Histogram<'operation'>;
+  readonly #fillRatio: Histogram<'endpoint'>;
 
   /** The budget to read at scrape time; set once it exists (it reports to these metrics). */
   #budget: BudgetReadings | undefined;
+
+  #breaker: BreakerReadings | undefined;
+  #lanes: LaneReadings | undefined;
 
   /** Read `budget` when scraped. */
   readBudget(budget: BudgetReadings): void {
     this.#budget = budget;
   }
+  /** Read the circuit breaker's state when scraped. */
+  readBreaker(breaker: BreakerReadings): void {
+    this.#breaker = breaker;
+  }
+  /** Read the lanes' queues when scraped. */
+  readLanes(lanes: LaneReadings): void {
+    this.#lanes = lanes;
+  }
 
   constructor() {
     const budget = (): BudgetReadings | undefined => this.#budget;
+    const breaker = (): BreakerReadings | undefined => this.#breaker;
+    const lanes = (): LaneReadings | undefined => this.#lanes;
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'bgw_' });
+    // Node's process metrics under their standard names (process_*, nodejs_*), as stock
+    // dashboards expect them; only the gateway's own metrics carry the bgw_ prefix.
+    collectDefaultMetrics({ register: this.registry });
     /** One labelled histogram on this registry. */
     const histogram = <L extends string>(name: string, help: string, label: L, buckets: number[]) =>
       new Histogram<L>({ name, help, labelNames: [label], buckets, registers });
@@ -133,22 +168,73 @@ export class PromMetrics implements Telemetry {
         this.set(budget()?.mode === 'fallback' ? 1 : 0);
       },
     });
-    new Gauge({
+    // A total only grows: a Counter, advanced at scrape time by what the budget counted since.
+    let refusedSeen = 0;
+    new Counter({
       name: 'bgw_budget_refused_total',
-      help: 'Acquires refused because no window opened before the deadline.',
+      help: 'Acquires refused because no window opened before the deadline (callers get RATE_LIMITED).',
       registers,
       collect() {
-        this.set(budget()?.stats.refused ?? 0);
+        const refused = budget()?.stats.refused ?? 0;
+        if (refused > refusedSeen) this.inc(refused - refusedSeen);
+        refusedSeen = Math.max(refusedSeen, refused);
       },
     });
+    new Gauge({
+      name: 'bgw_upstream_breaker_state',
+      help: 'Circuit breaker to Braze: 0 closed, 1 half-open (one trial call), 2 open (calls fail fast).',
+      registers,
+      collect() {
+        const state = breaker()?.breakerState;
+        this.set(state === undefined ? 0 : (BREAKER_STATE_VALUES[state] ?? 0));
+      },
+    });
+    new Gauge({
+      name: 'bgw_lane_queued_items',
+      help: 'Items waiting in the delivery lanes, per endpoint.',
+      labelNames: ['endpoint'],
+      registers,
+      collect() {
+        const views = lanes()?.lanes() ?? [];
+        const queued = new Map<string, number>();
+        for (const v of views) queued.set(v.endpoint, (queued.get(v.endpoint) ?? 0) + v.queued);
+        for (const [endpoint, n] of queued) this.set({ endpoint }, n);
+      },
+    });
+    const refusedItemsSeen = new Map<string, number>();
+    new Counter({
+      name: 'bgw_lane_refused_items_total',
+      help: 'Items the lanes answered RATE_LIMITED (queue full, or no rate budget before their deadline), per endpoint.',
+      labelNames: ['endpoint'],
+      registers,
+      collect() {
+        const refused = new Map<string, number>();
+        for (const v of lanes()?.lanes() ?? [])
+          refused.set(v.endpoint, (refused.get(v.endpoint) ?? 0) + v.refused);
+        for (const [endpoint, n] of refused) {
+          const seen = refusedItemsSeen.get(endpoint) ?? 0;
+          // inc(0) still shows the series, so a rate() has a zero to start from.
+          this.inc({ endpoint }, Math.max(0, n - seen));
+          refusedItemsSeen.set(endpoint, Math.max(seen, n));
+        }
+      },
+    });
+    this.#fillRatio = histogram(
+      'bgw_lane_request_fill_ratio',
+      "Items carried by one upstream request over the per-request maximum in force, per lane's endpoint.",
+      'endpoint',
+      [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1],
+    );
   }
 
   upstream(endpoint: string, status: number | string, seconds: number): void {
     this.#upstreamTotal.inc({ endpoint, status: String(status) });
     this.#upstreamSeconds.observe({ endpoint }, seconds);
   }
-  batchRequest(batcher: string, items: number): void {
+  batchRequest(batcher: string, items: number, maxItems: number): void {
     this.#batchItems.observe({ batcher }, items);
+    if (Number.isFinite(maxItems) && maxItems > 0)
+      this.#fillRatio.observe({ endpoint: batcher }, Math.min(1, items / maxItems));
   }
   batchWait(batcher: string, seconds: number): void {
     this.#batchWait.observe({ batcher }, seconds);
