@@ -233,6 +233,64 @@ describe('deploy kit: docker-compose.yml', () => {
   });
 });
 
+/**
+ * The alert rules and the dashboard are written alongside this kit; once they are in the tree,
+ * check that Prometheus loads the rules with this config and that the dashboard's queries reach
+ * the provisioned datasource (file provisioning does not resolve an exported dashboard's
+ * `${DS_…}` inputs).
+ */
+describe('deploy kit: with the alert rules and the dashboard in place', () => {
+  const alerts = join(DEPLOY, 'prometheus', 'alerts.yml');
+  const dashboard = join(DEPLOY, 'grafana', 'braze-gateway.json');
+  const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
+
+  it.runIf(existsSync(alerts) && promtool !== undefined)(
+    'promtool check config loads deploy/prometheus/alerts.yml through prometheus.yml',
+    async () => {
+      const config = readYaml(join(DEPLOY, 'prometheus', 'prometheus.yml'));
+      const local = join(tmp, 'prometheus.yml');
+      const rules = arr(config.rule_files).map((r) =>
+        r === '/etc/prometheus/alerts.yml' ? join(process.cwd(), alerts) : r,
+      );
+      writeFileSync(local, JSON.stringify({ ...config, rule_files: rules }));
+      const { stdout } = await promisify(execFile)(promtool!, ['check', 'config', local]);
+      expect(stdout).toMatch(/SUCCESS: \d+ rules found/);
+    },
+  );
+
+  it.runIf(existsSync(dashboard))("the dashboard's Prometheus queries use the provisioned datasource", () => {
+    const board = obj(JSON.parse(readFileSync(dashboard, 'utf8')));
+    const ds = arr(
+      readYaml(join(DEPLOY, 'grafana', 'provisioning', 'datasources', 'prometheus.yml')).datasources,
+    );
+    const uid = String(obj(ds[0]).uid);
+    const templating = board.templating === undefined ? [] : arr(obj(board.templating).list).map(obj);
+    const dsVariables = templating.filter((v) => v.type === 'datasource').map((v) => String(v.name));
+    const refs: unknown[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === 'object') {
+        for (const [k, child] of Object.entries(v)) {
+          if (k === 'datasource') refs.push(child);
+          else walk(child);
+        }
+      }
+    };
+    walk(board.panels);
+    walk(board.templating);
+    const ok = (ref: unknown): boolean => {
+      if (ref === null || ref === undefined) return true; // the default datasource: the provisioned one
+      const id = typeof ref === 'string' ? ref : String(obj(ref).uid ?? '');
+      if (typeof ref === 'object' && obj(ref).type !== undefined && obj(ref).type !== 'prometheus')
+        return true;
+      const variable = /^\$\{?(\w+)\}?$/.exec(id)?.[1];
+      return id === uid || id === 'Prometheus' || (variable !== undefined && dsVariables.includes(variable));
+    };
+    expect(board.__inputs, 'an import-only export: provisioning cannot fill its inputs').toBeUndefined();
+    expect(refs.filter((r) => !ok(r))).toEqual([]);
+  });
+});
+
 describe('deploy kit: Kubernetes manifests', () => {
   const docs = yamlFiles(join(DEPLOY, 'k8s')).flatMap((f) =>
     parseAllDocuments(readFileSync(f, 'utf8')).map((d) => obj(d.toJS())),
