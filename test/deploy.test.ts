@@ -70,6 +70,18 @@ function seconds(duration: string): number {
   return Number(m![1] ?? 0) * 60 + Number(m![2] ?? 0);
 }
 
+/** A Compose service's bind mounts: container path → host path. */
+function volumeSources(service: Obj): Record<string, string> {
+  return Object.fromEntries(
+    arr(service.volumes).map((v) => {
+      const [src, dest] = String(v).split(':');
+      return [dest!, src!];
+    }),
+  );
+}
+
+const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
+
 /** A gateway keys file loadConfig accepts, standing in for the secret a user provides. */
 const tmp = mkdtempSync(join(tmpdir(), 'bgw-deploy-'));
 const KEYS_FILE = join(tmp, 'gateway-keys.json');
@@ -178,12 +190,7 @@ describe('deploy kit: docker-compose.yml', () => {
 
   it("Prometheus loads deploy/prometheus/alerts.yml and scrapes every replica's /metrics", async () => {
     const prometheus = obj(services.prometheus);
-    const mounts = Object.fromEntries(
-      arr(prometheus.volumes).map((v) => {
-        const [src, dest] = String(v).split(':');
-        return [dest!, src!];
-      }),
-    );
+    const mounts = volumeSources(prometheus);
     const config = readYaml(join(DEPLOY, 'prometheus', 'prometheus.yml'));
     expect(mounts['/etc/prometheus/prometheus.yml']).toBe('./prometheus/prometheus.yml');
     const rules = arr(config.rule_files).map(String);
@@ -195,10 +202,9 @@ describe('deploy kit: docker-compose.yml', () => {
     const targets = arr(gatewayJob?.static_configs).flatMap((s) => arr(obj(s).targets));
     expect(targets.sort()).toEqual(gateways.map((g) => `${g}:${GATEWAY_PORT}`));
 
-    const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
-    if (promtool) {
+    if (PROMTOOL) {
       // Syntax only: the rule file is checked on its own (promtool check rules) where it is written.
-      const { stdout } = await promisify(execFile)(promtool, [
+      const { stdout } = await promisify(execFile)(PROMTOOL, [
         'check',
         'config',
         '--syntax-only',
@@ -210,12 +216,7 @@ describe('deploy kit: docker-compose.yml', () => {
 
   it('Grafana is provisioned with the Prometheus datasource and deploy/grafana/braze-gateway.json', () => {
     const grafana = obj(services.grafana);
-    const mounts = Object.fromEntries(
-      arr(grafana.volumes).map((v) => {
-        const [src, dest] = String(v).split(':');
-        return [dest!, src!];
-      }),
-    );
+    const mounts = volumeSources(grafana);
     expect(mounts['/etc/grafana/provisioning/datasources']).toBe('./grafana/provisioning/datasources');
     expect(mounts['/etc/grafana/provisioning/dashboards']).toBe('./grafana/provisioning/dashboards');
 
@@ -242,9 +243,8 @@ describe('deploy kit: docker-compose.yml', () => {
 describe('deploy kit: with the alert rules and the dashboard in place', () => {
   const alerts = join(DEPLOY, 'prometheus', 'alerts.yml');
   const dashboard = join(DEPLOY, 'grafana', 'braze-gateway.json');
-  const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
 
-  it.runIf(existsSync(alerts) && promtool !== undefined)(
+  it.runIf(existsSync(alerts) && PROMTOOL !== undefined)(
     'promtool check config loads deploy/prometheus/alerts.yml through prometheus.yml',
     async () => {
       const config = readYaml(join(DEPLOY, 'prometheus', 'prometheus.yml'));
@@ -253,7 +253,7 @@ describe('deploy kit: with the alert rules and the dashboard in place', () => {
         r === '/etc/prometheus/alerts.yml' ? join(process.cwd(), alerts) : r,
       );
       writeFileSync(local, JSON.stringify({ ...config, rule_files: rules }));
-      const { stdout } = await promisify(execFile)(promtool!, ['check', 'config', local]);
+      const { stdout } = await promisify(execFile)(PROMTOOL!, ['check', 'config', local]);
       expect(stdout).toMatch(/SUCCESS: \d+ rules found/);
     },
   );
