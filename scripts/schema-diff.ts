@@ -5,7 +5,8 @@
  *
  * Base: `SCHEMA_BASE_REF` when set; otherwise the commit that changed supergraph/subgraph.graphql
  * before HEAD's version (or HEAD's version itself when the code builds something else, as while
- * editing the schema). No such commit (the file's first version, a shallow clone): skipped.
+ * editing the schema), following first parents so that on a merge commit the base is the
+ * version before the merge, and every change the merge brings is checked. No such commit (the file's first version, a shallow clone): skipped.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -35,7 +36,9 @@ const built = printSubgraphSchema(buildSchema());
 function baseRef(): string | undefined {
   const fromEnv = process.env.SCHEMA_BASE_REF?.trim();
   if (fromEnv) return fromEnv;
-  const commits = (git('log', '--format=%H', 'HEAD', '--', FILE) ?? '').split('\n').filter(Boolean);
+  const commits = (git('log', '--first-parent', '--format=%H', 'HEAD', '--', FILE) ?? '')
+    .split('\n')
+    .filter(Boolean);
   const headVersion = atRef('HEAD', FILE);
   const headIsBuilt = headVersion !== undefined && headVersion.trimEnd().endsWith(built.trimEnd());
   return headIsBuilt ? commits[1] : commits[0];

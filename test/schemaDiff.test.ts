@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseSchemaChanges, schemaDiff } from '../scripts/schemaDiff.js';
@@ -56,5 +57,15 @@ describe('schemaDiff', () => {
   it("reads the repository's schema-changes.md (its example entry is not an entry)", () => {
     const names = parseSchemaChanges(readFileSync('schema-changes.md', 'utf8'));
     expect(names.has('Query.users')).toBe(false);
+  });
+
+  it('npm run schema:diff against HEAD: the committed SDL is what the code builds, so it passes', () => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/schema-diff.ts'], {
+      encoding: 'utf8',
+      env: { ...process.env, SCHEMA_BASE_REF: 'HEAD' },
+    });
+    expect(out).toMatch(
+      /→ the schema the code builds: 0 change\(s\)\nschema:diff: no unintended breaking change\./,
+    );
   });
 });
