@@ -17,6 +17,13 @@ export interface TestRedisCluster {
   ports: number[];
   /** Stop every node and remove their directories. */
   stop(): Promise<void>;
+  /** The port of the master serving `key`'s hash slot. */
+  ownerOf(key: string): Promise<number>;
+  /** Shut one node down (no save); `startNode` brings it back with its slots (nodes.conf kept). */
+  stopNode(port: number): Promise<void>;
+  startNode(port: number): Promise<void>;
+  /** Resolves once every node says `cluster_state:ok` again. */
+  ok(timeoutMs: number): Promise<void>;
 }
 
 async function cli(port: number, ...args: string[]): Promise<string> {
@@ -72,6 +79,7 @@ async function clusterOk(ports: number[], timeoutMs: number): Promise<void> {
 export async function startTestRedisCluster(): Promise<TestRedisCluster> {
   const ports: number[] = [];
   const dirs: string[] = [];
+  const dirOf = new Map<number, string>();
   const stop = async () => {
     await Promise.all(ports.map((p) => cli(p, 'shutdown', 'nosave').catch(() => undefined)));
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -85,6 +93,7 @@ export async function startTestRedisCluster(): Promise<TestRedisCluster> {
       dirs.push(dir);
       await startNode(port, dir);
       ports.push(port);
+      dirOf.set(port, dir);
     }
     await run('redis-cli', [
       '--cluster',
@@ -99,5 +108,29 @@ export async function startTestRedisCluster(): Promise<TestRedisCluster> {
     await stop();
     throw err;
   }
-  return { url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, ports, stop };
+  return {
+    url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
+    ports,
+    stop,
+    async ownerOf(key) {
+      const slot = Number((await cli(ports[0]!, 'cluster', 'keyslot', key)).trim());
+      for (const port of ports) {
+        const mine = (await cli(port, 'cluster', 'myid')).trim();
+        const nodes = await cli(port, 'cluster', 'nodes');
+        const line = nodes.split('\n').find((l) => l.startsWith(mine))!;
+        for (const range of line.split(' ').slice(8)) {
+          const [from, to] = range.split('-').map(Number);
+          if (slot >= from! && slot <= (to ?? from)!) return port;
+        }
+      }
+      throw new Error(`no master serves slot ${slot}`);
+    },
+    async stopNode(port) {
+      await cli(port, 'shutdown', 'nosave').catch(() => undefined);
+    },
+    async startNode(port) {
+      await startNode(port, dirOf.get(port)!);
+    },
+    ok: (timeoutMs) => clusterOk(ports, timeoutMs),
+  };
 }
