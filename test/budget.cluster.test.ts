@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRACK_EVENTS, event, type ItemResult } from './helpers.js';
-import { useReplicaFleet } from './fixtures/replicaProcess.js';
+import { useTrackLimitFleet } from './fixtures/replicaProcess.js';
 import { startTestRedisCluster, type TestRedisCluster } from './redisCluster.js';
 
 /**
@@ -13,14 +13,7 @@ import { startTestRedisCluster, type TestRedisCluster } from './redisCluster.js'
 const LIMIT = 6;
 const WINDOW_MS = 2_000;
 
-const fleet = useReplicaFleet({
-  rateLimits: { 'users.track': { limit: LIMIT, windowSec: WINDOW_MS / 1000 } },
-  env: {
-    RATE_LIMIT_USERS_TRACK: `${LIMIT}/${WINDOW_MS / 1000}s`,
-    REQUEST_DEADLINE_MS: '2500',
-    RATE_BUDGET_GUARD_MS: '200',
-  },
-});
+const fleet = useTrackLimitFleet(LIMIT, WINDOW_MS);
 
 let cluster: TestRedisCluster | undefined;
 beforeAll(async () => {
