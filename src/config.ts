@@ -1,3 +1,4 @@
+import { parseRedisUrl } from './budget/redisConnection.js';
 import { createHash } from 'node:crypto';
 import { RATE_GROUP_NAMES, rateLimitEnvName, type RateGroupName, type RateLimit } from './budget/groups.js';
 import { CONTRACT_NAMES, effectiveRateLimits, isContractName, type ContractName } from './braze/contracts.js';
@@ -260,9 +261,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const redisUrl = str('REDIS_URL');
-  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
-    problems.push(`REDIS_URL is not valid: expected redis://host:port[/db] or rediss://… .`);
-  }
+  const redisProblem = redisUrl === undefined ? undefined : parseRedisUrl(redisUrl);
+  if (typeof redisProblem === 'string') problems.push(redisProblem);
 
   const logLevelRaw = (str('LOG_LEVEL') ?? 'info').toLowerCase();
   const logLevel = (LOG_LEVELS as readonly string[]).includes(logLevelRaw)

@@ -74,7 +74,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   {
     name: 'REDIS_URL',
     default: '(none)',
-    doc: 'Redis for the rate budget and caches shared by replicas (`redis://host:6379`).',
+    doc: 'Redis for the rate budget and caches shared by replicas: one node (`redis://[:password@]host:6379[/db]`, `rediss://…`), a Redis Cluster (`redis+cluster://host:port,host:port[?password=…]`) or Sentinel (`redis+sentinel://host:port,host:port?name=mymaster[&password=…][&sentinelPassword=…][&db=N]`). See Redis and replicas.',
   },
   {
     name: 'RATE_LIMIT_<GROUP>',

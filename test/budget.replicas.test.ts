@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { TRACK_EVENTS, event, startStack, type ItemResult } from './helpers.js';
-import { useReplicaFleet } from './fixtures/replicaProcess.js';
+import { useTrackLimitFleet } from './fixtures/replicaProcess.js';
 
 /**
  * Three gateway processes share one Redis budget in front of a simulated Braze with a tiny
@@ -13,14 +13,7 @@ const LIMIT = 6;
 const LOAD_TAIL_MS = 2_500;
 const WINDOW_MS = 2_000;
 
-const fleet = useReplicaFleet({
-  rateLimits: { 'users.track': { limit: LIMIT, windowSec: WINDOW_MS / 1000 } },
-  env: {
-    RATE_LIMIT_USERS_TRACK: `${LIMIT}/${WINDOW_MS / 1000}s`,
-    REQUEST_DEADLINE_MS: '2500',
-    RATE_BUDGET_GUARD_MS: '200',
-  },
-});
+const fleet = useTrackLimitFleet(LIMIT, WINDOW_MS);
 const startReplica = (env: Record<string, string>) => fleet.start(env);
 
 interface LoadResult {

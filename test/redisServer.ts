@@ -19,7 +19,7 @@ export interface TestRedis {
   commandCalls(): Promise<Record<string, number>>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const srv = createServer();
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../observability/log.js';
 import type { Telemetry } from '../observability/metrics.js';
 import { RateBudgetService } from './rateBudget.js';
+import { describeRedis, parseRedisUrl } from './redisConnection.js';
 import { RedisStore } from './redisStore.js';
 
 /**
@@ -17,6 +18,14 @@ export function createBudget(
 ): RateBudgetService {
   let lastErrorLogMs = 0;
   const redis = config.redisUrl === undefined ? undefined : new RedisStore({ url: config.redisUrl });
+  if (config.redisUrl !== undefined) {
+    // Where the budget is shared (one node, a Cluster's seeds or Sentinel's master): no secrets.
+    const conn = parseRedisUrl(config.redisUrl);
+    log.info(
+      { redis: typeof conn === 'string' ? 'invalid' : describeRedis(conn) },
+      'rate budget: shared through Redis',
+    );
+  }
   // ioredis retries every few hundred ms: say so once in a while, not every time.
   redis?.onError((err) => {
     if (Date.now() - lastErrorLogMs > 30_000) {

@@ -114,7 +114,8 @@ export class RateBudgetService implements RateBudget {
   #raiseTimer: NodeJS.Timeout | undefined;
   #mode: BudgetMode;
   #closed = false;
-  #recovering = false;
+  /** The hand-over in flight, which later callers wait for rather than start another. */
+  #recovering: Promise<void> | undefined;
   #recoveryTimer: NodeJS.Timeout | undefined;
   /** Whether the budget has been shared once (a first connection is not a recovery). */
   #everShared = false;
@@ -155,9 +156,16 @@ export class RateBudgetService implements RateBudget {
    */
   async redisReady(): Promise<void> {
     const redis = this.#opts.redis;
-    if (this.#mode !== 'fallback' || redis === undefined || this.#recovering) return;
-    this.#recovering = true;
+    if (this.#mode !== 'fallback' || redis === undefined) return;
+    this.#recovering ??= this.#handOver(redis).finally(() => (this.#recovering = undefined));
+    return this.#recovering;
+  }
+
+  async #handOver(redis: RedisStore): Promise<void> {
     try {
+      // A connection that is up does not prove this workspace's keys answer: in a Redis Cluster
+      // the master of their slot may be the one that is down. Read a bucket first.
+      await redis.read([this.#bucket(RATE_GROUP_NAMES[0], 'shared')]);
       // Requests sent while Redis was away count against this window at Braze too.
       for (const group of RATE_GROUP_NAMES) {
         const used = this.#local.usedNow(this.#bucket(group, 'fallback'));
@@ -169,8 +177,6 @@ export class RateBudgetService implements RateBudget {
         'rate budget: Redis answered, then failed again; staying local',
       );
       return;
-    } finally {
-      this.#recovering = false;
     }
     this.#mode = 'shared';
     clearInterval(this.#recoveryTimer);

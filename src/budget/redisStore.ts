@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { createRedisClient, parseRedisUrl, type RedisClient } from './redisConnection.js';
 import type { Bucket, BucketReading, BudgetStore, PendingRaise, TakeResult } from './store.js';
 
 /**
@@ -104,13 +105,14 @@ interface BudgetCommands {
 }
 
 export interface RedisStoreOptions {
+  /** REDIS_URL: one node, `redis+cluster://…` or `redis+sentinel://…` (see redisConnection.ts). */
   url: string;
   /** Longest a Redis call may take before the budget treats Redis as down. */
   commandTimeoutMs?: number;
 }
 
 export class RedisStore implements BudgetStore {
-  readonly redis: Redis & BudgetCommands;
+  readonly redis: RedisClient & BudgetCommands;
 
   constructor(opts: RedisStoreOptions) {
     const options: RedisOptions = {
@@ -123,7 +125,9 @@ export class RedisStore implements BudgetStore {
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
       lazyConnect: false,
     };
-    this.redis = new Redis(opts.url, options) as Redis & BudgetCommands;
+    const conn = parseRedisUrl(opts.url);
+    if (typeof conn === 'string') throw new Error(conn);
+    this.redis = createRedisClient(conn, options) as RedisClient & BudgetCommands;
     this.redis.defineCommand('budgetTake', { lua: TAKE });
     this.redis.defineCommand('budgetRaise', { lua: RAISE, numberOfKeys: 1 });
     this.redis.defineCommand('budgetAdd', { lua: ADD, numberOfKeys: 1 });

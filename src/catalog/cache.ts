@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../budget/redisConnection.js';
 import type { Logger } from '../observability/log.js';
 import type { Telemetry } from '../observability/metrics.js';
 
@@ -13,7 +13,7 @@ import type { Telemetry } from '../observability/metrics.js';
 export interface SharedCacheOptions {
   /** Key prefix, per workspace. */
   prefix: string;
-  redis?: Redis;
+  redis?: RedisClient;
   log: Logger;
   now?: () => number;
   telemetry?: Telemetry;
@@ -157,7 +157,7 @@ export class SharedCache {
     this.#memory.set(key, entry);
   }
 
-  #usableRedis(): Redis | undefined {
+  #usableRedis(): RedisClient | undefined {
     const redis = this.#opts.redis;
     return redis !== undefined && redis.status === 'ready' ? redis : undefined;
   }

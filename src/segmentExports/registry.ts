@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../budget/redisConnection.js';
 import type { BrazeUserField, SegmentExportCompletion, SegmentExportFormat } from '../generated/graphql.js';
 import type { Logger } from '../observability/log.js';
 
@@ -46,7 +46,7 @@ const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 export interface ExportRegistryOptions {
   /** Key prefix, per workspace (the shared cache's). */
   prefix: string;
-  redis?: Redis;
+  redis?: RedisClient;
   log: Logger;
   now?: () => number;
 }
@@ -173,7 +173,7 @@ export class ExportRegistry {
     return held === undefined || held.expiresAtMs <= this.#now() ? undefined : held.fields;
   }
 
-  #redis(): Redis | undefined {
+  #redis(): RedisClient | undefined {
     const redis = this.#opts.redis;
     return redis !== undefined && redis.status === 'ready' ? redis : undefined;
   }
