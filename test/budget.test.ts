@@ -119,7 +119,10 @@ describe('RateBudgetService (memory)', () => {
   });
 
   it('ignores a Braze count for another window', async () => {
-    const now = clockAt(30_000, 60_000);
+    // 12:10:30, so the reset (12:12:00) ends no hour: on the minute before an hour it would read,
+    // rightly, as an hourly window (a flake on the wall clock, one run in sixty).
+    const base = Date.now();
+    const now = () => Date.UTC(2027, 0, 15, 12, 10, 30) + (Date.now() - base);
     const { b } = budget({ 'users.track': { limit: 100, windowSec: 60 } }, { now });
     const nextReset = now() - (now() % 60_000) + 120_000;
     b.observe('users.track', { limit: 100, remaining: 0, resetAtMs: nextReset }, 201);
