@@ -32,16 +32,20 @@ export interface Child {
 const children = new Set<Child>();
 
 export interface StartOptions {
-  /** Extra node flags before `--import tsx`, e.g. `--cpu-prof`. */
+  /** Extra node flags before the file (and `--import tsx` for a .ts file), e.g. `--cpu-prof`. */
   nodeArgs?: string[];
   env: Record<string, string>;
   /** Longest wait for the `{"url": …}` line. */
   timeoutMs?: number;
 }
 
-/** `node [nodeArgs] --import tsx <file>`; resolves once it prints `{"url": …}` on stdout. */
+/**
+ * `node [nodeArgs] <file.js>` (built JavaScript, the production way) or `node [nodeArgs] --import
+ * tsx <file.ts>`; resolves once it prints `{"url": …}` on stdout.
+ */
 export async function startNodeServer(name: string, file: string, opts: StartOptions): Promise<Child> {
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', file], {
+  const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...loader, file], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

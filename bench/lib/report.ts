@@ -7,8 +7,9 @@ import type { BenchReport, Measurement, TargetCheck, TargetId } from './types.js
 
 export const COLORS: Record<TargetId | 'replicas', string> = {
   gateway: '#1f77b4',
+  gatewayTsx: '#6baed6',
   unbatched: '#9ecae1',
-  naive: '#d62728',
+  peer: '#d62728',
   bare: '#2ca02c',
   constant: '#7f7f7f',
   replicas: '#9467bd',
@@ -105,7 +106,10 @@ export function summaryTable(report: BenchReport): string {
   return table(['scenario', ...report.targets.map((t) => t.label)], rows);
 }
 
-/** One sentence per scenario: the gateway against naive Apollo, BATCHING=off and bare Apollo. */
+/**
+ * One sentence per scenario: the gateway against the RESTDataSource peer, BATCHING=off, bare
+ * Apollo, and itself run from TypeScript.
+ */
 function headlines(report: BenchReport): string[] {
   const out: string[] = [];
   for (const s of report.scenarios) {
@@ -114,28 +118,31 @@ function headlines(report: BenchReport): string[] {
     if (g === undefined) continue;
     const rate = (m: Measurement) => m.eventsPerSec + m.idsPerSec;
     const parts: string[] = [];
-    const naive = rows.find((m) => m.target === 'naive');
+    const peer = rows.find((m) => m.target === 'peer');
     const off = rows.find((m) => m.target === 'unbatched');
     const bare = rows.find((m) => m.target === 'bare');
-    if (naive !== undefined && rate(naive) > 0)
-      parts.push(`${num(rate(g) / rate(naive), 1)} × naive Apollo's items/s`);
+    const tsx = rows.find((m) => m.target === 'gatewayTsx');
+    if (peer !== undefined && rate(peer) > 0)
+      parts.push(`${num(rate(g) / rate(peer), 2)} × the RESTDataSource peer's items/s`);
     if (off !== undefined && rate(off) > 0) parts.push(`${num(rate(g) / rate(off), 1)} × BATCHING=off`);
     if (bare !== undefined && rate(bare) > 0)
       parts.push(
-        `${((rate(g) / rate(bare)) * 100).toFixed(0)}% of bare Apollo (p50 ${signedMs(g.p50Ms - bare.p50Ms)} over it)`,
+        `${((rate(g) / rate(bare)) * 100).toFixed(0)}% of bare Apollo (p50 ${signedMs(g.p50Ms - bare.p50Ms)} over it, p99 ${num(g.p99Ms / Math.max(bare.p99Ms, 1e-9), 2)} × its)`,
       );
+    if (tsx !== undefined && rate(tsx) > 0)
+      parts.push(`${num(rate(g) / rate(tsx), 2)} × the same gateway run from TypeScript (tsx)`);
     const upstream: string[] = [];
     if (g.trackPer1k !== null && g.sentEvents > 0)
       upstream.push(
-        `${num(g.trackPer1k, 1)} /users/track requests per 1k events (naive: ${num(naive?.trackPer1k ?? null, 0)})`,
+        `${num(g.trackPer1k, 1)} /users/track requests per 1k events (peer: ${num(peer?.trackPer1k ?? null, 1)})`,
       );
     if (g.exportPer1k !== null && g.sentIds > 0)
       upstream.push(
-        `${num(g.exportPer1k, 1)} /users/export/ids requests per 1k ids (naive: ${num(naive?.exportPer1k ?? null, 0)})`,
+        `${num(g.exportPer1k, 1)} /users/export/ids requests per 1k ids (peer: ${num(peer?.exportPer1k ?? null, 1)})`,
       );
     const cpu =
-      naive !== undefined
-        ? `; server CPU per 1k items ${num(g.cpuPer1kItems, 3)} s against naive's ${num(naive.cpuPer1kItems, 3)} s`
+      peer !== undefined
+        ? `; server CPU per 1k items ${num(g.cpuPer1kItems, 3)} s against the peer's ${num(peer.cpuPer1kItems, 3)} s`
         : '';
     out.push(`**${s.title}**: ${parts.join(', ')}; ${upstream.join(', ')}${cpu}.`);
   }

@@ -1,6 +1,6 @@
 import type { ProfileSummary } from './cpuProfile.js';
 
-export type TargetId = 'gateway' | 'unbatched' | 'naive' | 'bare' | 'constant';
+export type TargetId = 'gateway' | 'gatewayTsx' | 'unbatched' | 'peer' | 'bare' | 'constant';
 
 export interface TargetInfo {
   id: TargetId;
