@@ -5,12 +5,17 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTypeDefs } from '../src/app/schema.js';
+import { subgraphTypeDefs } from '../src/app/schema.js';
 import { startStack, type Stack } from './helpers.js';
 
 /**
  * The gateway as a Federation 2 subgraph: composed with a small "accounts" subgraph that owns a
  * User and links it to BrazeUser by externalId, and queried through @apollo/gateway.
+ *
+ * @apollo/gateway enforces no @requiresScopes and so, rightly, refuses a supergraph that links
+ * the requiresScopes spec `for: SECURITY` (Apollo Router enforces it). The supergraph it runs
+ * here is composed from the subgraph's typeDefs without them; @cost and @listSize stay (their
+ * spec is linked without a purpose: a gateway that ignores them may run it).
  */
 
 const ACCOUNTS_SDL = `
@@ -58,15 +63,20 @@ beforeAll(async () => {
   const { url } = await startStandaloneServer(accountsServer, { listen: { port: 0, host: '127.0.0.1' } });
   accounts = { url, stop: () => accountsServer.stop() };
 
-  const composed = composeServices([
-    { name: 'braze', typeDefs: loadTypeDefs(), url: stack.gw.url },
-    { name: 'accounts', typeDefs: parse(ACCOUNTS_SDL), url: accounts.url },
-  ]);
-  if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('\n'));
-  supergraph = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl: composed.supergraphSdl }) });
+  const composed = compose({ requiresScopes: false });
+  supergraph = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl: composed }) });
   const started = await startStandaloneServer(supergraph, { listen: { port: 0, host: '127.0.0.1' } });
   supergraphUrl = started.url;
 });
+
+function compose(options: { requiresScopes: boolean }): string {
+  const composed = composeServices([
+    { name: 'braze', typeDefs: subgraphTypeDefs(options), url: stack.gw.url },
+    { name: 'accounts', typeDefs: parse(ACCOUNTS_SDL), url: accounts.url },
+  ]);
+  if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('\n'));
+  return composed.supergraphSdl;
+}
 
 afterAll(async () => {
   await supergraph?.stop();
@@ -87,6 +97,18 @@ describe('federation', () => {
   it('composes with another subgraph and serves _service', async () => {
     const res = await stack.gql<{ _service: { sdl: string } }>('{ _service { sdl } }');
     expect(res.body.data!._service.sdl).toMatch(/type BrazeUser\s+@key\(fields: "externalId"\)/);
+  });
+
+  it('composes with the router directives; @apollo/gateway refuses the @requiresScopes it cannot enforce', async () => {
+    const full = compose({ requiresScopes: true });
+    expect(full).toContain('@requiresScopes(scopes: [["users.export.ids"]])');
+    await expect(new ApolloGateway({ supergraphSdl: full }).load()).rejects.toThrow(
+      'feature https://specs.apollo.dev/requiresScopes/v0.1 is for: SECURITY but is unsupported',
+    );
+    // What it runs in the other tests: the cost spec without the scopes.
+    const withoutScopes = compose({ requiresScopes: false });
+    expect(withoutScopes).not.toContain('requiresScopes');
+    expect(withoutScopes).toMatch(/firstName: String .*@cost\(weight: 1\)/);
   });
 
   it('resolves 120 BrazeUser references through 3 batched export requests', async () => {

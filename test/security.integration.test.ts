@@ -63,6 +63,16 @@ describe('gateway keys', () => {
     expect(allowed.json.data).toEqual({ deleteUsers: [{ ok: true }] });
   });
 
+  it('lets a key with users.export.ids read usersMatching (unmapped before: only * keys could)', async () => {
+    const stack = await startStack({ env: { GATEWAY_KEYS: keys } });
+    const r = await post(stack, '{ usersMatching(ref: { email: "nobody@example.com" }) { externalId } }', {
+      key: TRACKER,
+    });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ data: { usersMatching: [] } });
+    expect(stack.sim.count('/users/export/ids')).toBe(1);
+  });
+
   it('refuses a key used from outside its IP allowlist', async () => {
     const stack = await startStack({ env: { GATEWAY_KEYS: keys } });
     const r = await post(stack, '{ __typename }', { key: FAR_AWAY });

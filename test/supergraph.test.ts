@@ -48,4 +48,24 @@ describe('supergraph.yaml', () => {
       /type BrazeUser\s[^{]*@join__type\(graph: BRAZE, key: "externalId"\)/,
     );
   });
+
+  it("keeps the router's rules in the supergraph: @requiresScopes, @cost, @listSize", () => {
+    const composed = composeServices([
+      { name: 'braze', typeDefs: parse(readFileSync(schemaFile, 'utf8')), url: braze.routing_url },
+    ]);
+    const sdl = composed.supergraphSdl!;
+    // The specs a router reads them by; requiresScopes is for SECURITY: a router that cannot
+    // enforce it must refuse the supergraph.
+    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/requiresScopes/v0.1", for: SECURITY)');
+    expect(sdl).toMatch(/@link\(url: "https:\/\/specs\.apollo\.dev\/cost\/v0\.1"/);
+    const line = (field: string) => sdl.split('\n').find((l) => l.trimStart().startsWith(field)) ?? '';
+    expect(line('trackEvents(')).toContain('@requiresScopes(scopes: [["users.track"]])');
+    expect(line('trackEvents(')).toContain('@listSize(assumedSize: 10)');
+    expect(line('firstName:')).toContain('@requiresScopes(scopes: [["users.export.ids"]])');
+    expect(line('firstName:')).toContain('@cost(weight: 1)');
+    expect(line('details: CampaignDetails')).toContain('@requiresScopes(scopes: [["campaigns.details"]])');
+    expect(sdl).toMatch(
+      /\): CampaignConnection! .*@listSize\(slicingArguments: \["first"\], sizedFields: \["edges", "nodes"\], requireOneSlicingArgument: false\)/,
+    );
+  });
 });

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { resolvers } from '../../resolvers/index.js';
+import { applyRouterDirectives, type RouterDirectiveOptions } from './routerDirectives.js';
 
 /** schema/ sits at the project root: three levels up from dist/src/app/, two from src/app/. */
 function schemaDir(): string {
@@ -23,9 +24,20 @@ export function loadTypeDefs(): DocumentNode {
   return parse(files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n'));
 }
 
-/** The executable Federation 2 subgraph schema. */
-export function buildSchema(): GraphQLSchema {
+/**
+ * The subgraph's typeDefs: the SDL files with the directives a router enforces (`@requiresScopes`,
+ * `@cost`, `@listSize`) applied from the gateway's permission and cost tables.
+ */
+export function subgraphTypeDefs(options: RouterDirectiveOptions = {}): DocumentNode {
+  return applyRouterDirectives(loadTypeDefs(), options);
+}
+
+/**
+ * The executable Federation 2 subgraph schema; what `_service { sdl }` and `npm run schema:print`
+ * show a router. `options` only for tools that need another SDL (see RouterDirectiveOptions).
+ */
+export function buildSchema(options: RouterDirectiveOptions = {}): GraphQLSchema {
   // The generated Resolvers type is stricter than the subgraph library's resolver map.
   type SubgraphModule = Parameters<typeof buildSubgraphSchema>[0];
-  return buildSubgraphSchema({ typeDefs: loadTypeDefs(), resolvers } as unknown as SubgraphModule);
+  return buildSubgraphSchema({ typeDefs: subgraphTypeDefs(options), resolvers } as unknown as SubgraphModule);
 }

@@ -28,6 +28,19 @@ import { describeOperation, limitError, resolveLimits, type LimitOptions } from 
  * the operation that will run (called after validation, before execution).
  */
 
+/**
+ * What one selected field costs on its own (`__typename` costs 0). A field returning a list adds
+ * its sub-selection's cost times the list's size. Exported for the `@cost` weights the subgraph
+ * SDL carries for a router (src/app/routerDirectives.ts).
+ */
+export const FIELD_COST = 1;
+
+/**
+ * The argument that sizes a connection: the lists right under a field taking it (`edges`,
+ * `nodes`, `entries`) hold that many entries. Exported for the router's `@listSize`.
+ */
+export const PAGE_SIZE_ARGUMENT = 'first';
+
 /** One request as the server sees it after parsing. */
 export interface LimitedRequest {
   document: DocumentNode;
@@ -162,7 +175,7 @@ function fieldCost(field: FieldNode, parent: GraphQLNamedType | undefined, w: Wa
           w,
         );
   w.pageSize = outer;
-  return 1 + size * sub;
+  return FIELD_COST + size * sub;
 }
 
 /** A connection field's `first` (literal, variable or the variable's default), if it has one. */

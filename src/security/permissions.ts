@@ -21,6 +21,7 @@ export const FIELD_PERMISSIONS: Readonly<Record<string, string>> = {
   'Mutation.setSubscriptionStatus': 'subscription.status.set',
   'Query.user': 'users.export.ids',
   'Query.users': 'users.export.ids',
+  'Query.usersMatching': 'users.export.ids',
   'Query._entities': 'users.export.ids',
   'Query.customEvents': 'events.list',
   'Query.purchaseProductIds': 'purchases.product_list',
