@@ -272,7 +272,7 @@ describe("the router's estimate against the gateway's", () => {
     });
   });
 
-  it("differs where the router cannot size a list by an input list, or reads `first`'s default", () => {
+  it('differs where the router cannot size a list by an input list', () => {
     // Gateway: 1 + 1 event × (ok 1 + error (1 + code 1)) = 4. Router: 10 for a mutation,
     // 10 assumed results × 3, and 2 input objects (TrackEventInput, UserRef) = 42.
     expect(
@@ -280,9 +280,9 @@ describe("the router's estimate against the gateway's", () => {
         'mutation { trackEvents(events: [{ user: { externalId: "u" }, name: "e", time: "2026-01-01T00:00:00Z" }]) { ok error { code } } }',
       ),
     ).toEqual({ gateway: 4, router: 42 });
-    // Without `first`, the gateway assumes defaultListSize (10) where the router takes the
-    // argument's default (20): 1 + (1 + 10) = 12; 1 + 20 = 21.
-    expect(both('{ campaignsConnection { nodes { id } } }')).toEqual({ gateway: 12, router: 21 });
+    // Without `first`, both size the page by the argument's default in the schema (20):
+    // gateway 1 + (1 + 20 × 1) = 22; router 1 + 20 = 21 (a list field costs it 1 less).
+    expect(both('{ campaignsConnection { nodes { id } } }')).toEqual({ gateway: 22, router: 21 });
   });
 });
 

@@ -165,7 +165,7 @@ function fieldCost(field: FieldNode, parent: GraphQLNamedType | undefined, w: Wa
   // Under a connection (a field with `first`), its lists hold `first` entries; below a list,
   // that no longer holds.
   const outer = w.pageSize;
-  w.pageSize = returnsList ? undefined : (firstOf(field, w) ?? undefined);
+  w.pageSize = returnsList ? undefined : firstOf(field, def, w);
   const sub =
     field.selectionSet === undefined
       ? 0
@@ -178,17 +178,27 @@ function fieldCost(field: FieldNode, parent: GraphQLNamedType | undefined, w: Wa
   return FIELD_COST + size * sub;
 }
 
-/** A connection field's `first` (literal, variable or the variable's default), if it has one. */
-function firstOf(field: FieldNode, w: Walk): number | undefined {
-  const arg = field.arguments?.find((a) => a.name.value === 'first');
-  if (arg === undefined) return undefined;
+/**
+ * A connection field's `first`: the literal, the variable, the variable's default, else the
+ * argument's default in the schema (what the resolver will use: `campaignsConnection { … }`
+ * pages by its declared default, not by `defaultListSize`); undefined for a field without one.
+ */
+function firstOf(
+  field: FieldNode,
+  def: GraphQLField<unknown, unknown> | undefined,
+  w: Walk,
+): number | undefined {
+  const declared = def?.args.find((a) => a.name === PAGE_SIZE_ARGUMENT)?.defaultValue;
+  const schemaDefault = typeof declared === 'number' ? declared : undefined;
+  const arg = field.arguments?.find((a) => a.name.value === PAGE_SIZE_ARGUMENT);
+  if (arg === undefined) return schemaDefault;
   let value: ValueNode | undefined = arg.value;
   if (value.kind === Kind.VARIABLE) {
     const given = w.variables[value.name.value];
     if (typeof given === 'number') return given;
     value = w.variableDefaults.get(value.name.value);
   }
-  return value?.kind === Kind.INT ? Number(value.value) : undefined;
+  return value?.kind === Kind.INT ? Number(value.value) : schemaDefault;
 }
 
 /**
