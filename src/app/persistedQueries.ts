@@ -133,11 +133,7 @@ export class PersistedQueryCache implements KeyValueCache<string> {
     }
   }
 
-  /** The Redis key of an Apollo key (Apollo's are `apq:<sha256>`). */
-  redisKeyOf(key: string): string {
-    return this.#redisKey(key);
-  }
-
+  /** The Redis key of an Apollo key (Apollo's are `apq:<sha256>`): `bgw:{ws}:apollo:apq:<sha256>`. */
   #redisKey(key: string): string {
     return `${this.#opts.prefix}:apollo:${key}`;
   }
