@@ -83,6 +83,8 @@ export interface Config {
   userCacheTtlSeconds: number;
   /** How long analytics data series (KPIs, campaign, Canvas… series) are cached. */
   analyticsCacheTtlMs: number;
+  /** How long an automatic persisted query (APQ) document is kept; 0 turns APQ off. */
+  apqTtlSeconds: number;
   /**
    * The gateway's base URL as Braze can reach it; when set, segment exports ask Braze to call
    * `<publicUrl>/callbacks/segment-export/…` on completion.
@@ -325,6 +327,7 @@ export function loadConfig(env: Env = process.env): Config {
     userCacheTtlSeconds: int('USER_CACHE_TTL_SECONDS', 0, 0, 3_600),
     shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
     analyticsCacheTtlMs: int('ANALYTICS_CACHE_TTL_MS', 60_000, 1_000, 86_400_000),
+    apqTtlSeconds: int('APQ_TTL_SECONDS', 86_400, 0, 2_592_000),
     publicUrl: parsePublicUrl(str('GATEWAY_PUBLIC_URL'), problems),
     breaker: {
       threshold: int('UPSTREAM_BREAKER_THRESHOLD', 5, 0, 1_000),

@@ -181,6 +181,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     doc: 'How long analytics series (KPIs, campaign, Canvas, segment, send, session and event series) are cached, per query arguments, shared through Redis when configured (see Analytics).',
   },
   {
+    name: 'APQ_TTL_SECONDS',
+    default: '86400',
+    doc: 'How long a document registered by automatic persisted queries (APQ) is kept, shared through Redis when configured (at most 2592000); 0 = APQ off, clients then send full queries (see Running in production).',
+  },
+  {
     name: 'GATEWAY_PUBLIC_URL',
     default: '(none)',
     doc: "The gateway's URL as Braze can reach it, e.g. `https://braze-gateway.example.com`: segment exports then ask Braze to call the gateway back when done, so their status turns `COMPLETED` (see Segment exports).",

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { RATE_GROUP_NAMES, rateLimitEnvName } from '../src/budget/groups.js';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { ERROR_CODES } from '../src/errors.js';
 import { ENV_VARS, renderEnvTable } from '../src/envVars.js';
 import { parseWholeNumber } from '../src/parseEnv.js';
@@ -60,12 +61,18 @@ describe('configuration table', () => {
     const listed = new Set(ENV_VARS.map((v) => v.name));
     const groups = RATE_GROUP_NAMES.map((g) => g.toUpperCase().replace(/\./g, '_'));
     for (const g of RATE_GROUP_NAMES) listed.add(rateLimitEnvName(g));
-    // Upper-case words that are not variables: error codes, rate group names.
+    // Upper-case words that are not variables: error codes (ours and Apollo's, such as
+    // PERSISTED_QUERY_NOT_FOUND), rate group names.
     // Enum values of the schema (UserPrioritization's LEAST_RECENTLY_UPDATED…) are not variables either.
     const enumValues = readdirSync('schema').flatMap((f) =>
       [...readFileSync(join('schema', f), 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+)\s*$/gm)].map((m) => m[1]!),
     );
-    const notVariables = new Set<string>([...ERROR_CODES, ...groups, ...enumValues]);
+    const notVariables = new Set<string>([
+      ...ERROR_CODES,
+      ...Object.values(ApolloServerErrorCode),
+      ...groups,
+      ...enumValues,
+    ]);
     // The benchmark's own variables, read in bench/run.ts.
     const benchSource = readFileSync('bench/run.ts', 'utf8');
     // The npm scripts' own variables (SCHEMA_BASE_REF for schema:diff), read in scripts/*.ts.

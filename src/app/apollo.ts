@@ -1,6 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { GraphQLError } from 'graphql';
 import type { Config } from '../config.js';
 import type { GatewayContext } from './context.js';
@@ -13,6 +14,14 @@ import { buildSchema } from './schema.js';
 import { permissionsPlugin, requestLimitsPlugin } from '../security/apolloPlugins.js';
 import { limitValidationRules } from '../security/shapeLimits.js';
 
+export interface ApolloParts {
+  /**
+   * Where automatic persisted queries live (GatewayCore.persistedQueries: Redis-shared), or false
+   * to refuse them (PERSISTED_QUERY_NOT_SUPPORTED). Unset: Apollo's per-process default.
+   */
+  persistedQueries?: KeyValueCache<string> | false;
+}
+
 /**
  * Apollo Server as the gateway runs it: the schema, masked errors, CSRF prevention, the request
  * limits and permission checks, operation metrics, and no CDN landing page. Driven over node:http
@@ -22,6 +31,7 @@ export async function startApollo(
   config: Config,
   log: Logger,
   metrics: PromMetrics,
+  parts: ApolloParts = {},
 ): Promise<ApolloServer<GatewayContext>> {
   const apollo = new ApolloServer<GatewayContext>({
     schema: buildSchema(),
@@ -35,6 +45,9 @@ export async function startApollo(
     // Bounds the work of parsing, which comes before every other check.
     parseOptions: { maxTokens: 50_000 },
     validationRules: limitValidationRules(config.limits),
+    ...(parts.persistedQueries === undefined
+      ? {}
+      : { persistedQueries: parts.persistedQueries === false ? false : { cache: parts.persistedQueries } }),
     plugins: [
       // The playground is ours (served offline); Apollo's landing page would load from a CDN.
       ApolloServerPluginLandingPageDisabled(),

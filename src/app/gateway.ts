@@ -12,6 +12,7 @@ import type { Logger } from '../observability/log.js';
 import { ScheduleService } from '../messaging/schedule.js';
 import { MessagingLanes, MessagingService } from '../messaging/service.js';
 import type { Telemetry } from '../observability/metrics.js';
+import { PersistedQueryCache } from './persistedQueries.js';
 import {
   createExportDelivery,
   createExportLoader,
@@ -64,6 +65,8 @@ export class GatewayCore {
   readonly hygiene: HygieneLanes;
   /** The segment exports this gateway started (shared through Redis), for the callback route. */
   readonly segmentExports: ExportRegistry;
+  /** Apollo's automatic persisted queries, shared through Redis; undefined when APQ is off. */
+  readonly persistedQueries: PersistedQueryCache | undefined;
   readonly #catalogCache: SharedCache;
   readonly #analyticsTtlMs: number;
   readonly #publicUrl: string | undefined;
@@ -121,6 +124,17 @@ export class GatewayCore {
       redis: budget.redisClient,
       log,
     });
+    this.persistedQueries =
+      config.apqTtlSeconds === 0
+        ? undefined
+        : new PersistedQueryCache({
+            prefix: `bgw:{${config.workspaceId}}`,
+            redis: budget.redisClient,
+            // The budget's fallback is the one signal that Redis is unusable for this workspace.
+            shared: () => budget.mode === 'shared',
+            ttlSeconds: config.apqTtlSeconds,
+            log,
+          });
     this.#profiles =
       config.userCacheTtlSeconds > 0 ? { cache, ttlMs: config.userCacheTtlSeconds * 1000 } : undefined;
     this.#maxListItems = config.limits.maxListItems;

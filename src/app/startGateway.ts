@@ -68,7 +68,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   metrics.readBreaker(core.client);
   metrics.readLanes(core);
   for (const warning of config.auth.warnings) log.warn(warning);
-  const apollo = await startApollo(config, log, metrics);
+  const apollo = await startApollo(config, log, metrics, {
+    persistedQueries: core.persistedQueries ?? false,
+  });
   const playground =
     config.playground === 'off'
       ? undefined
