@@ -112,6 +112,9 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Simulator-only: latency added to each simulated Braze answer. */
   simulatorLatencyMs: number;
+  /** Simulator only: users kept, and raw events/purchases and distinct names kept per user. */
+  simulatorMaxUsers: number;
+  simulatorMaxHistoryPerUser: number;
 }
 
 export class ConfigError extends Error {
@@ -344,6 +347,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxRequestBodyBytes: int('MAX_REQUEST_BODY_BYTES', 5_000_000, 1_000, 100_000_000),
     logLevel,
     simulatorLatencyMs: int('SIMULATOR_LATENCY_MS', 0, 0, 60_000),
+    simulatorMaxUsers: int('SIMULATOR_MAX_USERS', 100_000, 1, 100_000_000),
+    simulatorMaxHistoryPerUser: int('SIMULATOR_MAX_HISTORY_PER_USER', 1_000, 1, 1_000_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -242,6 +242,16 @@ export const ENV_VARS: readonly EnvVar[] = [
     default: '0',
     doc: 'Simulator only: delay added to each simulated Braze answer.',
   },
+  {
+    name: 'SIMULATOR_MAX_USERS',
+    default: '100000',
+    doc: 'Simulator only: users kept in memory; beyond it the user created longest ago is forgotten, so a long-running simulator stays within bounded memory.',
+  },
+  {
+    name: 'SIMULATOR_MAX_HISTORY_PER_USER',
+    default: '1000',
+    doc: 'Simulator only: raw events and purchases kept per user (each), and distinct event names and product ids counted per user; oldest first beyond it.',
+  },
 ];
 
 /** The README's configuration table (Markdown). */

@@ -36,6 +36,10 @@ async function main(): Promise<void> {
       contract: config.contract,
       rateLimits: config.rateLimits,
       latencyMs: config.simulatorLatencyMs,
+      storeLimits: {
+        maxUsers: config.simulatorMaxUsers,
+        maxHistoryPerUser: config.simulatorMaxHistoryPerUser,
+      },
       log: (msg, fields) => log.debug({ simulator: true, ...fields }, msg),
     });
     upstream = { restEndpoint: simulator.url, apiKey };

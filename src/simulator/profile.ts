@@ -186,20 +186,40 @@ function onlyKeys(v: Record<string, unknown>, keys: readonly string[]): boolean 
   return own.length > 0 && own.every((k) => keys.includes(k));
 }
 
-export function pushCapped<T>(list: T[], item: T): void {
+/** Appends `item`, dropping the oldest entries beyond `cap`. */
+export function pushCapped<T>(list: T[], item: T, cap = RAW_HISTORY_CAP): void {
   list.push(item);
-  if (list.length > RAW_HISTORY_CAP) list.splice(0, list.length - RAW_HISTORY_CAP);
+  if (list.length > cap) list.splice(0, list.length - cap);
 }
 
-export function summarise(map: Map<string, OccurrenceSummary>, name: string, time: number, n: number): void {
+/**
+ * Counts `n` occurrences of `name`. A name not seen before is added; beyond `maxNames` names the
+ * one first seen longest ago is forgotten (a bounded profile, oldest first).
+ */
+export function summarise(
+  map: Map<string, OccurrenceSummary>,
+  name: string,
+  time: number,
+  n: number,
+  maxNames = Number.POSITIVE_INFINITY,
+): void {
   const s = map.get(name);
   if (s === undefined) {
     map.set(name, { name, first: time, last: time, count: n });
+    evictOldest(map, maxNames);
     return;
   }
   s.first = Math.min(s.first, time);
   s.last = Math.max(s.last, time);
   s.count += n;
+}
+
+/** Drops a Map's or Set's first-inserted entries until it holds at most `max`. */
+export function evictOldest(collection: Map<string, unknown> | Set<string>, max: number): void {
+  for (const key of collection.keys()) {
+    if (collection.size <= max) return;
+    collection.delete(key);
+  }
 }
 
 export function combineSummaries(
@@ -219,9 +239,9 @@ export function combineSummaries(
 }
 
 /** Two raw histories as one, in time order, still capped. */
-export function mergeHistory<T extends { time: number }>(a: T[], b: T[]): T[] {
+export function mergeHistory<T extends { time: number }>(a: T[], b: T[], cap = RAW_HISTORY_CAP): T[] {
   const all = [...a, ...b].sort((x, y) => x.time - y.time);
-  return all.length > RAW_HISTORY_CAP ? all.slice(all.length - RAW_HISTORY_CAP) : all;
+  return all.length > cap ? all.slice(all.length - cap) : all;
 }
 
 function renderSummary(s: OccurrenceSummary): { name: string; first: string; last: string; count: number } {

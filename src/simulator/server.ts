@@ -122,7 +122,7 @@ class BrazeSimulator implements Simulator {
     this.maxRecorded = opts.maxRecordedRequests ?? 10_000;
     this.latencyMs = 0;
     this.setLatency(opts.latencyMs ?? 0);
-    this.store = new SimulatorStore(this.now);
+    this.store = new SimulatorStore(this.now, opts.storeLimits);
     this.store.lists.seed({ ...defaultLists(this.now()), ...opts.lists });
     this.catalog = new SimulatorCatalog(opts.catalog, this.now);
     this.segmentExports = new SimulatorSegmentExports({
@@ -411,6 +411,7 @@ class BrazeSimulator implements Simulator {
       latencyMs: this.latencyMs,
       pendingFaults: this.faults.size,
       users: this.store.size,
+      evictedUsers: this.store.evictedUsers,
       dispatches: this.store.dispatches.length,
     };
   }

@@ -9,9 +9,11 @@ import {
   STANDARD_SET,
   applyCustomAttribute,
   combineSummaries,
+  evictOldest,
   exportUser,
   mergeHistory,
   pushCapped,
+  RAW_HISTORY_CAP,
   summarise,
   type RawEvent,
   type RawPurchase,
@@ -79,6 +81,23 @@ export interface SendIdRecord {
 /** Dispatches (and send ids) kept in `SimulatorStore` (the oldest are dropped). */
 export const DISPATCH_HISTORY_CAP = 10_000;
 
+/**
+ * How much the store keeps, so that a simulator running for days (`npm start` with no Braze key)
+ * stays within bounded memory. Beyond each bound the oldest goes first.
+ */
+export interface StoreLimits {
+  /** Users in total; the user created longest ago is forgotten (with its ids and aliases). */
+  maxUsers: number;
+  /**
+   * Per user: raw events and raw purchases kept (each), and distinct event names and product
+   * ids counted (each). Also the custom event names and product ids `/events/list` and
+   * `/purchases/product_list` remember, ×10.
+   */
+  maxHistoryPerUser: number;
+}
+
+export const DEFAULT_STORE_LIMITS: StoreLimits = { maxUsers: 100_000, maxHistoryPerUser: RAW_HISTORY_CAP };
+
 /** States set for an email or phone with no profile are inherited for 30 days (docs/braze-facts.md §3.15). */
 export const PENDING_SUBSCRIPTION_MS = 30 * 24 * 3600 * 1000;
 
@@ -135,7 +154,17 @@ export class SimulatorStore {
   /** Scheduled sends not yet cancelled (docs/braze-facts.md §3.18). */
   readonly schedules = new ScheduleBook();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  readonly limits: StoreLimits;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    limits: Partial<StoreLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_STORE_LIMITS, ...limits };
+  }
+
+  /** Users forgotten because the store was full (`StoreLimits.maxUsers`). */
+  evictedUsers = 0;
 
   /** Number of users. */
   get size(): number {
@@ -266,12 +295,12 @@ export class SimulatorStore {
   applyEvent(user: SimUser, obj: Record<string, unknown>, timeMs: number): void {
     const time = Math.min(timeMs, this.now());
     const name = obj.name as string;
-    summarise(user.events, name, time, 1);
-    this.eventNamesSeen.add(name);
+    summarise(user.events, name, time, 1, this.limits.maxHistoryPerUser);
+    this.remember(this.eventNamesSeen, name);
     const raw: RawEvent = { name, time };
     if (typeof obj.app_id === 'string') raw.app_id = obj.app_id;
     if (isPlainObject(obj.properties)) raw.properties = structuredClone(obj.properties);
-    pushCapped(user.recentEvents, raw);
+    pushCapped(user.recentEvents, raw, this.limits.maxHistoryPerUser);
     user.updatedAt = this.now();
   }
 
@@ -281,8 +310,8 @@ export class SimulatorStore {
     const productId = obj.product_id as string;
     const quantity = typeof obj.quantity === 'number' ? obj.quantity : 1;
     const price = obj.price as number;
-    summarise(user.purchases, productId, time, quantity);
-    this.productIdsSeen.add(productId);
+    summarise(user.purchases, productId, time, quantity, this.limits.maxHistoryPerUser);
+    this.remember(this.productIdsSeen, productId);
     user.totalRevenue += price * quantity;
     const raw: RawPurchase = {
       product_id: productId,
@@ -293,7 +322,7 @@ export class SimulatorStore {
     };
     if (typeof obj.app_id === 'string') raw.app_id = obj.app_id;
     if (isPlainObject(obj.properties)) raw.properties = structuredClone(obj.properties);
-    pushCapped(user.recentPurchases, raw);
+    pushCapped(user.recentPurchases, raw, this.limits.maxHistoryPerUser);
     user.updatedAt = this.now();
   }
 
@@ -408,10 +437,13 @@ export class SimulatorStore {
     for (const [k, v] of Object.entries(from.customAttributes)) {
       if (!(k in into.customAttributes)) into.customAttributes[k] = v;
     }
+    const cap = this.limits.maxHistoryPerUser;
     combineSummaries(into.events, from.events);
     combineSummaries(into.purchases, from.purchases);
-    into.recentEvents = mergeHistory(into.recentEvents, from.recentEvents);
-    into.recentPurchases = mergeHistory(into.recentPurchases, from.recentPurchases);
+    evictOldest(into.events, cap);
+    evictOldest(into.purchases, cap);
+    into.recentEvents = mergeHistory(into.recentEvents, from.recentEvents, cap);
+    into.recentPurchases = mergeHistory(into.recentPurchases, from.recentPurchases, cap);
     into.totalRevenue += from.totalRevenue;
     for (const [g, state] of from.subscriptions)
       if (!into.subscriptions.has(g)) into.subscriptions.set(g, state);
@@ -453,7 +485,9 @@ export class SimulatorStore {
     const key = `${kind}:${value}`;
     const waiting = (this.pending.get(key) ?? []).filter((p) => p.groupId !== groupId);
     waiting.push({ groupId, state, at: this.now() });
+    this.pending.delete(key);
     this.pending.set(key, waiting);
+    evictOldest(this.pending, this.limits.maxUsers);
   }
 
   /**
@@ -467,7 +501,11 @@ export class SimulatorStore {
       u.profile.email_subscribe = state;
       u.updatedAt = this.now();
     }
-    if (users.length === 0) this.pendingEmailSubscribe.set(email, state);
+    if (users.length === 0) {
+      this.pendingEmailSubscribe.delete(email);
+      this.pendingEmailSubscribe.set(email, state);
+      evictOldest(this.pendingEmailSubscribe, this.limits.maxUsers);
+    }
   }
 
   /** Keeps an accepted send for tests to inspect. */
@@ -483,7 +521,20 @@ export class SimulatorStore {
     return exportUser(user, fields);
   }
 
+  /** A name seen, kept among the most recent `maxHistoryPerUser` × 10 (re-seen moves it last). */
+  private remember(seen: Set<string>, name: string): void {
+    seen.delete(name);
+    seen.add(name);
+    evictOldest(seen, this.limits.maxHistoryPerUser * 10);
+  }
+
   private newUser(): SimUser {
+    // Full: forget the user created longest ago (Map order is creation order).
+    for (const oldest of this.byBrazeId.values()) {
+      if (this.byBrazeId.size < this.limits.maxUsers) break;
+      this.deleteUser(oldest);
+      this.evictedUsers += 1;
+    }
     const t = this.now();
     let brazeId: string;
     do brazeId = randomBytes(12).toString('hex');

@@ -1,3 +1,4 @@
+import type { StoreLimits } from './store.js';
 import type { ContractName, RateGroup, RateLimit } from './brazeRules.js';
 import type { CatalogSeed, SimulatorCatalog } from './catalog.js';
 import type { Fault } from './faults.js';
@@ -28,6 +29,8 @@ export interface SimulatorOptions {
    * counters behind `count()` and `/_simulator/stats` are exact whatever this is.
    */
   maxRecordedRequests?: number;
+  /** How many users and how much history per user the store keeps (oldest first beyond). */
+  storeLimits?: Partial<StoreLimits>;
   /**
    * Broadcast sends per unique audience (campaign or Canvas + segment + connected audience) per
    * window, on top of the `messaging.broadcast` group limit (docs/braze-facts.md §2 row 6). Default 10 per 60 s.
