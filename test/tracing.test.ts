@@ -197,6 +197,39 @@ describe('tracing', () => {
     expect(answers.map((a) => a.traceparent?.split('-')[1])).toEqual(callers.map((c) => c.traceId));
   });
 
+  it("a saturated connection pool keeps each request's HTTP span and traceparent in its own call's trace", async () => {
+    // One connection and a slow Braze: three full requests at once, two of them wait for it.
+    const stack = await useStack({ env: { UPSTREAM_CONNECTIONS: '1' }, sim: { latencyMs: 50 } });
+    const callers = [callerTrace(), callerTrace(), callerTrace()];
+    await Promise.all(
+      callers.map((c, k) =>
+        trackEvents(
+          stack,
+          Array.from({ length: 75 }, (_, i) => event(`trace-pool-${k}-${i}`)),
+          { traceparent: c.traceparent },
+        ),
+      ),
+    );
+    const spans = await recorder.until(
+      (all) => all.filter((s) => s.kind === SpanKind.SERVER).length === callers.length,
+    );
+    const calls = spans.filter((s) => s.name === 'braze POST /users/track');
+    const http = spans.filter((s) => s.kind === SpanKind.CLIENT);
+    expect(calls).toHaveLength(3);
+    expect(new Set(calls.map((c) => c.spanContext().traceId))).toEqual(
+      new Set(callers.map((c) => c.traceId)),
+    );
+    // Each call has exactly one HTTP span, in its trace, and Braze got that span's traceparent.
+    for (const call of calls) {
+      const mine = http.filter((h) => parentOf(h) === idOf(call));
+      expect(mine).toHaveLength(1);
+      expect(mine[0]!.spanContext().traceId).toBe(call.spanContext().traceId);
+    }
+    expect(stack.sim.requests.map((r) => r.traceparent).sort()).toEqual(
+      http.map((h) => `00-${h.spanContext().traceId}-${idOf(h)}-01`).sort(),
+    );
+  });
+
   it('a refused budget marks its spans RATE_LIMITED, and the operation names no error (per-item results)', async () => {
     const stack = await useStack({ env: { RATE_LIMIT_USERS_TRACK: '1/1h' } });
     const caller = callerTrace();

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/log.js';
 import { NO_TELEMETRY, type Telemetry } from '../observability/metrics.js';
 import { startBrazeCall, type BrazeCallSpan } from '../observability/spans.js';
 import { CircuitBreaker } from './breaker.js';
+import { RequestGate } from './requestGate.js';
 import {
   ENDPOINTS,
   broadcastAudience,
@@ -96,6 +97,8 @@ export class BrazeClient {
   readonly #now: () => number;
   readonly #telemetry: Telemetry;
   readonly #breaker: CircuitBreaker;
+  /** The pool's connection limit, kept in line here so undici never queues (see RequestGate). */
+  readonly #gate: RequestGate;
   /** Requests sent per endpoint, for tests and metrics. */
   readonly sent = new Map<EndpointName, number>();
 
@@ -112,6 +115,7 @@ export class BrazeClient {
       opts.log,
     );
     // One keep-alive pool per Braze host; HTTP/1.1 pipelining off (Braze is a plain REST API).
+    this.#gate = new RequestGate(opts.connections);
     this.#pool = new Pool(opts.restEndpoint, {
       connections: opts.connections,
       pipelining: 1,
@@ -312,6 +316,12 @@ export class BrazeClient {
   ): Promise<RawAnswer> {
     const remainingMs = Math.max(1, opts.deadlineMs - this.#now());
     const path = spec.method === 'GET' ? spec.path + queryString(opts.query) : spec.path;
+    const signal = cutAtDeadline ? AbortSignal.timeout(remainingMs) : undefined;
+    try {
+      if (!this.#gate.tryEnter()) await this.#gate.wait(signal);
+    } catch (err) {
+      throw this.#networkError(spec, err);
+    }
     try {
       const res = await this.#pool.request({
         method: spec.method,
@@ -327,12 +337,14 @@ export class BrazeClient {
             : body instanceof JsonText
               ? body.text
               : JSON.stringify(body ?? {}),
-        signal: cutAtDeadline ? AbortSignal.timeout(remainingMs) : undefined,
+        signal,
       });
       const text = await res.body.text();
       return { status: res.statusCode, text, rate: readRateHeaders(res.headers) };
     } catch (err) {
       throw this.#networkError(spec, err);
+    } finally {
+      this.#gate.leave();
     }
   }
 
