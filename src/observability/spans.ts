@@ -24,7 +24,8 @@ import { GatewayError, RateLimitedError, UpstreamError } from '../errors.js';
  * The gateway's own spans (README "Tracing"), on the OpenTelemetry API only: the SDK is set up in
  * tracing.ts, and only when tracing is asked for. Until then `tracingOn()` is false and every
  * function here returns at once without touching the API, so a gateway without tracing does one
- * boolean check per request, lane item, budget acquire and Braze call, and nothing else.
+ * boolean check per request, lane item, lane request, budget acquire and Braze call, and nothing
+ * else.
  *
  * Every attribute the gateway sets is named in this file, so what leaves the process can be read
  * in one place: table names (endpoint paths, rate groups, lanes), counts, statuses and error
@@ -33,13 +34,13 @@ import { GatewayError, RateLimitedError, UpstreamError } from '../errors.js';
  *
  * The tree of one GraphQL request (see README for an example):
  *
- *   <type> <operation>                 SERVER, parent = the caller's `traceparent`
- *   ├─ lane wait <lane>               one per operation and request: its items' wait until the
- *   │                                 grant packed them (from its oldest item's arrival)
- *   ├─ budget wait <group>            the rate budget's acquire, from the ask to the grant
- *   │  └─ EVALSHA                     (ioredis, shared budget only)
- *   └─ braze <METHOD> <path>          from the grant to the classified answer
- *      └─ <METHOD>                    (undici, CLIENT; its `traceparent` goes to Braze)
+ *   <type> <operation>             SERVER, parent = the caller's `traceparent`
+ *   ├─ lane wait <lane>           one per operation and request: its items' wait until the
+ *   │                             grant packed them (from its oldest item's arrival)
+ *   ├─ budget wait <group>        the rate budget's acquire, from the ask to the grant
+ *   │  └─ evalsha                 (ioredis, shared budget only)
+ *   └─ braze <METHOD> <path>      from the grant to the classified answer
+ *      └─ <METHOD>                (undici, CLIENT; its `traceparent` goes to Braze)
  *
  * A lane's request carries items of several operations. Its budget wait and Braze call belong to
  * the operation whose item was oldest in line when the lane asked (it is nearly always in the
