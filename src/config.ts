@@ -31,6 +31,29 @@ export interface UpstreamConfig {
   connections: number;
 }
 
+/** OTEL_TRACES_SAMPLER values the gateway supports (the SDK's, less those needing a remote service). */
+export const TRACES_SAMPLERS = [
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+  'always_on',
+  'always_off',
+  'traceidratio',
+] as const;
+export type TracesSampler = (typeof TRACES_SAMPLERS)[number];
+
+/** OpenTelemetry tracing, from the standard OTEL_* variables (README "Tracing"). */
+export interface TracingConfig {
+  /** Where spans go; `none`: tracing off, the SDK never loaded. */
+  exporter: 'otlp' | 'console' | 'none';
+  /** The OTLP/HTTP traces URL (`…/v1/traces`), for `otlp`. */
+  otlpTracesUrl: string;
+  serviceName: string;
+  sampler: TracesSampler;
+  /** The ratio of the `…traceidratio` samplers, 0–1. */
+  samplerRatio: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -115,6 +138,7 @@ export interface Config {
   /** Simulator only: users kept, and raw events/purchases and distinct names kept per user. */
   simulatorMaxUsers: number;
   simulatorMaxHistoryPerUser: number;
+  tracing: TracingConfig;
 }
 
 export class ConfigError extends Error {
@@ -295,6 +319,18 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  const tracing = tracingConfig(
+    {
+      exporter: str('OTEL_TRACES_EXPORTER'),
+      endpoint: str('OTEL_EXPORTER_OTLP_ENDPOINT'),
+      tracesEndpoint: str('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'),
+      serviceName: str('OTEL_SERVICE_NAME'),
+      sampler: str('OTEL_TRACES_SAMPLER'),
+      samplerArg: str('OTEL_TRACES_SAMPLER_ARG'),
+    },
+    problems,
+  );
+
   const config: Config = {
     port,
     host,
@@ -349,9 +385,82 @@ export function loadConfig(env: Env = process.env): Config {
     simulatorLatencyMs: int('SIMULATOR_LATENCY_MS', 0, 0, 60_000),
     simulatorMaxUsers: int('SIMULATOR_MAX_USERS', 100_000, 1, 100_000_000),
     simulatorMaxHistoryPerUser: int('SIMULATOR_MAX_HISTORY_PER_USER', 1_000, 1, 1_000_000),
+    tracing,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** The OTLP/HTTP port collectors listen on, where OTEL_TRACES_EXPORTER=otlp sends by default. */
+const OTLP_DEFAULT_ENDPOINT = 'http://localhost:4318';
+
+/**
+ * Tracing is on when OTEL_TRACES_EXPORTER says `otlp` or `console`, or, with it unset, when an
+ * OTLP endpoint is given; `none` turns it off whatever else is set. The traces endpoint is used
+ * as given; the general one gets `/v1/traces` appended, as the OpenTelemetry spec says.
+ */
+function tracingConfig(
+  raw: {
+    exporter: string | undefined;
+    endpoint: string | undefined;
+    tracesEndpoint: string | undefined;
+    serviceName: string | undefined;
+    sampler: string | undefined;
+    samplerArg: string | undefined;
+  },
+  problems: string[],
+): TracingConfig {
+  const exporterRaw = raw.exporter?.toLowerCase();
+  let exporter: TracingConfig['exporter'] =
+    raw.endpoint !== undefined || raw.tracesEndpoint !== undefined ? 'otlp' : 'none';
+  if (exporterRaw === 'otlp' || exporterRaw === 'console' || exporterRaw === 'none') exporter = exporterRaw;
+  else if (exporterRaw !== undefined) {
+    problems.push(
+      `OTEL_TRACES_EXPORTER=${JSON.stringify(raw.exporter)} is not valid: expected otlp, console or none.`,
+    );
+  }
+  const httpUrl = (name: string, value: string): string | undefined => {
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+    } catch {
+      // reported below
+    }
+    problems.push(
+      `${name}=${JSON.stringify(value)} is not valid: expected an http(s) URL of an OTLP/HTTP collector, e.g. http://otel-collector:4318.`,
+    );
+    return undefined;
+  };
+  let otlpTracesUrl = `${OTLP_DEFAULT_ENDPOINT}/v1/traces`;
+  if (raw.tracesEndpoint !== undefined) {
+    otlpTracesUrl = httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', raw.tracesEndpoint) ?? otlpTracesUrl;
+  } else if (raw.endpoint !== undefined) {
+    const base = httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', raw.endpoint);
+    if (base !== undefined) otlpTracesUrl = `${base.replace(/\/+$/, '')}/v1/traces`;
+  }
+  const samplerRaw = raw.sampler?.toLowerCase() ?? 'parentbased_always_on';
+  const sampler = TRACES_SAMPLERS.find((s) => s === samplerRaw);
+  if (sampler === undefined) {
+    problems.push(
+      `OTEL_TRACES_SAMPLER=${JSON.stringify(raw.sampler)} is not valid: expected one of ${TRACES_SAMPLERS.join(', ')}.`,
+    );
+  }
+  let samplerRatio = 1;
+  if (raw.samplerArg !== undefined) {
+    const n = Number(raw.samplerArg);
+    if (!Number.isFinite(n) || n < 0 || n > 1) {
+      problems.push(
+        `OTEL_TRACES_SAMPLER_ARG=${JSON.stringify(raw.samplerArg)} is not valid: expected a ratio from 0 to 1, e.g. 0.1 for 10% of traces.`,
+      );
+    } else samplerRatio = n;
+  }
+  return {
+    exporter,
+    otlpTracesUrl,
+    serviceName: raw.serviceName ?? 'braze-graphql-gateway',
+    sampler: sampler ?? 'parentbased_always_on',
+    samplerRatio,
+  };
 }
 
 function parseEndpointUrl(raw: string, problems: string[]): string | undefined {

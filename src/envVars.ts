@@ -238,6 +238,36 @@ export const ENV_VARS: readonly EnvVar[] = [
     doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.',
   },
   {
+    name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    default: '(none)',
+    doc: 'An OpenTelemetry collector (OTLP/HTTP), e.g. `http://otel-collector:4318`: **set → tracing on**, spans sent to `<endpoint>/v1/traces` (see Tracing). Unset (and no `OTEL_TRACES_EXPORTER`): tracing off, the SDK not even loaded.',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    default: '(none)',
+    doc: 'The full OTLP/HTTP traces URL instead (used as given); also turns tracing on.',
+  },
+  {
+    name: 'OTEL_TRACES_EXPORTER',
+    default: 'otlp if an endpoint is set, else none',
+    doc: '`otlp` (to the endpoint above, `http://localhost:4318` when none is set), `console` (spans on stdout, to have a look) or `none` (tracing off whatever else is set).',
+  },
+  {
+    name: 'OTEL_SERVICE_NAME',
+    default: 'braze-graphql-gateway',
+    doc: "The spans' `service.name`.",
+  },
+  {
+    name: 'OTEL_TRACES_SAMPLER',
+    default: 'parentbased_always_on',
+    doc: "Which traces are kept: `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`, `always_on`, `always_off` or `traceidratio`. `parentbased_…` follows the sampled flag of a caller's `traceparent`.",
+  },
+  {
+    name: 'OTEL_TRACES_SAMPLER_ARG',
+    default: '1',
+    doc: 'The share of new traces the `…traceidratio` samplers keep (0–1), e.g. `0.1`.',
+  },
+  {
     name: 'SIMULATOR_LATENCY_MS',
     default: '0',
     doc: 'Simulator only: delay added to each simulated Braze answer.',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { renderEnvHelp } from './envVars.js';
 import { createLogger, type Logger } from './observability/log.js';
+import type { Tracing } from './observability/tracing.js';
 import { startGateway, type RunningGateway } from './app/startGateway.js';
 import { startSimulator, type Simulator } from './simulator/index.js';
 
@@ -25,6 +26,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  // Imported only when asked for: without OTEL_* settings the SDK is never loaded. Its place
+  // before the gateway starts matters for nothing but the first spans: the instrumentations
+  // patch what they need whenever they start (see tracing.ts).
+  const tracing =
+    config.tracing.exporter === 'none'
+      ? undefined
+      : (await import('./observability/tracing.js')).startTracingFromConfig(config.tracing, log);
 
   let simulator: Simulator | undefined;
   let upstream: { restEndpoint: string; apiKey: string };
@@ -66,10 +74,15 @@ async function main(): Promise<void> {
     },
     `braze-graphql-gateway listening on ${gateway.url}`,
   );
-  installShutdown(gateway, simulator, log);
+  installShutdown(gateway, simulator, tracing, log);
 }
 
-function installShutdown(gateway: RunningGateway, simulator: Simulator | undefined, log: Logger): void {
+function installShutdown(
+  gateway: RunningGateway,
+  simulator: Simulator | undefined,
+  tracing: Tracing | undefined,
+  log: Logger,
+): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -84,6 +97,8 @@ function installShutdown(gateway: RunningGateway, simulator: Simulator | undefin
     gateway
       .close()
       .then(() => simulator?.close())
+      // The last spans (those of the drain) are exported before the process exits.
+      .then(() => tracing?.shutdown())
       .then(() => {
         log.info('shutdown complete');
         process.exit(0);

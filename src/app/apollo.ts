@@ -9,6 +9,8 @@ import { formatError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { PromMetrics } from '../observability/metrics.js';
 import { operationMetricsPlugin } from '../observability/operationMetrics.js';
+import { operationTracingPlugin } from '../observability/operationTracing.js';
+import { tracingOn } from '../observability/spans.js';
 import { FIELD_PERMISSIONS, NESTED_FIELD_PERMISSIONS } from '../security/permissions.js';
 import { buildSchema } from './schema.js';
 import { permissionsPlugin, requestLimitsPlugin } from '../security/apolloPlugins.js';
@@ -63,6 +65,7 @@ export async function startApollo(
         },
       }),
       operationMetricsPlugin(metrics),
+      ...(tracingOn() ? [operationTracingPlugin<GatewayContext>()] : []),
       permissionsPlugin<GatewayContext>({
         fieldPermissions: FIELD_PERMISSIONS,
         nestedFieldPermissions: NESTED_FIELD_PERMISSIONS,

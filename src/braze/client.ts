@@ -5,7 +5,9 @@ import type { UpstreamConfig } from '../config.js';
 import { RateLimitedError, UpstreamError, scrub } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import { NO_TELEMETRY, type Telemetry } from '../observability/metrics.js';
+import { startBrazeCall, type BrazeCallSpan } from '../observability/spans.js';
 import { CircuitBreaker } from './breaker.js';
+import { RequestGate } from './requestGate.js';
 import {
   ENDPOINTS,
   broadcastAudience,
@@ -95,6 +97,8 @@ export class BrazeClient {
   readonly #now: () => number;
   readonly #telemetry: Telemetry;
   readonly #breaker: CircuitBreaker;
+  /** The pool's connection limit, kept in line here so undici never queues (see RequestGate). */
+  readonly #gate: RequestGate;
   /** Requests sent per endpoint, for tests and metrics. */
   readonly sent = new Map<EndpointName, number>();
 
@@ -111,6 +115,7 @@ export class BrazeClient {
       opts.log,
     );
     // One keep-alive pool per Braze host; HTTP/1.1 pipelining off (Braze is a plain REST API).
+    this.#gate = new RequestGate(opts.connections);
     this.#pool = new Pool(opts.restEndpoint, {
       connections: opts.connections,
       pipelining: 1,
@@ -171,86 +176,116 @@ export class BrazeClient {
     let body: unknown;
     let packed = false;
     let staleGrants = 0;
-    for (let attempt = 1; ; attempt++) {
-      // 2. acquire: one unit of the group's budget, waiting no later than the caller's deadline.
-      const grant = await this.#budget.acquire(group, opts.deadlineMs, {
-        audience,
-        signal: opts.signal,
-        onWait: opts.onBudgetWait,
-      });
-      if (!grant.ok) throw new RateLimitedError(grant.retryAfterMs);
-
-      // 3. pack: what goes in the request is decided now, at the grant.
-      if (!packed) {
-        body = retry ? sample : pack();
-        packed = true;
-        if (body === undefined && !retry) return undefined;
-      }
-
-      // A grant whose window ended before the request could leave (a stalled event loop) would
-      // reach Braze in the next window, uncounted there: ask again rather than risk a 429.
-      if (grant.windowEndsAtMs !== undefined && this.#now() >= grant.windowEndsAtMs && staleGrants < 3) {
-        staleGrants += 1;
-        attempt -= 1;
-        this.#log.warn({ endpoint: spec.path, group }, 'budget unit expired before sending; asking again');
-        continue;
-      }
-
-      // 4. request (unless the wait for budget used up the deadline: not Braze's failure).
-      if (retry && opts.deadlineMs <= this.#now()) {
-        throw new UpstreamError('timeout', 'The request deadline passed before Braze was called.', {
-          mayHaveBeenProcessed: false,
+    // Tracing on: the span of the call in progress, from its grant to its answer (one per try).
+    let call: BrazeCallSpan | undefined;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        // 2. acquire: one unit of the group's budget, waiting no later than the caller's deadline.
+        const grant = await this.#budget.acquire(group, opts.deadlineMs, {
+          audience,
+          signal: opts.signal,
+          onWait: opts.onBudgetWait,
         });
-      }
-      this.#breaker.admit(spec.path);
-      this.sent.set(endpoint, (this.sent.get(endpoint) ?? 0) + 1);
-      const startedMs = this.#now();
-      let raw: RawAnswer;
-      try {
-        raw = await this.#request(spec, body, opts, retry);
-      } catch (err) {
-        const failure = err as UpstreamError;
-        this.#telemetry.upstream(spec.path, failure.kind, (this.#now() - startedMs) / 1000);
-        this.#breaker.failure();
-        // Never sent (refused connection, connect timeout): safe to try again, with jittered
-        // backoff, within the deadline. Anything Braze may have received is never resent.
-        const backoffMs = connectBackoffMs(attempt);
-        if (
-          retry &&
-          !failure.mayHaveBeenProcessed &&
-          attempt < MAX_ATTEMPTS &&
-          this.#now() + backoffMs < opts.deadlineMs
-        ) {
-          this.#log.warn({ endpoint: spec.path, attempt, backoffMs }, 'Braze unreachable; retrying');
-          await sleep(backoffMs);
-          this.#breaker.check(spec.path);
+        if (!grant.ok) throw new RateLimitedError(grant.retryAfterMs);
+        call ??= startBrazeCall({ method: spec.method, path: spec.path, group });
+
+        // 3. pack: what goes in the request is decided now, at the grant (a lane's packing records
+        // its items' waits under the call).
+        if (!packed) {
+          body = retry ? sample : call === undefined ? pack() : call.run(pack);
+          packed = true;
+          if (body === undefined && !retry) {
+            call?.end({ outcome: 'nothing_to_send' });
+            return undefined;
+          }
+        }
+
+        // A grant whose window ended before the request could leave (a stalled event loop) would
+        // reach Braze in the next window, uncounted there: ask again rather than risk a 429.
+        if (grant.windowEndsAtMs !== undefined && this.#now() >= grant.windowEndsAtMs && staleGrants < 3) {
+          staleGrants += 1;
+          attempt -= 1;
+          this.#log.warn({ endpoint: spec.path, group }, 'budget unit expired before sending; asking again');
           continue;
         }
-        throw failure;
+
+        // 4. request (unless the wait for budget used up the deadline: not Braze's failure).
+        if (retry && opts.deadlineMs <= this.#now()) {
+          throw new UpstreamError('timeout', 'The request deadline passed before Braze was called.', {
+            mayHaveBeenProcessed: false,
+          });
+        }
+        this.#breaker.admit(spec.path);
+        this.sent.set(endpoint, (this.sent.get(endpoint) ?? 0) + 1);
+        const startedMs = this.#now();
+        let raw: RawAnswer;
+        try {
+          // The call is active while undici starts the request: its span and `traceparent` follow.
+          raw = await (call === undefined
+            ? this.#request(spec, body, opts, retry)
+            : call.run(() => this.#request(spec, body, opts, retry)));
+        } catch (err) {
+          const failure = err as UpstreamError;
+          this.#telemetry.upstream(spec.path, failure.kind, (this.#now() - startedMs) / 1000);
+          this.#breaker.failure();
+          call?.end({ error: failure });
+          call = undefined;
+          // Never sent (refused connection, connect timeout): safe to try again, with jittered
+          // backoff, within the deadline. Anything Braze may have received is never resent.
+          const backoffMs = connectBackoffMs(attempt);
+          if (
+            retry &&
+            !failure.mayHaveBeenProcessed &&
+            attempt < MAX_ATTEMPTS &&
+            this.#now() + backoffMs < opts.deadlineMs
+          ) {
+            this.#log.warn({ endpoint: spec.path, attempt, backoffMs }, 'Braze unreachable; retrying');
+            await sleep(backoffMs);
+            this.#breaker.check(spec.path);
+            continue;
+          }
+          throw failure;
+        }
+        this.#telemetry.upstream(spec.path, raw.status, (this.#now() - startedMs) / 1000);
+        if (raw.status >= 500) this.#breaker.failure();
+        else this.#breaker.success();
+
+        // 5. reconcile the budget with what Braze says is left (a broadcast's audience too: a 429
+        // for it spends that audience's window, not the whole group's; a busy resource's 429
+        // spends nothing).
+        const busy = isBusyAnswer(spec, raw);
+        this.#budget.observe(group, raw.rate, raw.status, { audience, resourceBusy: busy });
+
+        // A 429 was not processed, so it is safe to send again: the budget now knows the window is
+        // spent, and the next acquire waits for the reset if the deadline allows. A busy resource
+        // stays busy for longer than any deadline (an export runs for minutes): not retried.
+        if (retry && raw.status === 429 && !busy && attempt < MAX_ATTEMPTS) {
+          this.#log.warn(
+            { endpoint: spec.path, group, attempt },
+            'Braze answered 429; retrying after the reset',
+          );
+          call?.end({ status: 429, error: new RateLimitedError(0) });
+          call = undefined;
+          continue;
+        }
+
+        // 6. classify.
+        let answer: BrazeAnswer<T>;
+        try {
+          answer = this.#classify<T>(endpoint, group, raw);
+        } catch (err) {
+          call?.end({ status: raw.status, error: err });
+          call = undefined;
+          throw err;
+        }
+        call?.end({ status: raw.status });
+        call = undefined;
+        return answer;
       }
-      this.#telemetry.upstream(spec.path, raw.status, (this.#now() - startedMs) / 1000);
-      if (raw.status >= 500) this.#breaker.failure();
-      else this.#breaker.success();
-
-      // 5. reconcile the budget with what Braze says is left (a broadcast's audience too: a 429
-      // for it spends that audience's window, not the whole group's; a busy resource's 429
-      // spends nothing).
-      const busy = isBusyAnswer(spec, raw);
-      this.#budget.observe(group, raw.rate, raw.status, { audience, resourceBusy: busy });
-
-      // A 429 was not processed, so it is safe to send again: the budget now knows the window is
-      // spent, and the next acquire waits for the reset if the deadline allows. A busy resource
-      // stays busy for longer than any deadline (an export runs for minutes): not retried.
-      if (retry && raw.status === 429 && !busy && attempt < MAX_ATTEMPTS) {
-        this.#log.warn(
-          { endpoint: spec.path, group, attempt },
-          'Braze answered 429; retrying after the reset',
-        );
-        continue;
-      }
-
-      // 6. classify.
-      return this.#classify<T>(endpoint, group, raw);
+    } catch (err) {
+      // Whatever else ended a call before its request (a deadline, an open circuit) marks its span.
+      call?.end({ error: err });
+      throw err;
     }
   }
 
@@ -281,6 +316,12 @@ export class BrazeClient {
   ): Promise<RawAnswer> {
     const remainingMs = Math.max(1, opts.deadlineMs - this.#now());
     const path = spec.method === 'GET' ? spec.path + queryString(opts.query) : spec.path;
+    const signal = cutAtDeadline ? AbortSignal.timeout(remainingMs) : undefined;
+    try {
+      if (!this.#gate.tryEnter()) await this.#gate.wait(signal);
+    } catch (err) {
+      throw this.#networkError(spec, err);
+    }
     try {
       const res = await this.#pool.request({
         method: spec.method,
@@ -296,12 +337,14 @@ export class BrazeClient {
             : body instanceof JsonText
               ? body.text
               : JSON.stringify(body ?? {}),
-        signal: cutAtDeadline ? AbortSignal.timeout(remainingMs) : undefined,
+        signal,
       });
       const text = await res.body.text();
       return { status: res.statusCode, text, rate: readRateHeaders(res.headers) };
     } catch (err) {
       throw this.#networkError(spec, err);
+    } finally {
+      this.#gate.leave();
     }
   }
 

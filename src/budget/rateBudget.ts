@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../observability/log.js';
 import type { Telemetry } from '../observability/metrics.js';
+import { traceBudgetWait, tracingOn } from '../observability/spans.js';
 import { bindsTighter, inferWindowSec } from './brazeLimit.js';
 import type { AcquireOptions, AcquireResult, ObserveOptions, RateBudget, RateHeaders } from './budget.js';
 import { RATE_GROUP_NAMES, type RateGroupName, type RateLimit } from './groups.js';
@@ -206,7 +207,21 @@ export class RateBudgetService implements RateBudget {
     this.#recoveryTimer.unref();
   }
 
-  async acquire(group: RateGroupName, deadlineMs: number, opts: AcquireOptions = {}): Promise<AcquireResult> {
+  /** One unit, traced as a `budget wait` span (from the ask to the grant) when tracing is on. */
+  acquire(group: RateGroupName, deadlineMs: number, opts: AcquireOptions = {}): Promise<AcquireResult> {
+    if (!tracingOn()) return this.#acquire(group, deadlineMs, opts);
+    return traceBudgetWait(
+      group,
+      () => this.#acquire(group, deadlineMs, opts),
+      (r) => ({
+        outcome: r.ok ? 'granted' : opts.signal?.aborted === true ? 'abandoned' : 'refused',
+        mode: this.#mode,
+        retryAfterMs: r.ok ? undefined : r.retryAfterMs,
+      }),
+    );
+  }
+
+  async #acquire(group: RateGroupName, deadlineMs: number, opts: AcquireOptions): Promise<AcquireResult> {
     if (this.#closed) return { ok: false, retryAfterMs: 1_000 };
     if (opts.signal?.aborted === true) return { ok: false, retryAfterMs: 0 };
     const { audience } = opts;

@@ -1,5 +1,7 @@
 import { connectBackoffMs, type BrazeAnswer } from '../braze/client.js';
+import type { Context } from '@opentelemetry/api';
 import { BadInputError, RateLimitedError, UpstreamError } from '../errors.js';
+import { captureContext, recordLaneWait, runIn, tracingOn } from '../observability/spans.js';
 import { packRequest, type Packable } from './pack.js';
 import type { DeliveryStats, LaneCapacity, LaneClient, LaneSettings, LaneSpec } from './spec.js';
 import { EarliestTimer } from './timer.js';
@@ -44,6 +46,8 @@ import { EarliestTimer } from './timer.js';
 interface Entry<I, R> extends Packable<I> {
   deadlineMs: number;
   enqueuedMs: number;
+  /** Tracing on: the context (the GraphQL operation's span) the item was queued in. */
+  trace: Context | undefined;
   attempts: number;
   lastError: Error | undefined;
   resolve: (value: R) => void;
@@ -201,6 +205,7 @@ class Lane<I, R> {
         item,
         deadlineMs,
         enqueuedMs: now,
+        trace: captureContext(),
         cls: spec.classOf?.(item) ?? '',
         bytes: spec.bytesOf?.(item) ?? 0,
         cap: Infinity,
@@ -321,8 +326,10 @@ class Lane<I, R> {
     this.#inFlight += 1;
     let taken: Array<Entry<I, R>> | undefined;
     const spec = this.#spec;
-    this.#client
-      .sendAtGrant(
+    // Tracing on: the budget wait and the Braze call belong to the operation whose item is oldest
+    // in line (it leaves in this request but for a deadline); the others are linked at the grant.
+    runIn(this.#queue[0]!.trace, () =>
+      this.#client.sendAtGrant(
         spec.endpoint,
         () => {
           // Granted: from now on another request may wait for budget.
@@ -335,6 +342,7 @@ class Lane<I, R> {
           const oldestMs = Math.min(...taken.map((e) => e.enqueuedMs));
           this.#settings.telemetry?.batchWait(spec.name, (this.#now() - oldestMs) / 1000);
           this.#settings.telemetry?.batchRequest(spec.name, taken.length, this.#owner.capacity.total);
+          if (tracingOn()) recordLaneWait({ lane: spec.name, items: taken, nowMs: this.#now() });
           return spec.body(taken.map((e) => e.item));
         },
         {
@@ -343,7 +351,8 @@ class Lane<I, R> {
           // The budget says no unit before `untilMs`: whoever cannot wait that long is told now.
           onBudgetWait: (untilMs) => this.#refuseBefore(untilMs),
         },
-      )
+      ),
+    )
       .then(
         (answer) => {
           if (taken !== undefined && taken.length > 0 && answer !== undefined) this.#delivered(taken, answer);

@@ -6,25 +6,64 @@ import type { GatewayContext } from '../app/context.js';
 import { BadInputError, ForbiddenError, UnauthenticatedError, errorBody } from '../errors.js';
 import { authFailureResponse, authenticate, clientAddress } from '../security/authentication.js';
 import type { Principal } from '../security/keyStore.js';
+import { startRequestSpan, type RequestSpan } from '../observability/spans.js';
 import { isJson, readBody, sendJson } from './respond.js';
 
 /** The shortest deadline a caller may ask for with `x-request-deadline-ms`. */
 const MIN_REQUEST_DEADLINE_MS = 100;
 
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, requestId: string) => Promise<void>;
+
 /**
  * POST/GET /graphql: authenticate (before the body is read), read the body within its limit,
- * hand the request to Apollo with a context bound to the caller and its deadline.
+ * hand the request to Apollo with a context bound to the caller and its deadline. Tracing on,
+ * all of it runs in the request's server span (continuing the caller's `traceparent`), and the
+ * answer carries a `traceparent` naming that span.
  */
 export function graphqlRoute(opts: {
   config: Config;
   core: GatewayCore;
   apollo: ApolloServer<GatewayContext>;
   maxItems: number;
-}): (req: IncomingMessage, res: ServerResponse, url: URL, requestId: string) => Promise<void> {
-  const { config, core, apollo, maxItems } = opts;
+}): Handler {
+  const handle = graphqlHandler(opts);
   return async (req, res, url, requestId) => {
+    const span = startRequestSpan({
+      headers: req.headers,
+      method: (req.method ?? 'GET').toUpperCase(),
+      requestId,
+    });
+    if (span === undefined) return handle(req, res, url, requestId, undefined);
+    // Same trace id as the caller's, and the gateway's span as parent id: what a caller quotes
+    // to find this request's trace (and its logs, by the request id the span carries).
+    if (span.traceparent !== undefined) res.setHeader('traceparent', span.traceparent);
+    try {
+      await span.run(() => handle(req, res, url, requestId, span));
+      span.end(res.statusCode);
+    } catch (err) {
+      span.end(500, err);
+      throw err;
+    }
+  };
+}
+
+function graphqlHandler(opts: {
+  config: Config;
+  core: GatewayCore;
+  apollo: ApolloServer<GatewayContext>;
+  maxItems: number;
+}): (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  requestId: string,
+  span: RequestSpan | undefined,
+) => Promise<void> {
+  const { config, core, apollo, maxItems } = opts;
+  return async (req, res, url, requestId, span) => {
     const principal = authenticated(req, res, config);
     if (principal === undefined) return;
+    span?.caller(principal.name);
     const body = await readBody(req, config.maxRequestBodyBytes);
     if (body === 'too-large') {
       sendJson(

@@ -1,6 +1,17 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind } from 'graphql';
+import { Kind, type OperationDefinitionNode } from 'graphql';
 import type { Telemetry } from './metrics.js';
+
+/**
+ * The bounded name of an operation for metrics and span names: the root field's name (from the
+ * schema: validation has run) when the operation selects one root field, `multi` when it selects
+ * several (or only fragments). Never a client-chosen name.
+ */
+export function operationLabel(op: OperationDefinitionNode): string {
+  const fields = op.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
+  const distinct = new Set(fields);
+  return distinct.size === 1 ? [...distinct][0]! : 'multi';
+}
 
 /**
  * Counts and times each GraphQL operation, and whether it answered with errors, labelled from a
@@ -15,12 +26,7 @@ export function operationMetricsPlugin<T extends object>(telemetry: Telemetry): 
       let operation = 'unparsed';
       return {
         async didResolveOperation({ operation: op }) {
-          if (op === undefined) return;
-          const fields = op.selectionSet.selections.flatMap((s) =>
-            s.kind === Kind.FIELD ? [s.name.value] : [],
-          );
-          const distinct = new Set(fields);
-          operation = distinct.size === 1 ? [...distinct][0]! : 'multi';
+          if (op !== undefined) operation = operationLabel(op);
         },
         async willSendResponse({ response }) {
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;

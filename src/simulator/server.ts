@@ -300,6 +300,7 @@ class BrazeSimulator implements Simulator {
     const rule = name === undefined ? undefined : ENDPOINT_RULES[name];
     const group = name === undefined ? undefined : groupOf(name, parsed);
     const query = recordedQuery(url.searchParams);
+    const traceparent = req.headers.traceparent?.toString();
     const recordAs = (status: number): void =>
       this.record({
         method,
@@ -310,6 +311,7 @@ class BrazeSimulator implements Simulator {
         body,
         ...(group === undefined ? {} : { group }),
         at,
+        ...(traceparent === undefined ? {} : { traceparent }),
       });
     const answer = (status: number, payload: unknown, headers: Headers): Promise<void> => {
       recordAs(status);

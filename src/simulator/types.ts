@@ -72,6 +72,8 @@ export interface RecordedRequest {
   group?: RateGroup;
   /** Arrival time, from the simulator's clock. */
   at: number;
+  /** The W3C `traceparent` header the request carried, if any (a traced gateway sends one). */
+  traceparent?: string;
 }
 
 export interface Simulator {
