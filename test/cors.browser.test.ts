@@ -118,7 +118,12 @@ describe.skipIf(skip)('browser frontends (CORS) in Chromium', () => {
   }
 
   it('lets a page on an allowed origin track an event and read a query, with its key', async () => {
-    const auth = { authorization: `Bearer ${ADMIN}`, 'x-request-deadline-ms': '5000' };
+    // A traced frontend sends W3C trace context too: the preflight must allow it.
+    const auth = {
+      authorization: `Bearer ${ADMIN}`,
+      'x-request-deadline-ms': '5000',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    };
     const [tracked, budget] = await onPage(allowedOrigin, async (page) => [
       await page.evaluate(pageFetch, {
         url: stack.gw.url,

@@ -96,13 +96,13 @@ const ALLOWED_PREFLIGHT = {
   'access-control-allow-origin': APP,
   'access-control-allow-methods': 'GET, POST, OPTIONS',
   'access-control-allow-headers':
-    'content-type, authorization, x-request-deadline-ms, apollo-require-preflight',
+    'content-type, authorization, x-request-deadline-ms, apollo-require-preflight, traceparent, tracestate',
   'access-control-max-age': '600',
   vary: 'Origin',
 };
 const ALLOWED_ANSWER = {
   'access-control-allow-origin': APP,
-  'access-control-expose-headers': 'x-request-id',
+  'access-control-expose-headers': 'x-request-id, traceparent',
   vary: 'Origin',
 };
 

@@ -28,12 +28,16 @@ import { sendJson } from './respond.js';
 export const CORS_ALLOW_METHODS = 'GET, POST, OPTIONS';
 /**
  * The request headers a frontend may send beyond the CORS-safelisted ones: JSON bodies, the
- * gateway key, a deadline, and Apollo's CSRF header for GET queries.
+ * gateway key, a deadline, Apollo's CSRF header for GET queries, and W3C trace context, so a
+ * traced frontend's spans and the gateway's join one trace.
  */
 export const CORS_ALLOW_HEADERS =
-  'content-type, authorization, x-request-deadline-ms, apollo-require-preflight';
-/** Response headers a frontend may read beyond the safelisted ones: the request id, for support. */
-export const CORS_EXPOSE_HEADERS = 'x-request-id';
+  'content-type, authorization, x-request-deadline-ms, apollo-require-preflight, traceparent, tracestate';
+/**
+ * Response headers a frontend may read beyond the safelisted ones: the request id, for support,
+ * and the gateway's `traceparent` (when tracing is on), to find its trace.
+ */
+export const CORS_EXPOSE_HEADERS = 'x-request-id, traceparent';
 /**
  * How long a browser may reuse a preflight's answer. Ten minutes: few preflights for a busy page,
  * and a change of CORS_ORIGINS reaches browsers soon (Chromium caps it at two hours anyway).
