@@ -1,6 +1,6 @@
 import { connectBackoffMs, type BrazeAnswer } from '../braze/client.js';
 import { BadInputError, RateLimitedError, UpstreamError } from '../errors.js';
-import { packRequest, type Packable } from './pack.js';
+import { Line, type Packable } from './pack.js';
 import type { DeliveryStats, LaneCapacity, LaneClient, LaneSettings, LaneSpec } from './spec.js';
 import { EarliestTimer } from './timer.js';
 
@@ -154,7 +154,9 @@ class Lane<I, R> {
   readonly #client: LaneClient;
   readonly #settings: LaneSettings;
   readonly #now: () => number;
-  #queue: Array<Entry<I, R>> = [];
+  readonly #queue = new Line<Entry<I, R>>();
+  /** No waiting item's deadline is earlier (a bound: kept as items come, made exact by `#expire`). */
+  #earliestDeadlineMs = Infinity;
   /** Requests of this lane out or waiting for budget. */
   #inFlight = 0;
   /** The pending budget wait, if any: at most one per lane. */
@@ -204,6 +206,8 @@ class Lane<I, R> {
         cls: spec.classOf?.(item) ?? '',
         bytes: spec.bytesOf?.(item) ?? 0,
         cap: Infinity,
+        mergeKey: spec.mergeBy?.(item),
+        distinctKey: spec.distinctBy?.(item),
         attempts: 0,
         lastError: undefined,
         resolve,
@@ -212,6 +216,7 @@ class Lane<I, R> {
       };
       this.#queue.push(entry);
       this.#owner.queued += 1;
+      if (deadlineMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = deadlineMs;
       this.#lastArrivalMs = now;
       this.#arrivedThisTurn = true;
       this.#expiry.at(deadlineMs);
@@ -220,7 +225,10 @@ class Lane<I, R> {
   }
 
   drain(untilMs: number): void {
-    for (const e of this.#queue) if (e.deadlineMs > untilMs) e.deadlineMs = untilMs;
+    this.#queue.forEach((e) => {
+      if (e.deadlineMs > untilMs) e.deadlineMs = untilMs;
+    });
+    if (untilMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = untilMs;
     this.#expiry.at(untilMs);
     // A wait for budget longer than the drain allows is asked again with the shorter deadline.
     if (this.#acquiring !== undefined && this.#acquiring.deadlineMs > untilMs) {
@@ -263,7 +271,9 @@ class Lane<I, R> {
   /** Items that go without lingering: a drain, a probe, split halves. */
   #urgent(): boolean {
     return (
-      this.#owner.drainUntilMs !== undefined || this.#probe !== undefined || this.#queue[0]!.cap !== Infinity
+      this.#owner.drainUntilMs !== undefined ||
+      this.#probe !== undefined ||
+      this.#queue.first()!.cap !== Infinity
     );
   }
 
@@ -274,7 +284,7 @@ class Lane<I, R> {
    * the window's first units to fuller ones (on other replicas too) and fills up meanwhile.
    */
   #readyAtMs(now: number): number {
-    const oldest = this.#queue[0]!;
+    const oldest = this.#queue.first()!;
     if (now < this.#bindingUntilMs) {
       // Counted from the last grant too: leftovers of a full request, old as they are, wait for
       // the callers it answers to come back rather than leave part-full with a scarce unit.
@@ -292,13 +302,7 @@ class Lane<I, R> {
     const cap = this.#owner.capacity;
     if (this.#queue.length >= cap.total) return true;
     if (cap.perClass === undefined) return false;
-    const counts = new Map<string, number>();
-    for (const e of this.#queue) {
-      const n = (counts.get(e.cls) ?? 0) + 1;
-      if (n >= (cap.perClass[e.cls] ?? Infinity)) return true;
-      counts.set(e.cls, n);
-    }
-    return false;
+    return this.#queue.someClassReaches(cap.perClass);
   }
 
   #checkIdle(): void {
@@ -315,7 +319,9 @@ class Lane<I, R> {
     const controller = new AbortController();
     // The unit may serve any item in line, so the wait lasts as long as the latest deadline.
     let deadlineMs = 0;
-    for (const e of this.#queue) if (e.deadlineMs > deadlineMs) deadlineMs = e.deadlineMs;
+    this.#queue.forEach((e) => {
+      if (e.deadlineMs > deadlineMs) deadlineMs = e.deadlineMs;
+    });
     const acquiring = { controller, deadlineMs };
     this.#acquiring = acquiring;
     this.#inFlight += 1;
@@ -332,7 +338,8 @@ class Lane<I, R> {
           queueMicrotask(() => this.#kick());
           if (taken.length === 0) return undefined;
           this.#owner.stats.requests += 1;
-          const oldestMs = Math.min(...taken.map((e) => e.enqueuedMs));
+          let oldestMs = Infinity;
+          for (const e of taken) if (e.enqueuedMs < oldestMs) oldestMs = e.enqueuedMs;
           this.#settings.telemetry?.batchWait(spec.name, (this.#now() - oldestMs) / 1000);
           this.#settings.telemetry?.batchRequest(spec.name, taken.length, this.#owner.capacity.total);
           return spec.body(taken.map((e) => e.item));
@@ -371,17 +378,14 @@ class Lane<I, R> {
     this.#expire(this.#now());
     if (this.#probe !== undefined) {
       const { entry } = this.#probe;
-      const at = this.#queue.indexOf(entry);
-      if (at >= 0 && !entry.done) {
-        this.#queue.splice(at, 1);
+      if (!entry.done && this.#queue.remove(entry)) {
         this.#owner.queued -= 1;
         this.#probing = true;
         return [entry];
       }
       if (!this.#probing) this.#probe = undefined; // the probe expired meanwhile: pack as usual
     }
-    const { taken, rest } = packRequest(this.#queue, this.#spec, this.#owner.capacity);
-    this.#queue = rest;
+    const taken = this.#queue.pack(this.#owner.capacity, this.#spec.mergeBy !== undefined);
     this.#owner.queued -= taken.length;
     return taken;
   }
@@ -541,25 +545,37 @@ class Lane<I, R> {
     const live = entries.filter((e) => !e.done);
     if (live.length === 0) return;
     this.#owner.stats.requeued += live.length;
-    this.#queue = live.concat(this.#queue);
+    this.#queue.unshift(live);
     this.#owner.queued += live.length;
-    for (const e of live) this.#expiry.at(e.deadlineMs);
+    for (const e of live) {
+      this.#expiry.at(e.deadlineMs);
+      if (e.deadlineMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = e.deadlineMs;
+    }
   }
 
   // --- deadlines ---
 
   /** Refuse every waiting item whose deadline has passed; re-arm for the next one. */
   #expire(now: number): void {
-    const expired = this.#failWhere(
-      (e) => e.deadlineMs <= now,
-      (e) => e.lastError ?? this.#expiryError(),
-    );
-    this.#owner.stats.expired += expired;
+    if (now < this.#earliestDeadlineMs) {
+      // Nothing can have expired: no pass over the line (thousands may wait at a grant). The
+      // timer may have fired a little early: it is asked again for the bound.
+      if (this.#earliestDeadlineMs !== Infinity) this.#expiry.at(this.#earliestDeadlineMs);
+    } else {
+      const expired = this.#failWhere(
+        (e) => e.deadlineMs <= now,
+        (e) => e.lastError ?? this.#expiryError(),
+      );
+      this.#owner.stats.expired += expired;
+      let next = Infinity;
+      this.#queue.forEach((e) => {
+        if (e.deadlineMs < next) next = e.deadlineMs;
+      });
+      this.#earliestDeadlineMs = next;
+      if (next !== Infinity) this.#expiry.at(next);
+    }
     // Nobody left to use a unit: stop waiting for one.
     if (this.#queue.length === 0 && this.#acquiring !== undefined) this.#acquiring.controller.abort();
-    let next = Infinity;
-    for (const e of this.#queue) if (e.deadlineMs < next) next = e.deadlineMs;
-    if (next !== Infinity) this.#expiry.at(next);
   }
 
   /**
@@ -572,11 +588,8 @@ class Lane<I, R> {
 
   /** Take the waiting entries `pred` picks out of the line and fail each; returns how many. */
   #failWhere(pred: (e: Entry<I, R>) => boolean, errorOf: (e: Entry<I, R>) => Error): number {
-    const failed: Array<Entry<I, R>> = [];
-    const kept: Array<Entry<I, R>> = [];
-    for (const e of this.#queue) (pred(e) ? failed : kept).push(e);
+    const failed = this.#queue.removeWhere(pred);
     if (failed.length === 0) return 0;
-    this.#queue = kept;
     this.#owner.queued -= failed.length;
     for (const e of failed) this.#settle(e, errorOf(e));
     return failed.length;
