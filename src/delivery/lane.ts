@@ -157,6 +157,12 @@ class Lane<I, R> {
   readonly #queue = new Line<Entry<I, R>>();
   /** No waiting item's deadline is earlier (a bound: kept as items come, made exact by `#expire`). */
   #earliestDeadlineMs = Infinity;
+  /**
+   * The latest deadline in line, exact unless `#latestStale` (an item holding it left, or a
+   * drain cut deadlines): then worked out again when a request asks for budget.
+   */
+  #latestDeadlineMs = 0;
+  #latestStale = false;
   /** Requests of this lane out or waiting for budget. */
   #inFlight = 0;
   /** The pending budget wait, if any: at most one per lane. */
@@ -217,6 +223,7 @@ class Lane<I, R> {
       this.#queue.push(entry);
       this.#owner.queued += 1;
       if (deadlineMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = deadlineMs;
+      if (deadlineMs > this.#latestDeadlineMs) this.#latestDeadlineMs = deadlineMs;
       this.#lastArrivalMs = now;
       this.#arrivedThisTurn = true;
       this.#expiry.at(deadlineMs);
@@ -229,6 +236,7 @@ class Lane<I, R> {
       if (e.deadlineMs > untilMs) e.deadlineMs = untilMs;
     });
     if (untilMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = untilMs;
+    this.#latestStale = true;
     this.#expiry.at(untilMs);
     // A wait for budget longer than the drain allows is asked again with the shorter deadline.
     if (this.#acquiring !== undefined && this.#acquiring.deadlineMs > untilMs) {
@@ -318,10 +326,7 @@ class Lane<I, R> {
     this.#flush.clear();
     const controller = new AbortController();
     // The unit may serve any item in line, so the wait lasts as long as the latest deadline.
-    let deadlineMs = 0;
-    this.#queue.forEach((e) => {
-      if (e.deadlineMs > deadlineMs) deadlineMs = e.deadlineMs;
-    });
+    const deadlineMs = this.#latestDeadline();
     const acquiring = { controller, deadlineMs };
     this.#acquiring = acquiring;
     this.#inFlight += 1;
@@ -379,6 +384,7 @@ class Lane<I, R> {
     if (this.#probe !== undefined) {
       const { entry } = this.#probe;
       if (!entry.done && this.#queue.remove(entry)) {
+        this.#left([entry]);
         this.#owner.queued -= 1;
         this.#probing = true;
         return [entry];
@@ -386,6 +392,7 @@ class Lane<I, R> {
       if (!this.#probing) this.#probe = undefined; // the probe expired meanwhile: pack as usual
     }
     const taken = this.#queue.pack(this.#owner.capacity, this.#spec.mergeBy !== undefined);
+    this.#left(taken);
     this.#owner.queued -= taken.length;
     return taken;
   }
@@ -550,6 +557,7 @@ class Lane<I, R> {
     for (const e of live) {
       this.#expiry.at(e.deadlineMs);
       if (e.deadlineMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = e.deadlineMs;
+      if (e.deadlineMs > this.#latestDeadlineMs) this.#latestDeadlineMs = e.deadlineMs;
     }
   }
 
@@ -578,6 +586,30 @@ class Lane<I, R> {
     if (this.#queue.length === 0 && this.#acquiring !== undefined) this.#acquiring.controller.abort();
   }
 
+  /** The latest deadline of the items in line (0 when none): exact, without a pass when it can. */
+  #latestDeadline(): number {
+    if (this.#latestStale) {
+      let latest = 0;
+      this.#queue.forEach((e) => {
+        if (e.deadlineMs > latest) latest = e.deadlineMs;
+      });
+      this.#latestDeadlineMs = latest;
+      this.#latestStale = false;
+    }
+    return this.#latestDeadlineMs;
+  }
+
+  /** Items left the line: if one of them held the latest deadline, it is worked out again. */
+  #left(entries: ReadonlyArray<Entry<I, R>>): void {
+    if (this.#latestStale) return;
+    for (const e of entries) {
+      if (e.deadlineMs >= this.#latestDeadlineMs) {
+        this.#latestStale = true;
+        return;
+      }
+    }
+  }
+
   /**
    * An item never sent whose deadline passed: it waited for budget, or behind its lane's requests
    * to a slow Braze. Either way it is safe to send again later: RATE_LIMITED with a retry hint.
@@ -590,6 +622,7 @@ class Lane<I, R> {
   #failWhere(pred: (e: Entry<I, R>) => boolean, errorOf: (e: Entry<I, R>) => Error): number {
     const failed = this.#queue.removeWhere(pred);
     if (failed.length === 0) return 0;
+    this.#left(failed);
     this.#owner.queued -= failed.length;
     for (const e of failed) this.#settle(e, errorOf(e));
     return failed.length;
