@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind } from 'graphql';
+import { Kind, type OperationDefinitionNode } from 'graphql';
 import type { Telemetry } from './metrics.js';
 
 /**
@@ -16,11 +16,7 @@ export function operationMetricsPlugin<T extends object>(telemetry: Telemetry): 
       return {
         async didResolveOperation({ operation: op }) {
           if (op === undefined) return;
-          const fields = op.selectionSet.selections.flatMap((s) =>
-            s.kind === Kind.FIELD ? [s.name.value] : [],
-          );
-          const distinct = new Set(fields);
-          operation = distinct.size === 1 ? [...distinct][0]! : 'multi';
+          operation = labelOf(op);
         },
         async willSendResponse({ response }) {
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
@@ -33,4 +29,18 @@ export function operationMetricsPlugin<T extends object>(telemetry: Telemetry): 
       };
     },
   };
+}
+
+/** Apollo reuses a query's parsed document: each operation's label is worked out once. */
+const labels = new WeakMap<OperationDefinitionNode, string>();
+
+function labelOf(op: OperationDefinitionNode): string {
+  let label = labels.get(op);
+  if (label === undefined) {
+    const fields = op.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
+    const distinct = new Set(fields);
+    label = distinct.size === 1 ? [...distinct][0]! : 'multi';
+    labels.set(op, label);
+  }
+  return label;
 }
