@@ -63,12 +63,27 @@ export function inferWindowSec(
     untilResetMs > -SKEW_TOLERANCE_MS &&
     untilResetMs <= windowSec * 1000 + SKEW_TOLERANCE_MS;
   if (windows.adoptedSec !== undefined && fits(windows.adoptedSec)) return windows.adoptedSec;
-  const fitting = [...new Set([...BRAZE_WINDOWS_SEC, windows.configuredSec])]
-    .filter(fits)
-    .sort((a, b) => a - b);
-  if (fitting.length === 0) return undefined;
-  const upToConfigured = fitting.filter((w) => w <= windows.configuredSec);
-  return upToConfigured.length > 0 ? upToConfigured.at(-1) : fitting[0];
+  // The longest fitting window up to the configured one, else the shortest fitting one.
+  let upToConfigured: number | undefined;
+  let shortest: number | undefined;
+  for (const windowSec of candidateWindowsSec(windows.configuredSec)) {
+    if (!fits(windowSec)) continue;
+    shortest ??= windowSec;
+    if (windowSec <= windows.configuredSec) upToConfigured = windowSec;
+  }
+  return upToConfigured ?? shortest;
+}
+
+/** Braze's windows and the configured one, shortest first (asked for at every answer: kept). */
+const candidatesByConfiguredSec = new Map<number, readonly number[]>();
+
+function candidateWindowsSec(configuredSec: number): readonly number[] {
+  let candidates = candidatesByConfiguredSec.get(configuredSec);
+  if (candidates === undefined) {
+    candidates = [...new Set([...BRAZE_WINDOWS_SEC, configuredSec])].sort((a, b) => a - b);
+    candidatesByConfiguredSec.set(configuredSec, candidates);
+  }
+  return candidates;
 }
 
 /**

@@ -2,7 +2,7 @@ import { connectBackoffMs, type BrazeAnswer } from '../braze/client.js';
 import type { Context } from '@opentelemetry/api';
 import { BadInputError, RateLimitedError, UpstreamError } from '../errors.js';
 import { captureContext, recordLaneWait, runIn, tracingOn } from '../observability/spans.js';
-import { packRequest, type Packable } from './pack.js';
+import { Line, type Packable } from './pack.js';
 import type { DeliveryStats, LaneCapacity, LaneClient, LaneSettings, LaneSpec } from './spec.js';
 import { EarliestTimer } from './timer.js';
 
@@ -158,7 +158,15 @@ class Lane<I, R> {
   readonly #client: LaneClient;
   readonly #settings: LaneSettings;
   readonly #now: () => number;
-  #queue: Array<Entry<I, R>> = [];
+  readonly #queue = new Line<Entry<I, R>>();
+  /** No waiting item's deadline is earlier (a bound: kept as items come, made exact by `#expire`). */
+  #earliestDeadlineMs = Infinity;
+  /**
+   * The latest deadline in line, exact unless `#latestStale` (an item holding it left, or a
+   * drain cut deadlines): then worked out again when a request asks for budget.
+   */
+  #latestDeadlineMs = 0;
+  #latestStale = false;
   /** Requests of this lane out or waiting for budget. */
   #inFlight = 0;
   /** The pending budget wait, if any: at most one per lane. */
@@ -209,6 +217,8 @@ class Lane<I, R> {
         cls: spec.classOf?.(item) ?? '',
         bytes: spec.bytesOf?.(item) ?? 0,
         cap: Infinity,
+        mergeKey: spec.mergeBy?.(item),
+        distinctKey: spec.distinctBy?.(item),
         attempts: 0,
         lastError: undefined,
         resolve,
@@ -217,6 +227,8 @@ class Lane<I, R> {
       };
       this.#queue.push(entry);
       this.#owner.queued += 1;
+      if (deadlineMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = deadlineMs;
+      if (deadlineMs > this.#latestDeadlineMs) this.#latestDeadlineMs = deadlineMs;
       this.#lastArrivalMs = now;
       this.#arrivedThisTurn = true;
       this.#expiry.at(deadlineMs);
@@ -225,7 +237,11 @@ class Lane<I, R> {
   }
 
   drain(untilMs: number): void {
-    for (const e of this.#queue) if (e.deadlineMs > untilMs) e.deadlineMs = untilMs;
+    this.#queue.forEach((e) => {
+      if (e.deadlineMs > untilMs) e.deadlineMs = untilMs;
+    });
+    if (untilMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = untilMs;
+    this.#latestStale = true;
     this.#expiry.at(untilMs);
     // A wait for budget longer than the drain allows is asked again with the shorter deadline.
     if (this.#acquiring !== undefined && this.#acquiring.deadlineMs > untilMs) {
@@ -268,7 +284,9 @@ class Lane<I, R> {
   /** Items that go without lingering: a drain, a probe, split halves. */
   #urgent(): boolean {
     return (
-      this.#owner.drainUntilMs !== undefined || this.#probe !== undefined || this.#queue[0]!.cap !== Infinity
+      this.#owner.drainUntilMs !== undefined ||
+      this.#probe !== undefined ||
+      this.#queue.first()!.cap !== Infinity
     );
   }
 
@@ -279,7 +297,7 @@ class Lane<I, R> {
    * the window's first units to fuller ones (on other replicas too) and fills up meanwhile.
    */
   #readyAtMs(now: number): number {
-    const oldest = this.#queue[0]!;
+    const oldest = this.#queue.first()!;
     if (now < this.#bindingUntilMs) {
       // Counted from the last grant too: leftovers of a full request, old as they are, wait for
       // the callers it answers to come back rather than leave part-full with a scarce unit.
@@ -297,13 +315,7 @@ class Lane<I, R> {
     const cap = this.#owner.capacity;
     if (this.#queue.length >= cap.total) return true;
     if (cap.perClass === undefined) return false;
-    const counts = new Map<string, number>();
-    for (const e of this.#queue) {
-      const n = (counts.get(e.cls) ?? 0) + 1;
-      if (n >= (cap.perClass[e.cls] ?? Infinity)) return true;
-      counts.set(e.cls, n);
-    }
-    return false;
+    return this.#queue.someClassReaches(cap.perClass);
   }
 
   #checkIdle(): void {
@@ -319,8 +331,7 @@ class Lane<I, R> {
     this.#flush.clear();
     const controller = new AbortController();
     // The unit may serve any item in line, so the wait lasts as long as the latest deadline.
-    let deadlineMs = 0;
-    for (const e of this.#queue) if (e.deadlineMs > deadlineMs) deadlineMs = e.deadlineMs;
+    const deadlineMs = this.#latestDeadline();
     const acquiring = { controller, deadlineMs };
     this.#acquiring = acquiring;
     this.#inFlight += 1;
@@ -328,7 +339,7 @@ class Lane<I, R> {
     const spec = this.#spec;
     // Tracing on: the budget wait and the Braze call belong to the operation whose item is oldest
     // in line (it leaves in this request but for a deadline); the others are linked at the grant.
-    runIn(this.#queue[0]!.trace, () =>
+    runIn(this.#queue.first()!.trace, () =>
       this.#client.sendAtGrant(
         spec.endpoint,
         () => {
@@ -339,7 +350,8 @@ class Lane<I, R> {
           queueMicrotask(() => this.#kick());
           if (taken.length === 0) return undefined;
           this.#owner.stats.requests += 1;
-          const oldestMs = Math.min(...taken.map((e) => e.enqueuedMs));
+          let oldestMs = Infinity;
+          for (const e of taken) if (e.enqueuedMs < oldestMs) oldestMs = e.enqueuedMs;
           this.#settings.telemetry?.batchWait(spec.name, (this.#now() - oldestMs) / 1000);
           this.#settings.telemetry?.batchRequest(spec.name, taken.length, this.#owner.capacity.total);
           if (tracingOn()) recordLaneWait({ lane: spec.name, items: taken, nowMs: this.#now() });
@@ -380,17 +392,16 @@ class Lane<I, R> {
     this.#expire(this.#now());
     if (this.#probe !== undefined) {
       const { entry } = this.#probe;
-      const at = this.#queue.indexOf(entry);
-      if (at >= 0 && !entry.done) {
-        this.#queue.splice(at, 1);
+      if (!entry.done && this.#queue.remove(entry)) {
+        this.#left([entry]);
         this.#owner.queued -= 1;
         this.#probing = true;
         return [entry];
       }
       if (!this.#probing) this.#probe = undefined; // the probe expired meanwhile: pack as usual
     }
-    const { taken, rest } = packRequest(this.#queue, this.#spec, this.#owner.capacity);
-    this.#queue = rest;
+    const taken = this.#queue.pack(this.#owner.capacity, this.#spec.mergeBy !== undefined);
+    this.#left(taken);
     this.#owner.queued -= taken.length;
     return taken;
   }
@@ -550,25 +561,62 @@ class Lane<I, R> {
     const live = entries.filter((e) => !e.done);
     if (live.length === 0) return;
     this.#owner.stats.requeued += live.length;
-    this.#queue = live.concat(this.#queue);
+    this.#queue.unshift(live);
     this.#owner.queued += live.length;
-    for (const e of live) this.#expiry.at(e.deadlineMs);
+    for (const e of live) {
+      this.#expiry.at(e.deadlineMs);
+      if (e.deadlineMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = e.deadlineMs;
+      if (e.deadlineMs > this.#latestDeadlineMs) this.#latestDeadlineMs = e.deadlineMs;
+    }
   }
 
   // --- deadlines ---
 
   /** Refuse every waiting item whose deadline has passed; re-arm for the next one. */
   #expire(now: number): void {
-    const expired = this.#failWhere(
-      (e) => e.deadlineMs <= now,
-      (e) => e.lastError ?? this.#expiryError(),
-    );
-    this.#owner.stats.expired += expired;
+    if (now < this.#earliestDeadlineMs) {
+      // Nothing can have expired: no pass over the line (thousands may wait at a grant). The
+      // timer may have fired a little early: it is asked again for the bound.
+      if (this.#earliestDeadlineMs !== Infinity) this.#expiry.at(this.#earliestDeadlineMs);
+    } else {
+      const expired = this.#failWhere(
+        (e) => e.deadlineMs <= now,
+        (e) => e.lastError ?? this.#expiryError(),
+      );
+      this.#owner.stats.expired += expired;
+      let next = Infinity;
+      this.#queue.forEach((e) => {
+        if (e.deadlineMs < next) next = e.deadlineMs;
+      });
+      this.#earliestDeadlineMs = next;
+      if (next !== Infinity) this.#expiry.at(next);
+    }
     // Nobody left to use a unit: stop waiting for one.
     if (this.#queue.length === 0 && this.#acquiring !== undefined) this.#acquiring.controller.abort();
-    let next = Infinity;
-    for (const e of this.#queue) if (e.deadlineMs < next) next = e.deadlineMs;
-    if (next !== Infinity) this.#expiry.at(next);
+  }
+
+  /** The latest deadline of the items in line (0 when none): exact, without a pass when it can. */
+  #latestDeadline(): number {
+    if (this.#latestStale) {
+      let latest = 0;
+      this.#queue.forEach((e) => {
+        if (e.deadlineMs > latest) latest = e.deadlineMs;
+      });
+      this.#latestDeadlineMs = latest;
+      this.#latestStale = false;
+    }
+    return this.#latestDeadlineMs;
+  }
+
+  /** Items left the line: if one of them held the latest deadline, it is worked out again. */
+  #left(entries: ReadonlyArray<Entry<I, R>>): void {
+    if (this.#latestStale) return;
+    for (const e of entries) {
+      if (e.deadlineMs >= this.#latestDeadlineMs) {
+        this.#latestStale = true;
+        return;
+      }
+    }
   }
 
   /**
@@ -581,11 +629,9 @@ class Lane<I, R> {
 
   /** Take the waiting entries `pred` picks out of the line and fail each; returns how many. */
   #failWhere(pred: (e: Entry<I, R>) => boolean, errorOf: (e: Entry<I, R>) => Error): number {
-    const failed: Array<Entry<I, R>> = [];
-    const kept: Array<Entry<I, R>> = [];
-    for (const e of this.#queue) (pred(e) ? failed : kept).push(e);
+    const failed = this.#queue.removeWhere(pred);
     if (failed.length === 0) return 0;
-    this.#queue = kept;
+    this.#left(failed);
     this.#owner.queued -= failed.length;
     for (const e of failed) this.#settle(e, errorOf(e));
     return failed.length;

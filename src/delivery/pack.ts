@@ -1,4 +1,4 @@
-import type { LaneCapacity, LaneSpec } from './spec.js';
+import type { LaneCapacity } from './spec.js';
 
 /** What packing reads of a queued item. */
 export interface Packable<I> {
@@ -8,66 +8,167 @@ export interface Packable<I> {
   bytes: number;
   /** Most items a request holding this item may carry (lowered by whole-request rejections). */
   cap: number;
+  /** The spec's `mergeBy` key of the item, computed once when it is queued. */
+  mergeKey: string | undefined;
+  /** The spec's `distinctBy` key of the item, computed once when it is queued. */
+  distinctKey: string | undefined;
 }
 
+/** Past this many spent slots at its front (and half its array), a line compacts its array. */
+const COMPACT_AFTER = 1_024;
+
 /**
- * One request's worth of `queue`, oldest first (DESIGN "Lanes, packed at the grant"): items
- * are taken while the request has room (total, per class, bytes, the item's own cap) and no
- * item with the same `distinctBy` key is in it yet; an item that does not fit stays in line, in
- * order, and a younger one may still fit. Items with a `mergeBy` key already taken ride in that
- * slot, even once the request is full. `rest` is the line without what was taken.
+ * A lane's line of waiting entries, oldest first. Thousands may wait while a request takes 75
+ * from the front, so the work of taking is proportional to what is taken (and, when items merge,
+ * to what is looked at), never to the whole line: an array read from a head index, and a count
+ * of the waiting entries per capacity class kept as they come and go.
  */
-export function packRequest<I, E extends Packable<I>>(
-  queue: readonly E[],
-  spec: Pick<LaneSpec<I, unknown>, 'distinctBy' | 'mergeBy'>,
-  cap: LaneCapacity,
-): { taken: E[]; rest: E[] } {
-  const taken: E[] = [];
-  const kept: E[] = [];
-  const perClass = new Map<string, number>();
-  const leftByClass = new Map<string, number>();
-  for (const e of queue) leftByClass.set(e.cls, (leftByClass.get(e.cls) ?? 0) + 1);
-  const distinct = new Set<string>();
-  const merged = new Set<string>();
-  let slots = 0;
-  let limit = cap.total;
-  let bytes = 0;
-  let i = 0;
-  for (; i < queue.length; i++) {
-    const full = slots >= limit || classesFull(perClass, leftByClass, cap);
-    // Full: only items riding in a slot already taken (reads of the same user) still join.
-    if (full && spec.mergeBy === undefined) break;
-    const e = queue[i]!;
-    leftByClass.set(e.cls, leftByClass.get(e.cls)! - 1);
-    const mergeKey = spec.mergeBy?.(e.item);
-    if (mergeKey !== undefined && merged.has(mergeKey)) {
-      taken.push(e); // rides in a slot already taken
-      continue;
-    }
-    if (full) {
-      kept.push(e);
-      continue;
-    }
-    const classCount = perClass.get(e.cls) ?? 0;
-    const key = spec.distinctBy?.(e.item);
-    const fits =
-      slots + 1 <= e.cap &&
-      classCount < (cap.perClass?.[e.cls] ?? Infinity) &&
-      (cap.maxBytes === undefined || slots === 0 || bytes + e.bytes <= cap.maxBytes) &&
-      (key === undefined || !distinct.has(key));
-    if (!fits) {
-      kept.push(e);
-      continue;
-    }
-    taken.push(e);
-    slots += 1;
-    limit = Math.min(limit, e.cap);
-    bytes += e.bytes;
-    perClass.set(e.cls, classCount + 1);
-    if (key !== undefined) distinct.add(key);
-    if (mergeKey !== undefined) merged.add(mergeKey);
+export class Line<E extends Packable<unknown>> {
+  #entries: E[] = [];
+  #head = 0;
+  readonly #perClass = new Map<string, number>();
+
+  get length(): number {
+    return this.#entries.length - this.#head;
   }
-  return { taken, rest: i === queue.length ? kept : kept.concat(queue.slice(i)) };
+
+  /** The oldest waiting entry. */
+  first(): E | undefined {
+    return this.#entries[this.#head];
+  }
+
+  push(e: E): void {
+    this.#entries.push(e);
+    this.#count(e.cls, 1);
+  }
+
+  /** Back at the head of the line, in their order (a request that goes again). */
+  unshift(entries: readonly E[]): void {
+    if (entries.length === 0) return;
+    this.#entries = entries.concat(this.#entries.slice(this.#head));
+    this.#head = 0;
+    for (const e of entries) this.#count(e.cls, 1);
+  }
+
+  forEach(fn: (e: E) => void): void {
+    const entries = this.#entries;
+    for (let i = this.#head; i < entries.length; i++) fn(entries[i]!);
+  }
+
+  /** Whether some class has at least its share of a request waiting. */
+  someClassReaches(perClass: Readonly<Record<string, number>>): boolean {
+    for (const [cls, n] of this.#perClass) if (n >= (perClass[cls] ?? Infinity)) return true;
+    return false;
+  }
+
+  /** Takes `e` out of the line; false when it is not in it. */
+  remove(e: E): boolean {
+    const at = this.#entries.indexOf(e, this.#head);
+    if (at < 0) return false;
+    this.#entries.splice(at, 1);
+    this.#count(e.cls, -1);
+    return true;
+  }
+
+  /** Takes the entries `pred` picks out of the line, in order (none taken: nothing allocated). */
+  removeWhere(pred: (e: E) => boolean): E[] {
+    const entries = this.#entries;
+    let i = this.#head;
+    while (i < entries.length && !pred(entries[i]!)) i++;
+    if (i === entries.length) return [];
+    const removed: E[] = [];
+    let kept = i;
+    for (; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (pred(e)) {
+        removed.push(e);
+        this.#count(e.cls, -1);
+      } else entries[kept++] = e;
+    }
+    entries.length = kept;
+    this.#settle();
+    return removed;
+  }
+
+  /**
+   * One request's worth of the line, oldest first (DESIGN "Lanes, packed at the grant"): items
+   * are taken while the request has room (total, per class, bytes, the item's own cap) and no
+   * item with the same `distinctKey` is in it yet; an item that does not fit stays in line, in
+   * order, and a younger one may still fit. Items with a `mergeKey` already taken ride in that
+   * slot, even once the request is full. What is taken leaves the line.
+   */
+  pack(cap: LaneCapacity, merging: boolean): E[] {
+    const entries = this.#entries;
+    const taken: E[] = [];
+    const kept: E[] = [];
+    const perClass = new Map<string, number>();
+    // What waits from the current position on, by class (a copy of the line's counts).
+    const leftByClass = new Map(this.#perClass);
+    const distinct = new Set<string>();
+    const merged = new Set<string>();
+    let slots = 0;
+    let limit = cap.total;
+    let bytes = 0;
+    let i = this.#head;
+    // Once full, always full: nothing more is taken into a slot, and what waits only shrinks.
+    let full = false;
+    for (; i < entries.length; i++) {
+      full ||= slots >= limit || classesFull(perClass, leftByClass, cap);
+      // Full: only items riding in a slot already taken (reads of the same user) still join.
+      if (full && !merging) break;
+      const e = entries[i]!;
+      if (!full) leftByClass.set(e.cls, leftByClass.get(e.cls)! - 1);
+      const mergeKey = e.mergeKey;
+      if (mergeKey !== undefined && merged.has(mergeKey)) {
+        taken.push(e); // rides in a slot already taken
+        continue;
+      }
+      if (full) {
+        kept.push(e);
+        continue;
+      }
+      const classCount = perClass.get(e.cls) ?? 0;
+      const key = e.distinctKey;
+      const fits =
+        slots + 1 <= e.cap &&
+        classCount < (cap.perClass?.[e.cls] ?? Infinity) &&
+        (cap.maxBytes === undefined || slots === 0 || bytes + e.bytes <= cap.maxBytes) &&
+        (key === undefined || !distinct.has(key));
+      if (!fits) {
+        kept.push(e);
+        continue;
+      }
+      taken.push(e);
+      slots += 1;
+      limit = Math.min(limit, e.cap);
+      bytes += e.bytes;
+      perClass.set(e.cls, classCount + 1);
+      if (key !== undefined) distinct.add(key);
+      if (mergeKey !== undefined) merged.add(mergeKey);
+    }
+    // What stayed in line goes right before position i: the line now starts there.
+    const start = i - kept.length;
+    for (let k = 0; k < kept.length; k++) entries[start + k] = kept[k]!;
+    this.#head = start;
+    for (const e of taken) this.#count(e.cls, -1);
+    this.#settle();
+    return taken;
+  }
+
+  #count(cls: string, by: number): void {
+    this.#perClass.set(cls, (this.#perClass.get(cls) ?? 0) + by);
+  }
+
+  /** Reuse the array once the line is empty; drop the spent front once it is large. */
+  #settle(): void {
+    if (this.#head === this.#entries.length) {
+      this.#entries.length = 0;
+      this.#head = 0;
+    } else if (this.#head > COMPACT_AFTER && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    }
+  }
 }
 
 /** Every class still waiting has filled its share of the request: nothing more can fit. */

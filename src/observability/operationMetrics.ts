@@ -8,10 +8,18 @@ import type { Telemetry } from './metrics.js';
  * several (or only fragments). Never a client-chosen name.
  */
 export function operationLabel(op: OperationDefinitionNode): string {
-  const fields = op.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
-  const distinct = new Set(fields);
-  return distinct.size === 1 ? [...distinct][0]! : 'multi';
+  // Apollo reuses a query's parsed document: each operation's label is worked out once.
+  let label = labels.get(op);
+  if (label === undefined) {
+    const fields = op.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
+    const distinct = new Set(fields);
+    label = distinct.size === 1 ? [...distinct][0]! : 'multi';
+    labels.set(op, label);
+  }
+  return label;
 }
+
+const labels = new WeakMap<OperationDefinitionNode, string>();
 
 /**
  * Counts and times each GraphQL operation, and whether it answered with errors, labelled from a

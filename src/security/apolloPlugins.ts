@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { ForbiddenError, toGraphQLError } from '../errors.js';
 import { ALL_PERMISSIONS, type Principal } from './keyStore.js';
 import {
@@ -72,34 +72,22 @@ export function permissionsPlugin<TContext extends BaseContext>(
   opts: PermissionsPluginOptions<TContext>,
 ): ApolloServerPlugin<TContext> {
   const publicFields = opts.publicFields ?? PUBLIC_ROOT_FIELDS;
+  const needsOf = documentNeeds(opts, publicFields);
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(ctx) {
           const principal = opts.principalOf(ctx.contextValue);
           if (principal.permissions.has(ALL_PERMISSIONS)) return;
-          const needed = operationPermissions(
-            ctx.document,
-            opts.fieldPermissions,
-            ctx.request.operationName,
-            publicFields,
-          );
+          const needs = needsOf(ctx.document, ctx.schema, ctx.request.operationName);
+          const needed = needs.root;
           try {
             if (needed.unmapped.length > 0) {
               throw new ForbiddenError(
                 `${needed.unmapped.join(', ')} ${needed.unmapped.length > 1 ? 'are' : 'is'} not open to gateway keys with a permission list: use a key with * for ${needed.unmapped.length > 1 ? 'them' : 'it'}.`,
               );
             }
-            const nested =
-              opts.nestedFieldPermissions === undefined
-                ? []
-                : nestedFieldPermissions(
-                    ctx.document,
-                    ctx.schema,
-                    opts.nestedFieldPermissions,
-                    ctx.request.operationName,
-                  );
-            requirePermissions(principal, [...needed.permissions, ...nested]);
+            requirePermissions(principal, [...needed.permissions, ...needs.nested()]);
           } catch (err) {
             if (err instanceof ForbiddenError) {
               throw withHttpStatus(toGraphQLError(err), 403);
@@ -109,6 +97,50 @@ export function permissionsPlugin<TContext extends BaseContext>(
         },
       };
     },
+  };
+}
+
+interface DocumentNeeds {
+  root: ReturnType<typeof operationPermissions>;
+  /** Worked out when first asked (only once no root field is refused). */
+  nested(): readonly string[];
+}
+
+/**
+ * What an operation needs depends on its document (and the fixed schema and maps) only, and
+ * Apollo hands the same parsed document to every request that sends the same query: the walks
+ * are done once per document and operation name, as Apollo caches the document itself.
+ */
+function documentNeeds<TContext>(
+  opts: PermissionsPluginOptions<TContext>,
+  publicFields: readonly string[],
+): (document: DocumentNode, schema: GraphQLSchema, operationName?: string | null) => DocumentNeeds {
+  const byDocument = new WeakMap<
+    DocumentNode,
+    { schema: GraphQLSchema; byName: Map<string, DocumentNeeds> }
+  >();
+  return (document, schema, operationName) => {
+    let entry = byDocument.get(document);
+    if (entry === undefined || entry.schema !== schema) {
+      entry = { schema, byName: new Map() };
+      byDocument.set(document, entry);
+    }
+    // `\u0000` cannot start a GraphQL name: it stands for "no operation name given".
+    const name = operationName ?? '\u0000';
+    let needs = entry.byName.get(name);
+    if (needs === undefined) {
+      let nested: readonly string[] | undefined;
+      needs = {
+        root: operationPermissions(document, opts.fieldPermissions, operationName, publicFields),
+        nested: () =>
+          (nested ??=
+            opts.nestedFieldPermissions === undefined
+              ? []
+              : nestedFieldPermissions(document, schema, opts.nestedFieldPermissions, operationName)),
+      };
+      entry.byName.set(name, needs);
+    }
+    return needs;
   };
 }
 

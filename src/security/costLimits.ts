@@ -261,22 +261,29 @@ function checkArgumentLists(
 
 type Oversized = { length: number; path: string; cap: number };
 
+/**
+ * A list over its cap, found below the value being visited: `suffix` is the path from there
+ * (`[3].properties.tags`), put together only for the list found rather than for every item
+ * visited (a list of 100 events holds a thousand values).
+ */
+type Found = { length: number; suffix: string; cap: number };
+
 function oversizedLiteral(arg: ArgumentNode, topCap: number, w: Walk): Oversized | undefined {
   const nested = w.options.maxListItems;
-  const visitNode = (value: ValueNode, path: string, cap: number): Oversized | undefined => {
+  const visitNode = (value: ValueNode, cap: number): Found | undefined => {
     switch (value.kind) {
       case Kind.LIST: {
-        if (value.values.length > cap) return { length: value.values.length, path, cap };
+        if (value.values.length > cap) return { length: value.values.length, suffix: '', cap };
         for (let i = 0; i < value.values.length; i++) {
-          const hit = visitNode(value.values[i]!, `${path}[${i}]`, nested);
-          if (hit !== undefined) return hit;
+          const hit = visitNode(value.values[i]!, nested);
+          if (hit !== undefined) return { ...hit, suffix: `[${i}]${hit.suffix}` };
         }
         return undefined;
       }
       case Kind.OBJECT:
         for (const f of value.fields) {
-          const hit = visitNode(f.value, `${path}.${f.name.value}`, nested);
-          if (hit !== undefined) return hit;
+          const hit = visitNode(f.value, nested);
+          if (hit !== undefined) return { ...hit, suffix: `.${f.name.value}${hit.suffix}` };
         }
         return undefined;
       case Kind.VARIABLE: {
@@ -285,33 +292,49 @@ function oversizedLiteral(arg: ArgumentNode, topCap: number, w: Walk): Oversized
           // A variable used twice is checked once: its value is the same each time.
           if (w.checkedVariables.has(`${name}@${cap}`)) return undefined;
           w.checkedVariables.add(`${name}@${cap}`);
-          return visitJson(w.variables[name], path, cap);
+          return visitJson(w.variables[name], cap);
         }
         const fallback = w.variableDefaults.get(name);
-        return fallback === undefined ? undefined : visitNode(fallback, path, cap);
+        return fallback === undefined ? undefined : visitNode(fallback, cap);
       }
       default:
         return undefined;
     }
   };
-  const visitJson = (value: unknown, path: string, cap: number): Oversized | undefined => {
+  const visitJson = (value: unknown, cap: number): Found | undefined => {
     if (Array.isArray(value)) {
-      if (value.length > cap) return { length: value.length, path, cap };
+      if (value.length > cap) return { length: value.length, suffix: '', cap };
       for (let i = 0; i < value.length; i++) {
-        const hit = visitJson(value[i], `${path}[${i}]`, nested);
-        if (hit !== undefined) return hit;
+        const hit = visitJson(value[i], nested);
+        if (hit !== undefined) return { ...hit, suffix: `[${i}]${hit.suffix}` };
       }
       return undefined;
     }
     if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) {
-        const hit = visitJson(v, `${path}.${k}`, nested);
-        if (hit !== undefined) return hit;
+      const object = value as Record<string, unknown>;
+      for (const k of Object.keys(object)) {
+        const hit = visitJson(object[k], nested);
+        if (hit !== undefined) return { ...hit, suffix: `.${k}${hit.suffix}` };
       }
     }
     return undefined;
   };
-  return visitNode(arg.value, arg.name.value, topCap);
+  const found = visitNode(arg.value, topCap);
+  return found === undefined
+    ? undefined
+    : { length: found.length, path: `${arg.name.value}${found.suffix}`, cap: found.cap };
+}
+
+/** A server passes the same overrides with every request: they are resolved once. */
+const resolved = new WeakMap<Partial<LimitOptions>, LimitOptions>();
+
+function resolvedLimits(overrides: Partial<LimitOptions>): LimitOptions {
+  let options = resolved.get(overrides);
+  if (options === undefined) {
+    options = resolveLimits(overrides);
+    resolved.set(overrides, options);
+  }
+  return options;
 }
 
 /**
@@ -346,7 +369,7 @@ export function checkRequestLimits(
 ): GraphQLError[] {
   const op = selectOperation(req.document, req.operationName);
   if (op === undefined) return [];
-  const options = resolveLimits(overrides);
+  const options = resolvedLimits(overrides);
   const w = startWalk(req, op, options);
   const cost = selectionCost(op.selectionSet, rootType(req.schema, op), w);
   const errors: GraphQLError[] = [];

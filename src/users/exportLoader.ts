@@ -29,7 +29,30 @@ const SLOW_FIELDS = new Set(['campaigns_received', 'canvases_received']);
 
 /** Same user, same fields → one load; the fields are part of the key so no answer lacks any. */
 function cacheKeyOf(key: ExportKey): string {
-  return `${keyOf(key)}|${[...key.fields].sort().join(',')}`;
+  return `${keyOf(key)}|${fieldsOf(key.fields).list}`;
+}
+
+/** What the lane and the loader read of a selection's export fields. */
+interface FieldsFacts {
+  /** Sorted, comma-separated. */
+  list: string;
+  /** Any of them takes the request out of the faster export tier. */
+  slow: boolean;
+}
+
+/**
+ * Every key of one selection shares its `fields` array (up to hundreds of keys per operation):
+ * what is read of it is worked out once per array.
+ */
+const fieldsFacts = new WeakMap<readonly string[], FieldsFacts>();
+
+function fieldsOf(fields: readonly string[]): FieldsFacts {
+  let facts = fieldsFacts.get(fields);
+  if (facts === undefined) {
+    facts = { list: [...fields].sort().join(','), slow: fields.some((f) => SLOW_FIELDS.has(f)) };
+    fieldsFacts.set(fields, facts);
+  }
+  return facts;
 }
 
 function keyOf(key: UserKey): string {
@@ -78,11 +101,18 @@ export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey
     name: 'users.export.ids',
     endpoint: 'users.export.ids',
     capacity: { total: list + 2, perClass: { list, braze: 1, contact: 1 } },
-    partition: (k) => (k.fields.some((f) => SLOW_FIELDS.has(f)) ? 'received' : ''),
+    partition: (k) => (fieldsOf(k.fields).slow ? 'received' : ''),
     classOf,
     mergeBy: keyOf,
     body: (keys) => {
-      const fields = new Set(keys.flatMap((k) => k.fields));
+      // The keys of one selection share one fields array: each array is read once.
+      const fields = new Set<string>();
+      const selections = new Set<readonly string[]>();
+      for (const k of keys) {
+        if (selections.has(k.fields)) continue;
+        selections.add(k.fields);
+        for (const f of k.fields) fields.add(f);
+      }
       const seen = new Set<string>();
       const ids: string[] = [];
       const aliases: WireUserAlias[] = [];
@@ -108,15 +138,14 @@ export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey
       return body;
     },
     results: (answer, keys) => {
-      const users = ((answer.body as WireExportIdsResponse).users ?? []).map((u) => ({ wire: u, model: u }));
+      const users = (answer.body as WireExportIdsResponse).users ?? [];
       const found = new Map<string, WireExportedUser>();
       const claimed = new Set<WireExportedUser>();
-      for (const { wire, model } of users) {
-        const own: UserKey[] = [];
-        if (wire.external_id !== undefined) own.push({ kind: 'external_id', id: wire.external_id });
-        if (wire.braze_id !== undefined) own.push({ kind: 'braze_id', id: wire.braze_id });
-        for (const a of wire.user_aliases ?? []) own.push({ kind: 'alias', alias: a });
-        for (const k of own) found.set(keyOf(k), model);
+      for (const user of users) {
+        if (user.external_id !== undefined)
+          found.set(keyOf({ kind: 'external_id', id: user.external_id }), user);
+        if (user.braze_id !== undefined) found.set(keyOf({ kind: 'braze_id', id: user.braze_id }), user);
+        for (const a of user.user_aliases ?? []) found.set(keyOf({ kind: 'alias', alias: a }), user);
       }
       // The profiles the list ids and braze_id asked for; whatever else Braze sent answers the
       // request's one email or phone (Braze may normalise either, so a profile is matched by
@@ -127,16 +156,14 @@ export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey
           if (model !== undefined) claimed.add(model);
         }
       }
-      const matchesContact = (k: UserKey, wire: WireExportedUser, model: WireExportedUser): boolean => {
-        const value = k.kind === 'email' ? wire.email : wire.phone;
+      const matchesContact = (k: UserKey, user: WireExportedUser): boolean => {
+        const value = k.kind === 'email' ? user.email : user.phone;
         if (typeof value === 'string' && keyOf({ kind: k.kind as 'email', id: value }) === keyOf(k))
           return true;
-        return !claimed.has(model);
+        return !claimed.has(user);
       };
       return keys.map((k): WireMatches => {
-        if (classOf(k) === 'contact') {
-          return users.filter(({ wire, model }) => matchesContact(k, wire, model)).map((u) => u.model);
-        }
+        if (classOf(k) === 'contact') return users.filter((user) => matchesContact(k, user));
         const model = found.get(keyOf(k));
         return model === undefined ? [] : [model];
       });

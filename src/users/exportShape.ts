@@ -15,44 +15,162 @@ function summary(o: Obj) {
   return { name: str(o.name) ?? '', first: toDate(o.first), last: toDate(o.last), count: int(o.count) ?? 0 };
 }
 
-export function toBrazeUser(u: WireExportedUser) {
-  const coords = Array.isArray(u.last_coordinates) ? u.last_coordinates : undefined;
-  return {
-    externalId: str(u.external_id),
-    brazeId: str(u.braze_id),
-    aliases: list(u.user_aliases).map((a) => ({
+/**
+ * The user as BrazeUser resolvers read it: each field is worked out from the exported user when
+ * it is read (a selection reads a few of some thirty fields, for up to hundreds of users per
+ * operation) rather than the whole shape being built for every user.
+ */
+class BrazeUserView {
+  readonly #u: WireExportedUser;
+
+  constructor(u: WireExportedUser) {
+    this.#u = u;
+  }
+
+  get externalId() {
+    const u = this.#u;
+    return str(u.external_id);
+  }
+
+  get brazeId() {
+    const u = this.#u;
+    return str(u.braze_id);
+  }
+
+  get aliases() {
+    const u = this.#u;
+    return list(u.user_aliases).map((a) => ({
       name: str(a.alias_name) ?? '',
       label: str(a.alias_label) ?? '',
-    })),
-    email: str(u.email),
-    phone: str(u.phone),
-    firstName: str(u.first_name),
-    lastName: str(u.last_name),
-    country: str(u.country),
-    homeCity: str(u.home_city),
-    language: str(u.language),
-    timeZone: str(u.time_zone),
-    dateOfBirth: str(u.dob),
-    gender: str(u.gender),
-    emailSubscribe: str(u.email_subscribe),
-    pushSubscribe: str(u.push_subscribe),
-    createdAt: toDate(u.created_at),
-    totalRevenue: num(u.total_revenue),
-    randomBucket: int(u.random_bucket),
-    uninstalledAt: toDate(u.uninstalled_at),
-    // Braze sends [longitude, latitude].
-    lastCoordinates:
-      coords !== undefined && num(coords[0]) !== null && num(coords[1]) !== null
-        ? { longitude: coords[0] as number, latitude: coords[1] as number }
-        : null,
-    attributedCampaign: str(u.attributed_campaign),
-    attributedSource: str(u.attributed_source),
-    attributedAdgroup: str(u.attributed_adgroup),
-    attributedAd: str(u.attributed_ad),
-    customAttributes: obj(u.custom_attributes),
-    customEvents: list(u.custom_events).map(summary),
-    purchases: list(u.purchases).map(summary),
-    devices: list(u.devices).map((d) => ({
+    }));
+  }
+
+  get email() {
+    const u = this.#u;
+    return str(u.email);
+  }
+
+  get phone() {
+    const u = this.#u;
+    return str(u.phone);
+  }
+
+  get firstName() {
+    const u = this.#u;
+    return str(u.first_name);
+  }
+
+  get lastName() {
+    const u = this.#u;
+    return str(u.last_name);
+  }
+
+  get country() {
+    const u = this.#u;
+    return str(u.country);
+  }
+
+  get homeCity() {
+    const u = this.#u;
+    return str(u.home_city);
+  }
+
+  get language() {
+    const u = this.#u;
+    return str(u.language);
+  }
+
+  get timeZone() {
+    const u = this.#u;
+    return str(u.time_zone);
+  }
+
+  get dateOfBirth() {
+    const u = this.#u;
+    return str(u.dob);
+  }
+
+  get gender() {
+    const u = this.#u;
+    return str(u.gender);
+  }
+
+  get emailSubscribe() {
+    const u = this.#u;
+    return str(u.email_subscribe);
+  }
+
+  get pushSubscribe() {
+    const u = this.#u;
+    return str(u.push_subscribe);
+  }
+
+  get createdAt() {
+    const u = this.#u;
+    return toDate(u.created_at);
+  }
+
+  get totalRevenue() {
+    const u = this.#u;
+    return num(u.total_revenue);
+  }
+
+  get randomBucket() {
+    const u = this.#u;
+    return int(u.random_bucket);
+  }
+
+  get uninstalledAt() {
+    const u = this.#u;
+    return toDate(u.uninstalled_at);
+  }
+
+  /** Braze sends [longitude, latitude]. */
+  get lastCoordinates() {
+    const coords = Array.isArray(this.#u.last_coordinates) ? this.#u.last_coordinates : undefined;
+    return coords !== undefined && num(coords[0]) !== null && num(coords[1]) !== null
+      ? { longitude: coords[0] as number, latitude: coords[1] as number }
+      : null;
+  }
+
+  get attributedCampaign() {
+    const u = this.#u;
+    return str(u.attributed_campaign);
+  }
+
+  get attributedSource() {
+    const u = this.#u;
+    return str(u.attributed_source);
+  }
+
+  get attributedAdgroup() {
+    const u = this.#u;
+    return str(u.attributed_adgroup);
+  }
+
+  get attributedAd() {
+    const u = this.#u;
+    return str(u.attributed_ad);
+  }
+
+  get customAttributes() {
+    const u = this.#u;
+    return obj(u.custom_attributes);
+  }
+
+  get customEvents() {
+    const u = this.#u;
+    return list(u.custom_events).map(summary);
+  }
+
+  get purchases() {
+    const u = this.#u;
+    return list(u.purchases).map(summary);
+  }
+
+  get devices() {
+    const u = this.#u;
+    return list(u.devices).map((d) => ({
       deviceId: str(d.device_id),
       model: str(d.model),
       os: str(d.os),
@@ -62,23 +180,35 @@ export function toBrazeUser(u: WireExportedUser) {
       googleAdId: str(d.google_ad_id),
       rokuAdId: str(d.roku_ad_id),
       adTrackingEnabled: bool(d.ad_tracking_enabled),
-    })),
-    pushTokens: list(u.push_tokens).map((t) => ({
+    }));
+  }
+
+  get pushTokens() {
+    const u = this.#u;
+    return list(u.push_tokens).map((t) => ({
       app: str(t.app),
       platform: str(t.platform),
       token: str(t.token),
       deviceId: str(t.device_id),
       notificationsEnabled: bool(t.notifications_enabled),
-    })),
-    apps: list(u.apps).map((a) => ({
+    }));
+  }
+
+  get apps() {
+    const u = this.#u;
+    return list(u.apps).map((a) => ({
       name: str(a.name),
       platform: str(a.platform),
       version: str(a.version),
       sessions: int(a.sessions),
       firstUsed: toDate(a.first_used),
       lastUsed: toDate(a.last_used),
-    })),
-    campaignsReceived: list(u.campaigns_received).map((c) => ({
+    }));
+  }
+
+  get campaignsReceived() {
+    const u = this.#u;
+    return list(u.campaigns_received).map((c) => ({
       name: str(c.name),
       apiCampaignId: str(c.api_campaign_id),
       lastReceived: toDate(c.last_received),
@@ -87,8 +217,12 @@ export function toBrazeUser(u: WireExportedUser) {
       inControl: bool(c.in_control),
       variationName: str(c.variation_name),
       variationApiId: str(c.variation_api_id),
-    })),
-    canvasesReceived: list(u.canvases_received).map((c) => ({
+    }));
+  }
+
+  get canvasesReceived() {
+    const u = this.#u;
+    return list(u.canvases_received).map((c) => ({
       name: str(c.name),
       apiCanvasId: str(c.api_canvas_id),
       lastReceivedMessage: toDate(c.last_received_message),
@@ -101,9 +235,13 @@ export function toBrazeUser(u: WireExportedUser) {
         apiCanvasStepId: str(s.api_canvas_step_id),
         lastReceived: toDate(s.last_received),
       })),
-    })),
-  };
+    }));
+  }
+}
+
+export function toBrazeUser(u: WireExportedUser): BrazeUserView {
+  return new BrazeUserView(u);
 }
 
 /** What BrazeUser resolvers read. */
-export type BrazeUserModel = ReturnType<typeof toBrazeUser>;
+export type BrazeUserModel = BrazeUserView;

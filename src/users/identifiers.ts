@@ -54,14 +54,21 @@ export const isEmailAddress = (value: string): boolean => EMAIL.test(value);
 
 /** Reads one UserRef under an operation's rules; `path` names it in errors. */
 export function readUserRef(ref: UserRef, path: string, rules: RefRules = ANY_REF): UserId {
-  const set = REF_KINDS.filter((k) => ref[k] !== undefined && ref[k] !== null);
-  if (set.length !== 1) {
+  // A loop rather than a filter: this runs for every item of every list, and is nearly always one.
+  let kind: RefKind | undefined;
+  let count = 0;
+  for (const k of REF_KINDS) {
+    if (ref[k] === undefined || ref[k] === null) continue;
+    kind ??= k;
+    count += 1;
+  }
+  if (kind === undefined || count !== 1) {
+    const set = REF_KINDS.filter((k) => ref[k] !== undefined && ref[k] !== null);
     throw new BadInputError(
       `set exactly one of ${orList(rules.kinds)} (got ${set.length === 0 ? 'none' : set.join(' and ')}).`,
       path,
     );
   }
-  const kind = set[0]!;
   if (!rules.kinds.includes(kind)) {
     throw new BadInputError(
       `${rules.operation} cannot name a user by ${kind}; use ${orList(rules.kinds)}.`,

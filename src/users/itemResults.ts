@@ -21,18 +21,38 @@ export async function itemResults<I>(
   label?: (input: I) => string | undefined,
 ): Promise<ItemResultShape[]> {
   checkListLength(inputs.length, argName, maxItems);
-  return Promise.all(
-    inputs.map(async (input, i): Promise<ItemResultShape> => {
-      const at = `${argName}[${i}]`;
-      try {
-        await each(input, at);
-        return OK;
-      } catch (err) {
-        const error = toItemError(err);
-        return { ok: false, error: { ...error, message: locate(error.message, at, labelOf(label, input)) } };
-      }
-    }),
-  );
+  const failure = (err: unknown, at: string, input: I): ItemResultShape => {
+    const error = toItemError(err);
+    return { ok: false, error: { ...error, message: locate(error.message, at, labelOf(label, input)) } };
+  };
+  // One promise for the list rather than one async function per item (lists run to hundreds of
+  // items): every `each` starts now, in order; each result lands in its slot as it settles.
+  const results = new Array<ItemResultShape>(inputs.length);
+  let waiting = 0;
+  let allSettled: (() => void) | undefined;
+  const settle = (i: number, result: ItemResultShape): void => {
+    results[i] = result;
+    waiting -= 1;
+    if (waiting === 0) allSettled?.();
+  };
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i]!;
+    const at = `${argName}[${i}]`;
+    let outcome: Promise<unknown>;
+    try {
+      outcome = each(input, at);
+    } catch (err) {
+      results[i] = failure(err, at, input); // refused before it was queued
+      continue;
+    }
+    waiting += 1;
+    outcome.then(
+      () => settle(i, OK),
+      (err: unknown) => settle(i, failure(err, at, input)),
+    );
+  }
+  if (waiting > 0) await new Promise<void>((resolve) => (allSettled = resolve));
+  return results;
 }
 
 /**

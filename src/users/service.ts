@@ -18,7 +18,7 @@ import { readUserRef, refLabel, type UserId } from './identifiers.js';
 import type { IdentityWriters, ItemWriter } from './identity.js';
 import { checkListLength, itemResults, type ItemResultShape } from './itemResults.js';
 import { attributesObject, eventObject, purchaseObject } from './track.js';
-import { trackItem, type TrackItem, type TrackObject } from './trackLane.js';
+import type { TrackItem } from './trackLane.js';
 
 /** The process-wide writers a request's service queues on. */
 export interface UsersWriters {
@@ -113,10 +113,9 @@ export class UsersService {
     );
   }
 
-  /** A writer for one /users/track array, from the input's wire-object builder. */
-  #track<I>(toObject: (input: I, path: string) => TrackObject): ItemWriter<I> {
-    return (input, path, deadlineMs) =>
-      this.writers.track.submit(trackItem(toObject(input, path)), deadlineMs);
+  /** A writer for one /users/track array, from the input's wire-object builder (it serializes too). */
+  #track<I>(toItem: (input: I, path: string) => TrackItem): ItemWriter<I> {
+    return (input, path, deadlineMs) => this.writers.track.submit(toItem(input, path), deadlineMs);
   }
 
   /** One user (the first profile Braze lists for an email or phone); `fields` are the export fields the selection needs. */

@@ -1,4 +1,4 @@
-import type { TrackObject } from './trackLane.js';
+import { trackItem, type TrackItem } from './trackLane.js';
 import type { WireAttributes, WireEvent, WirePurchase } from '../braze/wire.js';
 import { BadInputError } from '../errors.js';
 import type { TrackEventInput, TrackPurchaseInput, UserAttributesInput } from '../generated/graphql.js';
@@ -26,21 +26,22 @@ const IDENTIFIER_ATTRIBUTE_KEYS = new Set([
   'push_token_import',
 ]);
 
-export function eventObject(input: TrackEventInput, path: string): TrackObject {
-  const object: WireEvent = {
-    ...wireFieldsOf(readUserRef(input.user, `${path}.user`)),
-    name: checkName(input.name, `${path}.name`),
-    time: isoTime(input.time, `${path}.time`),
-  };
+export function eventObject(input: TrackEventInput, path: string): TrackItem {
+  // wireFieldsOf gives a fresh object: the event's fields follow its identifier, as Braze shows them.
+  const object = wireFieldsOf(readUserRef(input.user, `${path}.user`)) as WireEvent;
+  object.name = checkName(input.name, `${path}.name`);
+  object.time = isoTime(input.time, `${path}.time`);
   if (input.appId != null) object.app_id = input.appId;
-  if (input.properties != null) {
-    object.properties = checkProperties(input.properties, MAX_EVENT_PROPERTIES_BYTES, `${path}.properties`);
-  }
-  setUpdateExistingOnly(object, input.updateExistingOnly, path, true);
-  return { array: 'events', object };
+  if (input.properties != null)
+    object.properties = checkPropertyNames(input.properties, `${path}.properties`);
+  if (input.updateExistingOnly != null) object._update_existing_only = input.updateExistingOnly;
+  const item = trackItem({ array: 'events', object });
+  checkPropertiesSize(item, object.properties, MAX_EVENT_PROPERTIES_BYTES, `${path}.properties`);
+  checkAliasUpdateOnly(object, input.updateExistingOnly, path);
+  return item;
 }
 
-export function purchaseObject(input: TrackPurchaseInput, path: string): TrackObject {
+export function purchaseObject(input: TrackPurchaseInput, path: string): TrackItem {
   const currency = input.currency.toUpperCase();
   if (!/^[A-Z]{3}$/.test(currency)) {
     throw new BadInputError(
@@ -50,13 +51,11 @@ export function purchaseObject(input: TrackPurchaseInput, path: string): TrackOb
   }
   if (!Number.isFinite(input.price))
     throw new BadInputError('price must be a finite number.', `${path}.price`);
-  const object: WirePurchase = {
-    ...wireFieldsOf(readUserRef(input.user, `${path}.user`)),
-    product_id: checkName(input.productId, `${path}.productId`),
-    currency,
-    price: input.price,
-    time: isoTime(input.time, `${path}.time`),
-  };
+  const object = wireFieldsOf(readUserRef(input.user, `${path}.user`)) as WirePurchase;
+  object.product_id = checkName(input.productId, `${path}.productId`);
+  object.currency = currency;
+  object.price = input.price;
+  object.time = isoTime(input.time, `${path}.time`);
   if (input.quantity != null) {
     if (input.quantity < 1 || input.quantity > 100) {
       throw new BadInputError(`quantity must be from 1 to 100 (got ${input.quantity}).`, `${path}.quantity`);
@@ -64,18 +63,16 @@ export function purchaseObject(input: TrackPurchaseInput, path: string): TrackOb
     object.quantity = input.quantity;
   }
   if (input.appId != null) object.app_id = input.appId;
-  if (input.properties != null) {
-    object.properties = checkProperties(
-      input.properties,
-      MAX_PURCHASE_PROPERTIES_BYTES,
-      `${path}.properties`,
-    );
-  }
-  setUpdateExistingOnly(object, input.updateExistingOnly, path, true);
-  return { array: 'purchases', object };
+  if (input.properties != null)
+    object.properties = checkPropertyNames(input.properties, `${path}.properties`);
+  if (input.updateExistingOnly != null) object._update_existing_only = input.updateExistingOnly;
+  const item = trackItem({ array: 'purchases', object });
+  checkPropertiesSize(item, object.properties, MAX_PURCHASE_PROPERTIES_BYTES, `${path}.properties`);
+  checkAliasUpdateOnly(object, input.updateExistingOnly, path);
+  return item;
 }
 
-export function attributesObject(input: UserAttributesInput, path: string): TrackObject {
+export function attributesObject(input: UserAttributesInput, path: string): TrackItem {
   const attributes = input.attributes;
   const keys = Object.keys(attributes);
   if (keys.length === 0)
@@ -104,8 +101,9 @@ export function attributesObject(input: UserAttributesInput, path: string): Trac
     );
   }
   const object: WireAttributes = { ...attributes, ...wireFieldsOf(id) };
-  setUpdateExistingOnly(object, input.updateExistingOnly, path, false);
-  return { array: 'attributes', object };
+  // Attributes may name any user update-only, aliases included.
+  if (input.updateExistingOnly != null) object._update_existing_only = input.updateExistingOnly;
+  return trackItem({ array: 'attributes', object });
 }
 
 function checkName(name: string, path: string): string {
@@ -117,15 +115,30 @@ function checkName(name: string, path: string): string {
 
 function isoTime(time: Date, path: string): string {
   if (Number.isNaN(time.getTime())) throw new BadInputError('is not a valid date-time.', path);
-  return time.toISOString();
+  return isoString(time);
 }
 
-function checkProperties(
-  properties: Record<string, unknown>,
-  maxBytes: number,
-  path: string,
-): Record<string, unknown> {
-  for (const [name, value] of Object.entries(properties)) {
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/**
+ * What `toISOString` writes, put together from the UTC fields for years 1000 to 9999 (every
+ * event and purchase has a time, and the runtime call costs two to three times as much); other
+ * years (six-digit or signed forms) are left to `toISOString`.
+ */
+export function isoString(time: Date): string {
+  const year = time.getUTCFullYear();
+  if (year < 1000 || year > 9999) return time.toISOString();
+  return (
+    `${year}-${pad2(time.getUTCMonth() + 1)}-${pad2(time.getUTCDate())}` +
+    `T${pad2(time.getUTCHours())}:${pad2(time.getUTCMinutes())}:${pad2(time.getUTCSeconds())}` +
+    `.${pad3(time.getUTCMilliseconds())}Z`
+  );
+}
+
+/** The rules on property names and string values (the size is checked on the object's JSON). */
+function checkPropertyNames(properties: Record<string, unknown>, path: string): Record<string, unknown> {
+  for (const name of Object.keys(properties)) {
     if (name.length === 0) throw new BadInputError('property names must not be empty.', path);
     if (name.length > MAX_NAME_CHARS) {
       throw new BadInputError(
@@ -138,6 +151,7 @@ function checkProperties(
     if (RESERVED_PROPERTY_NAMES.has(name)) {
       throw new BadInputError(`property name ${JSON.stringify(name)} is reserved by Braze.`, path);
     }
+    const value = properties[name];
     if (typeof value === 'string' && value.length > MAX_STRING_PROPERTY_CHARS) {
       throw new BadInputError(
         `property ${JSON.stringify(name)} is a string longer than ${MAX_STRING_PROPERTY_CHARS} characters.`,
@@ -145,28 +159,39 @@ function checkProperties(
       );
     }
   }
-  if (Buffer.byteLength(JSON.stringify(properties)) > maxBytes) {
-    throw new BadInputError(`properties are larger than ${maxBytes / 1000} KB.`, path);
-  }
   return properties;
 }
 
 /**
- * Events and purchases named by alias are always update-only at Braze; asking otherwise is a
- * mistake worth reporting rather than silently ignoring.
+ * The properties' JSON is part of the object's, serialized once for the lane: only an object
+ * whose JSON is over the limit can hold properties over it, and only then are they measured alone.
  */
-function setUpdateExistingOnly(
-  object: WireEvent | WirePurchase | WireAttributes,
+function checkPropertiesSize(
+  item: TrackItem,
+  properties: Record<string, unknown> | undefined,
+  maxBytes: number,
+  path: string,
+): void {
+  if (item.bytes <= maxBytes || properties === undefined) return;
+  if (Buffer.byteLength(JSON.stringify(properties)) > maxBytes) {
+    throw new BadInputError(`properties are larger than ${maxBytes / 1000} KB.`, path);
+  }
+}
+
+/**
+ * Events and purchases named by alias are always update-only at Braze; asking otherwise is a
+ * mistake worth reporting rather than silently ignoring. (Checked after the properties' size,
+ * as it always was.)
+ */
+function checkAliasUpdateOnly(
+  object: WireEvent | WirePurchase,
   value: boolean | null | undefined,
   path: string,
-  aliasForcesTrue: boolean,
 ): void {
-  if (value == null) return;
-  if (aliasForcesTrue && value === false && object.user_alias !== undefined) {
+  if (value === false && object.user_alias !== undefined) {
     throw new BadInputError(
       'updateExistingOnly cannot be false for a user named by alias: Braze only records events and purchases on existing alias users.',
       `${path}.updateExistingOnly`,
     );
   }
-  object._update_existing_only = value;
 }

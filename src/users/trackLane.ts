@@ -26,10 +26,11 @@ export type TrackObject =
   | { array: 'events'; object: WireEvent }
   | { array: 'purchases'; object: WirePurchase };
 
-/** A queued object: its array and its JSON, made once. */
+/** A queued object: its array and its JSON, made once, and the JSON's size in UTF-8 bytes. */
 export interface TrackItem {
   array: TrackArray;
   json: string;
+  bytes: number;
 }
 
 /** `{"attributes":[],"events":[],"purchases":[]}` and then some. */
@@ -37,7 +38,8 @@ const BODY_OVERHEAD_BYTES = 64;
 const MAX_INPUT = 'Max Input Length Exceeded';
 
 export function trackItem(object: TrackObject): TrackItem {
-  return { array: object.array, json: JSON.stringify(object.object) };
+  const json = JSON.stringify(object.object);
+  return { array: object.array, json, bytes: Buffer.byteLength(json) };
 }
 
 export function trackCapacity(track: TrackCapacity, maxBodyBytes: number): LaneCapacity {
@@ -58,7 +60,7 @@ export function createTrackDelivery(
     endpoint: 'users.track',
     capacity: trackCapacity(track, maxBodyBytes),
     classOf: (item) => item.array,
-    bytesOf: (item) => Buffer.byteLength(item.json) + 1,
+    bytesOf: (item) => item.bytes + 1, // and its comma
     body: (items) => {
       const parts: string[] = [];
       for (const array of TRACK_ARRAYS) {
