@@ -270,6 +270,8 @@ describe('bad requests', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('req-42');
+    // Answers are per caller: no shared cache may keep one, GET or not.
+    expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
     const health = await fetch(stack.gw.url.replace('/graphql', '/healthz'));
     expect(await health.json()).toEqual({ status: 'ok' });

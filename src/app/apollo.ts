@@ -1,5 +1,8 @@
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { GraphQLError } from 'graphql';
@@ -53,6 +56,10 @@ export async function startApollo(
     plugins: [
       // The playground is ours (served offline); Apollo's landing page would load from a CDN.
       ApolloServerPluginLandingPageDisabled(),
+      // No field carries a cache hint (answers are per caller, often personal data): Apollo's
+      // cache-control plugin would run a hook on every resolved field only to conclude
+      // `no-store`, which the /graphql route now sets itself (src/http/graphql.ts).
+      ApolloServerPluginCacheControlDisabled(),
       // Federated traces (ftv1) for GraphOS through the router: an error keeps its code
       // (RATE_LIMITED, UPSTREAM_ERROR…) so GraphOS can tell throttling from failures; its
       // message stays masked, as it may hold a caller's input.

@@ -100,6 +100,8 @@ function graphqlHandler(opts: {
         return { requestId, principal, deadlineMs, ...core.services(deadlineMs, maxItems) };
       },
     });
+    // Answers are per caller and may hold personal data: never stored by a shared cache.
+    res.setHeader('cache-control', 'no-store');
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
