@@ -350,7 +350,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     batchWindowMs: int('BATCH_WINDOW_MS', 20, 0, 10_000),
     batchIdleMs: int('BATCH_IDLE_MS', 0, 0, 10_000),
-    batchMaxInFlight: int('BATCH_MAX_IN_FLIGHT', 8, 1, 1_000),
+    batchMaxInFlight: int('BATCH_MAX_IN_FLIGHT', 32, 1, 1_000),
     laneMaxItems: int('LANE_MAX_ITEMS', 100_000, 100, 10_000_000),
     batching: onOff('BATCHING', 'on'),
     requestDeadlineMs: int('REQUEST_DEADLINE_MS', 10_000, 100, 600_000),

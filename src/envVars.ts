@@ -113,8 +113,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   },
   {
     name: 'BATCH_MAX_IN_FLIGHT',
-    default: '8',
-    doc: 'Full requests of one lane out (or waiting for budget) at once; a part-full request waits while any is out.',
+    default: '32',
+    doc: 'Full requests of one lane out (or waiting for budget) at once; a part-full request waits while any is out. As many as UPSTREAM_CONNECTIONS by default: with 8, 50 callers of 50-id reads waited on each other (31k ids/s; 47k with 32 in one run).',
   },
   {
     name: 'LANE_MAX_ITEMS',
