@@ -77,6 +77,8 @@ const WARMUP_MS = 12_000;
 /** Traffic after the last fault, before the end samples. */
 const TAIL_MS = 6_000;
 const MAX_HEAP_GROWTH = 0.1;
+/** A replica SIGTERMed this long after its heap baseline has its heap judged too. */
+const MIN_JUDGED_LIFE_MS = 45_000;
 const USERS = 2_000;
 const MALFORMED_BARRAGE = 300;
 const CAMPAIGN_ID = 'c0000000-0000-4000-8000-000000000001';
@@ -101,6 +103,8 @@ interface Slot {
   heapWaiters: Array<(bytes: number) => void>;
   /** When it was started (a restarted replica gets its own baseline after a warm-up). */
   startedAt: number;
+  /** When its heap baseline was read. */
+  baselineAt: number | undefined;
   stopping: boolean;
 }
 
@@ -149,6 +153,7 @@ async function startReplica(name: string, previous?: Slot): Promise<Slot> {
     heap: { replica: name, baselineBytes: undefined, endBytes: undefined, judged: true },
     heapWaiters: [],
     startedAt: Date.now(),
+    baselineAt: undefined,
     stopping: false,
   };
   Object.assign(slot, {
@@ -156,6 +161,7 @@ async function startReplica(name: string, previous?: Slot): Promise<Slot> {
     up: true,
     inFlight: 0,
     startedAt: Date.now(),
+    baselineAt: undefined,
     stopping: false,
     heapWaiters: [],
   });
@@ -503,12 +509,13 @@ async function redisOutage(slots: Slot[], rec: FaultRecord): Promise<number> {
   else rec.notes.push(`fallback budget on every replica after ${fallbackMs} ms`);
   await sleep(Math.max(0, FAULT_MS - (fallbackMs ?? 0)));
   await theRedis().start();
-  const clearedAt = Date.now();
+  // The fault has cleared for the gateway once every replica uses the shared budget again (its
+  // Redis client reconnects with a backoff of up to 2 s); that must take at most 10 s.
   const sharedMs = await until(slots, (r) => r.budget === 'shared', 10_000);
   if (sharedMs === undefined)
     rec.problems.push('a replica did not return to the shared budget within 10 s of Redis');
-  else rec.notes.push(`shared budget again after ${sharedMs} ms`);
-  return clearedAt;
+  else rec.notes.push(`shared budget again ${sharedMs} ms after Redis answered`);
+  return Date.now();
 }
 
 /**
@@ -519,7 +526,11 @@ async function brazeFault(
   slots: Slot[],
   rec: FaultRecord,
   fault: Record<string, unknown>,
-  opts: { holdMs: number; breaker: boolean },
+  /**
+   * `must open`: the breaker of every replica must open while the fault holds, and close after.
+   * `observe`: say on how many it opened; it must still close after.
+   */
+  opts: { holdMs: number; breaker: 'must open' | 'observe' | false },
 ): Promise<number> {
   await simAdmin('POST', 'faults', { times: 1e9, ...fault });
   // Which replicas' breakers were seen open while the fault held (/readyz, every 100 ms).
@@ -536,10 +547,15 @@ async function brazeFault(
     await sleep(100);
   }
   await simAdmin('DELETE', 'faults');
+  // Requests left hanging at Braze end only when the gateway gives up on them: the fault clears
+  // for the gateway after its headers timeout.
+  if (fault.kind === 'hang') await sleep(HEADERS_TIMEOUT_MS);
   const clearedAt = Date.now();
   if (opts.breaker) {
-    if (openAfterMs.size < slots.length)
+    if (openAfterMs.size < slots.length && opts.breaker === 'must open')
       rec.problems.push(`the breaker opened on ${openAfterMs.size} of ${slots.length} replicas`);
+    else if (openAfterMs.size < slots.length)
+      rec.notes.push(`breaker open on ${openAfterMs.size} of ${slots.length} replicas`);
     else
       rec.notes.push(
         `breaker open on every replica (the last after ${Math.max(...openAfterMs.values())} ms)`,
@@ -553,8 +569,9 @@ async function brazeFault(
 
 async function restartReplica(slots: Slot[], index: number, rec: FaultRecord): Promise<number> {
   const slot = slots[index]!;
-  // Its heap before it goes (reported, not judged: it lived a few seconds past its warm-up).
+  // Its heap before it goes: judged when it lived long enough past its baseline to tell.
   slot.heap.endBytes = await heapAfterGc(slot);
+  const livedMs = Date.now() - (slot.baselineAt ?? Date.now());
   slot.up = false;
   slot.stopping = true;
   const inFlight = slot.inFlight;
@@ -568,7 +585,11 @@ async function restartReplica(slots: Slot[], index: number, rec: FaultRecord): P
   } else if (code !== 0) rec.problems.push(`${slot.name} exited with ${code} after SIGTERM`);
   else rec.notes.push(`${slot.name} drained ${inFlight} requests in flight and exited 0`);
   // The drained replica's heap was judged against its own baseline; the new one gets its own.
-  const ended = { ...slot.heap, replica: `${slot.name} (until its SIGTERM)`, judged: false };
+  const ended = {
+    ...slot.heap,
+    replica: `${slot.name} (until its SIGTERM)`,
+    judged: livedMs >= MIN_JUDGED_LIFE_MS,
+  };
   heapRetired.push(ended);
   await startReplica(slot.name, slot);
   slot.heap = {
@@ -580,7 +601,10 @@ async function restartReplica(slots: Slot[], index: number, rec: FaultRecord): P
   const clearedAt = Date.now();
   // Its own warm-up, then its baseline (in the background: the schedule goes on).
   void sleep(WARMUP_MS).then(async () => {
-    if (trafficOn && slot.child.process.exitCode === null) slot.heap.baselineBytes = await heapAfterGc(slot);
+    if (trafficOn && slot.child.process.exitCode === null) {
+      slot.baselineAt = Date.now();
+      slot.heap.baselineBytes = await heapAfterGc(slot);
+    }
   });
   return clearedAt;
 }
@@ -635,16 +659,18 @@ async function inject(kind: FaultKind, slots: Slot[], round: number): Promise<vo
       clearedAt = await redisOutage(slots, rec);
       break;
     case 'Braze 503 storm':
-      clearedAt = await brazeFault(slots, rec, { status: 503 }, { holdMs: FAULT_MS, breaker: true });
+      clearedAt = await brazeFault(slots, rec, { status: 503 }, { holdMs: FAULT_MS, breaker: 'must open' });
       break;
     case 'Braze hang':
-      // Held for three of the gateway's headers timeouts: a lane keeps one request out while it
-      // waits for an answer, so a hang brings the breaker about one failure per lane per timeout.
+      // Held for three of the gateway's headers timeouts. A lane keeps one request out while it
+      // waits for an answer, so a hang brings the breaker about one failure per lane per timeout:
+      // whether it reaches the threshold on a replica depends on how many lanes have traffic
+      // there, so here its opening is reported, not required (it must still be closed after).
       clearedAt = await brazeFault(
         slots,
         rec,
         { kind: 'hang' },
-        { holdMs: FAULT_MS + 3 * HEADERS_TIMEOUT_MS, breaker: true },
+        { holdMs: FAULT_MS + 3 * HEADERS_TIMEOUT_MS, breaker: 'observe' },
       );
       break;
     case 'Braze 429 storm':
@@ -731,7 +757,10 @@ async function main(): Promise<number> {
   });
   await simAdmin('POST', 'faults', { path: '/users/track', kind: 'hang', times: 1 });
   await sleep(WARMUP_MS - 2_000);
-  for (const s of slots) s.heap.baselineBytes = await heapAfterGc(s);
+  for (const s of slots) {
+    s.baselineAt = Date.now();
+    s.heap.baselineBytes = await heapAfterGc(s);
+  }
   say(`warm: heap after GC ${slots.map((s) => mib(s.heap.baselineBytes)).join(', ')} MiB`);
 
   for (let round = 0; round < cycles; round++) {
