@@ -931,7 +931,8 @@ const watchdog = setTimeout(
   () => {
     console.error('soak: did not finish in time; killing every process it started');
     killAllNow();
-    process.exit(1);
+    // The private redis-server is not one of processes.ts's children: stop it too.
+    void (redis?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
   },
   SECONDS * 2_000 + 60_000,
 );
