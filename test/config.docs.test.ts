@@ -73,8 +73,9 @@ describe('configuration table', () => {
       ...groups,
       ...enumValues,
     ]);
-    // The benchmark's own variables, read in bench/run.ts.
+    // The benchmark's own variables, read in bench/run.ts, and the soak's, in bench/soak.ts.
     const benchSource = readFileSync('bench/run.ts', 'utf8');
+    const soakSource = readFileSync('bench/soak.ts', 'utf8');
     // The npm scripts' own variables (SCHEMA_BASE_REF for schema:diff), read in scripts/*.ts.
     const scriptsSource = readdirSync('scripts')
       .map((f) => readFileSync(join('scripts', f), 'utf8'))
@@ -90,8 +91,17 @@ describe('configuration table', () => {
         const benchVariable =
           name.startsWith('BENCH_') &&
           (benchSource.includes(`'${name}'`) || benchSource.includes(`env.${name}`));
+        const soakVariable =
+          name.startsWith('SOAK_') &&
+          (soakSource.includes(`'${name}'`) || soakSource.includes(`env.${name}`));
         const scriptVariable = scriptsSource.includes(`process.env.${name}`);
-        if (!listed.has(name) && !notVariables.has(name) && !benchVariable && !scriptVariable) {
+        if (
+          !listed.has(name) &&
+          !notVariables.has(name) &&
+          !benchVariable &&
+          !soakVariable &&
+          !scriptVariable
+        ) {
           unknown.push(`${file}: ${name}`);
         }
       }

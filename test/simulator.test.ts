@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { ContractName, Simulator } from '../src/simulator/index.js';
+import { RAW_HISTORY_CAP, type ContractName, type Simulator } from '../src/simulator/index.js';
 import { reply, useSimulators, type Reply } from './simulatorHarness.js';
 
 const KEY = 'sim-test-key';
@@ -543,5 +543,26 @@ describe('admin routes', () => {
     expect(h.sim.windowStats('users.export.ids')).toMatchObject({ maxInAnyWindow: 0, rejected429: 0 });
     expect((await exportUsers({ external_ids: ['u'] })).status).toBe(201);
     expect((await admin('GET', 'nothing-here')).status).toBe(404);
+  });
+
+  it('counts stored events per value of one property (the soak test reads it)', async () => {
+    const tagged = (user: string, id: unknown) => ({ ...event(user, 'e'), properties: { soak_id: id } });
+    await call('/users/track', { events: [tagged('u1', 'a'), tagged('u2', 'b'), tagged('u1', 7)] });
+    await call('/users/track', { events: [tagged('u2', 'a'), event('u3', 'untagged')] });
+    // A request Braze refused (here for its key) stores nothing, so it counts nothing.
+    expect((await call('/users/track', { events: [tagged('u1', 'c')] }, { key: 'nope' })).status).toBe(401);
+
+    const counted = await admin('GET', 'events?property=soak_id');
+    expect(counted.status).toBe(200);
+    expect(counted.body).toEqual({ counts: { a: 2, b: 1, '7': 1 }, truncated: false });
+    expect((await admin('GET', 'events')).status).toBe(400);
+  });
+
+  it("says when a user's raw history is full, so counts of older events may be short", async () => {
+    const batch = many(75, (i) => ({ ...event('busy', 'e'), properties: { soak_id: i } }));
+    const full = Math.ceil(RAW_HISTORY_CAP / 75);
+    for (let r = 0; r < full; r++) expect((await call('/users/track', { events: batch })).status).toBe(201);
+    const counted = await admin('GET', 'events?property=soak_id');
+    expect(counted.body.truncated).toBe(true);
   });
 });

@@ -275,7 +275,7 @@ class BrazeSimulator implements Simulator {
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    if (path.startsWith(ADMIN_PREFIX)) return this.admin(req, res, method, path);
+    if (path.startsWith(ADMIN_PREFIX)) return this.admin(req, res, method, url);
 
     const at = this.now();
     const read = await readBody(req, MAX_BODY_BYTES);
@@ -419,12 +419,8 @@ class BrazeSimulator implements Simulator {
   }
 
   /** The simulator's own HTTP routes, for out-of-process tests and benchmarks. */
-  private async admin(
-    req: IncomingMessage,
-    res: ServerResponse,
-    method: string,
-    path: string,
-  ): Promise<void> {
+  private async admin(req: IncomingMessage, res: ServerResponse, method: string, url: URL): Promise<void> {
+    const path = url.pathname;
     const reply = (status: number, body: unknown): void => {
       if (res.destroyed) return;
       res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -453,6 +449,13 @@ class BrazeSimulator implements Simulator {
       switch (`${method} ${path.slice(ADMIN_PREFIX.length)}`) {
         case 'GET stats':
           return reply(200, this.stats());
+        case 'GET events': {
+          // How many stored events carry each value of one property (the soak's exactly-once check).
+          const property = url.searchParams.get('property');
+          if (property === null || property === '')
+            return reply(400, { message: "the query parameter 'property' is required" });
+          return reply(200, this.store.countEventsByProperty(property));
+        }
         case 'POST reset':
           this.reset();
           return ok();

@@ -5,6 +5,7 @@ import { ContactLists } from './lists.js';
 import { isPlainObject, type Prioritization, type TrackIdentifier } from './validate.js';
 import {
   NOT_CUSTOM,
+  RAW_HISTORY_CAP,
   STANDARD_FIELDS,
   STANDARD_SET,
   applyCustomAttribute,
@@ -169,6 +170,27 @@ export class SimulatorStore {
   /** Number of users. */
   get size(): number {
     return this.byBrazeId.size;
+  }
+
+  /**
+   * How many stored events carry each value of the property `property`, over every user's raw
+   * history (for the soak test's exactly-once check: each event it sends has a unique value).
+   * `truncated` is true when some user's history reached RAW_HISTORY_CAP, so older events may
+   * have been dropped and the counts may be short.
+   */
+  countEventsByProperty(property: string): { counts: Record<string, number>; truncated: boolean } {
+    const counts = new Map<string, number>();
+    let truncated = false;
+    for (const user of this.byBrazeId.values()) {
+      if (user.recentEvents.length >= RAW_HISTORY_CAP) truncated = true;
+      for (const e of user.recentEvents) {
+        const value = e.properties?.[property];
+        if (typeof value !== 'string' && typeof value !== 'number') continue;
+        const key = String(value);
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+    return { counts: Object.fromEntries(counts), truncated };
   }
 
   /** All users, in creation order. */
