@@ -14,7 +14,6 @@ import {
   exportUser,
   mergeHistory,
   pushCapped,
-  RAW_HISTORY_CAP,
   summarise,
   type RawEvent,
   type RawPurchase,
@@ -175,14 +174,14 @@ export class SimulatorStore {
   /**
    * How many stored events carry each value of the property `property`, over every user's raw
    * history (for the soak test's exactly-once check: each event it sends has a unique value).
-   * `truncated` is true when some user's history reached RAW_HISTORY_CAP, so older events may
-   * have been dropped and the counts may be short.
+   * `truncated` is true when some user's history reached its cap (`maxHistoryPerUser`) or users
+   * were forgotten (`maxUsers`), so older events may have been dropped and the counts may be short.
    */
   countEventsByProperty(property: string): { counts: Record<string, number>; truncated: boolean } {
     const counts = new Map<string, number>();
-    let truncated = false;
+    let truncated = this.evictedUsers > 0;
     for (const user of this.byBrazeId.values()) {
-      if (user.recentEvents.length >= RAW_HISTORY_CAP) truncated = true;
+      if (user.recentEvents.length >= this.limits.maxHistoryPerUser) truncated = true;
       for (const e of user.recentEvents) {
         const value = e.properties?.[property];
         if (typeof value !== 'string' && typeof value !== 'number') continue;
