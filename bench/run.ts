@@ -66,17 +66,7 @@ import type {
   TargetInfo,
 } from './lib/types.js';
 import { seedUserBodies, trackOperation, usersOperation, type Operation } from './lib/workloads.js';
-
-function envNumber(name: string, def: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) {
-    console.error(`${name}=${raw} is not valid: expected a number of at least ${min}`);
-    process.exit(2);
-  }
-  return n;
-}
+import { envNumber } from './lib/env.js';
 
 const SECONDS = envNumber('BENCH_SECONDS', 6, 1);
 const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 1, 1);

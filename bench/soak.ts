@@ -38,17 +38,7 @@ import {
   type Probe,
 } from './lib/soakVerdict.js';
 import { startTestRedis, type TestRedis } from '../test/redisServer.js';
-
-function envNumber(name: string, def: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) {
-    console.error(`${name}=${raw} is not valid: expected a number of at least ${min}`);
-    process.exit(2);
-  }
-  return n;
-}
+import { envNumber } from './lib/env.js';
 
 const SECONDS = envNumber('SOAK_SECONDS', 180, 60);
 const OUT = process.env.SOAK_OUT ?? join(os.tmpdir(), 'soak-report.json');

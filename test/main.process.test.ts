@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from './fixtures/output.js';
 
 /** The entry point as a user runs it: a real process, real env, real signals. */
 
@@ -18,16 +19,6 @@ function run(env: Record<string, string>): { child: ChildProcessWithoutNullStrea
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   return { child, out: () => out };
-}
-
-async function waitFor(out: () => string, pattern: RegExp, ms = 20_000): Promise<RegExpExecArray> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const m = pattern.exec(out());
-    if (m) return m;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${pattern}; output so far:\n${out()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('main', () => {

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from './fixtures/output.js';
 
 /**
  * The real start-up path: `OTEL_EXPORTER_OTLP_ENDPOINT` alone turns tracing on in a gateway
@@ -48,16 +49,6 @@ async function collector(): Promise<{ url: string; exports: OtlpExport[]; paths:
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, exports, paths };
-}
-
-async function waitFor(out: () => string, pattern: RegExp, ms = 20_000): Promise<RegExpExecArray> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const m = pattern.exec(out());
-    if (m) return m;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${pattern}; output so far:\n${out()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('tracing in a started gateway', () => {
