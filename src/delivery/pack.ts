@@ -149,6 +149,10 @@ export class Line<E extends Packable<unknown>> {
     // What stayed in line goes right before position i: the line now starts there.
     const start = i - kept.length;
     for (let k = 0; k < kept.length; k++) entries[start + k] = kept[k]!;
+    // The spent front holds taken entries (items, promise callbacks): let them go now rather
+    // than at the next compaction, so they do not outlive their request.
+    const spent = entries as Array<E | undefined>;
+    for (let k = this.#head; k < start; k++) spent[k] = undefined;
     this.#head = start;
     for (const e of taken) this.#count(e.cls, -1);
     this.#settle();

@@ -44,7 +44,7 @@ export function createHttpServer(opts: RouterOptions): GatewayHttpServer {
     inFlight += 1;
     res.on('close', () => {
       inFlight -= 1;
-      // Checked first: the line's fields cost something to gather, and production runs at warn.
+      // Checked first: the line's fields cost something to gather, and LOG_LEVEL may be above info.
       if (!log.isLevelEnabled('info')) return;
       log.info(
         {

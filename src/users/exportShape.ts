@@ -28,101 +28,82 @@ class BrazeUserView {
   }
 
   get externalId() {
-    const u = this.#u;
-    return str(u.external_id);
+    return str(this.#u.external_id);
   }
 
   get brazeId() {
-    const u = this.#u;
-    return str(u.braze_id);
+    return str(this.#u.braze_id);
   }
 
   get aliases() {
-    const u = this.#u;
-    return list(u.user_aliases).map((a) => ({
+    return list(this.#u.user_aliases).map((a) => ({
       name: str(a.alias_name) ?? '',
       label: str(a.alias_label) ?? '',
     }));
   }
 
   get email() {
-    const u = this.#u;
-    return str(u.email);
+    return str(this.#u.email);
   }
 
   get phone() {
-    const u = this.#u;
-    return str(u.phone);
+    return str(this.#u.phone);
   }
 
   get firstName() {
-    const u = this.#u;
-    return str(u.first_name);
+    return str(this.#u.first_name);
   }
 
   get lastName() {
-    const u = this.#u;
-    return str(u.last_name);
+    return str(this.#u.last_name);
   }
 
   get country() {
-    const u = this.#u;
-    return str(u.country);
+    return str(this.#u.country);
   }
 
   get homeCity() {
-    const u = this.#u;
-    return str(u.home_city);
+    return str(this.#u.home_city);
   }
 
   get language() {
-    const u = this.#u;
-    return str(u.language);
+    return str(this.#u.language);
   }
 
   get timeZone() {
-    const u = this.#u;
-    return str(u.time_zone);
+    return str(this.#u.time_zone);
   }
 
   get dateOfBirth() {
-    const u = this.#u;
-    return str(u.dob);
+    return str(this.#u.dob);
   }
 
   get gender() {
-    const u = this.#u;
-    return str(u.gender);
+    return str(this.#u.gender);
   }
 
   get emailSubscribe() {
-    const u = this.#u;
-    return str(u.email_subscribe);
+    return str(this.#u.email_subscribe);
   }
 
   get pushSubscribe() {
-    const u = this.#u;
-    return str(u.push_subscribe);
+    return str(this.#u.push_subscribe);
   }
 
   get createdAt() {
-    const u = this.#u;
-    return toDate(u.created_at);
+    return toDate(this.#u.created_at);
   }
 
   get totalRevenue() {
-    const u = this.#u;
-    return num(u.total_revenue);
+    return num(this.#u.total_revenue);
   }
 
   get randomBucket() {
-    const u = this.#u;
-    return int(u.random_bucket);
+    return int(this.#u.random_bucket);
   }
 
   get uninstalledAt() {
-    const u = this.#u;
-    return toDate(u.uninstalled_at);
+    return toDate(this.#u.uninstalled_at);
   }
 
   /** Braze sends [longitude, latitude]. */
@@ -134,43 +115,35 @@ class BrazeUserView {
   }
 
   get attributedCampaign() {
-    const u = this.#u;
-    return str(u.attributed_campaign);
+    return str(this.#u.attributed_campaign);
   }
 
   get attributedSource() {
-    const u = this.#u;
-    return str(u.attributed_source);
+    return str(this.#u.attributed_source);
   }
 
   get attributedAdgroup() {
-    const u = this.#u;
-    return str(u.attributed_adgroup);
+    return str(this.#u.attributed_adgroup);
   }
 
   get attributedAd() {
-    const u = this.#u;
-    return str(u.attributed_ad);
+    return str(this.#u.attributed_ad);
   }
 
   get customAttributes() {
-    const u = this.#u;
-    return obj(u.custom_attributes);
+    return obj(this.#u.custom_attributes);
   }
 
   get customEvents() {
-    const u = this.#u;
-    return list(u.custom_events).map(summary);
+    return list(this.#u.custom_events).map(summary);
   }
 
   get purchases() {
-    const u = this.#u;
-    return list(u.purchases).map(summary);
+    return list(this.#u.purchases).map(summary);
   }
 
   get devices() {
-    const u = this.#u;
-    return list(u.devices).map((d) => ({
+    return list(this.#u.devices).map((d) => ({
       deviceId: str(d.device_id),
       model: str(d.model),
       os: str(d.os),
@@ -184,8 +157,7 @@ class BrazeUserView {
   }
 
   get pushTokens() {
-    const u = this.#u;
-    return list(u.push_tokens).map((t) => ({
+    return list(this.#u.push_tokens).map((t) => ({
       app: str(t.app),
       platform: str(t.platform),
       token: str(t.token),
@@ -195,8 +167,7 @@ class BrazeUserView {
   }
 
   get apps() {
-    const u = this.#u;
-    return list(u.apps).map((a) => ({
+    return list(this.#u.apps).map((a) => ({
       name: str(a.name),
       platform: str(a.platform),
       version: str(a.version),
@@ -207,8 +178,7 @@ class BrazeUserView {
   }
 
   get campaignsReceived() {
-    const u = this.#u;
-    return list(u.campaigns_received).map((c) => ({
+    return list(this.#u.campaigns_received).map((c) => ({
       name: str(c.name),
       apiCampaignId: str(c.api_campaign_id),
       lastReceived: toDate(c.last_received),
@@ -221,8 +191,7 @@ class BrazeUserView {
   }
 
   get canvasesReceived() {
-    const u = this.#u;
-    return list(u.canvases_received).map((c) => ({
+    return list(this.#u.canvases_received).map((c) => ({
       name: str(c.name),
       apiCanvasId: str(c.api_canvas_id),
       lastReceivedMessage: toDate(c.last_received_message),

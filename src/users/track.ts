@@ -31,14 +31,7 @@ export function eventObject(input: TrackEventInput, path: string): TrackItem {
   const object = wireFieldsOf(readUserRef(input.user, `${path}.user`)) as WireEvent;
   object.name = checkName(input.name, `${path}.name`);
   object.time = isoTime(input.time, `${path}.time`);
-  if (input.appId != null) object.app_id = input.appId;
-  if (input.properties != null)
-    object.properties = checkPropertyNames(input.properties, `${path}.properties`);
-  if (input.updateExistingOnly != null) object._update_existing_only = input.updateExistingOnly;
-  const item = trackItem({ array: 'events', object });
-  checkPropertiesSize(item, object.properties, MAX_EVENT_PROPERTIES_BYTES, `${path}.properties`);
-  checkAliasUpdateOnly(object, input.updateExistingOnly, path);
-  return item;
+  return occurrenceItem('events', object, input, MAX_EVENT_PROPERTIES_BYTES, path);
 }
 
 export function purchaseObject(input: TrackPurchaseInput, path: string): TrackItem {
@@ -62,12 +55,29 @@ export function purchaseObject(input: TrackPurchaseInput, path: string): TrackIt
     }
     object.quantity = input.quantity;
   }
+  return occurrenceItem('purchases', object, input, MAX_PURCHASE_PROPERTIES_BYTES, path);
+}
+
+/**
+ * The fields events and purchases share (app, properties, update-only), then the object
+ * serialized once for the lane and the checks that read it.
+ */
+function occurrenceItem(
+  array: 'events' | 'purchases',
+  object: WireEvent | WirePurchase,
+  input: Pick<TrackEventInput, 'appId' | 'properties' | 'updateExistingOnly'>,
+  maxPropertiesBytes: number,
+  path: string,
+): TrackItem {
   if (input.appId != null) object.app_id = input.appId;
   if (input.properties != null)
     object.properties = checkPropertyNames(input.properties, `${path}.properties`);
   if (input.updateExistingOnly != null) object._update_existing_only = input.updateExistingOnly;
-  const item = trackItem({ array: 'purchases', object });
-  checkPropertiesSize(item, object.properties, MAX_PURCHASE_PROPERTIES_BYTES, `${path}.properties`);
+  const item =
+    array === 'events'
+      ? trackItem({ array, object: object as WireEvent })
+      : trackItem({ array, object: object as WirePurchase });
+  checkPropertiesSize(item, object.properties, maxPropertiesBytes, `${path}.properties`);
   checkAliasUpdateOnly(object, input.updateExistingOnly, path);
   return item;
 }
