@@ -67,6 +67,7 @@ import type {
 } from './lib/types.js';
 import { seedUserBodies, trackOperation, usersOperation, type Operation } from './lib/workloads.js';
 import { envNumber } from './lib/env.js';
+import { productionNodeFlags } from './lib/nodeFlags.js';
 
 const SECONDS = envNumber('BENCH_SECONDS', 6, 1);
 const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 1, 1);
@@ -115,7 +116,16 @@ function entry(file: string, fromSource = false): string {
   return fromSource ? file : join(BUILD_DIR, file.replace(/\.ts$/, '.js'));
 }
 
-type Target = TargetInfo & { file: string; env: Record<string, string>; fromSource?: boolean };
+type Target = TargetInfo & {
+  file: string;
+  env: Record<string, string>;
+  fromSource?: boolean;
+  /** Node flags before the file: the gateways run with the production image's. */
+  nodeArgs?: string[];
+};
+
+/** The Dockerfile's node flags (a larger young generation): what the gateway runs with in production. */
+const GATEWAY_NODE_FLAGS = productionNodeFlags();
 
 const TARGETS: Target[] = [
   {
@@ -124,6 +134,7 @@ const TARGETS: Target[] = [
     description: `This gateway (test/fixtures/replica.ts → startGateway), batching on: process-wide lanes packed at the budget grant (src/delivery/lane.ts) for /users/track and /users/export/ids alike, BATCH_IDLE_MS=${BATCH_IDLE_MS} and BATCH_WINDOW_MS=${BATCH_WINDOW_MS} (defaults), in-memory budget.`,
     file: 'test/fixtures/replica.ts',
     env: {},
+    nodeArgs: GATEWAY_NODE_FLAGS,
   },
   {
     id: 'gatewayTsx',
@@ -133,6 +144,7 @@ const TARGETS: Target[] = [
     file: 'test/fixtures/replica.ts',
     env: {},
     fromSource: true,
+    nodeArgs: GATEWAY_NODE_FLAGS,
   },
   {
     id: 'unbatched',
@@ -141,6 +153,7 @@ const TARGETS: Target[] = [
       'The same gateway with BATCHING=off: one event (one id) per Braze request, everything else unchanged.',
     file: 'test/fixtures/replica.ts',
     env: { BATCHING: 'off' },
+    nodeArgs: GATEWAY_NODE_FLAGS,
   },
   {
     id: 'peer',
@@ -528,7 +541,10 @@ async function measureReplicas(
     replicas.push(
       ...(await Promise.all(
         Array.from({ length: REPLICAS }, (_, i) =>
-          startNodeServer(`replica ${i + 1}`, entry('test/fixtures/replica.ts'), { env }),
+          startNodeServer(`replica ${i + 1}`, entry('test/fixtures/replica.ts'), {
+            nodeArgs: GATEWAY_NODE_FLAGS,
+            env,
+          }),
         ),
       )),
     );
@@ -703,7 +719,7 @@ async function profileServer(
     `${target.label} (profiled, ${sc.id})`,
     entry(target.file, target.fromSource),
     {
-      nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
+      nodeArgs: [...(target.nodeArgs ?? []), '--cpu-prof', '--cpu-prof-dir', dir],
       env: { ...env, ...target.env },
     },
   );
@@ -1143,7 +1159,10 @@ async function main(): Promise<void> {
   const running = await Promise.all(
     TARGETS.map(async (t) => ({
       ...t,
-      child: await startNodeServer(t.label, entry(t.file, t.fromSource), { env: { ...common, ...t.env } }),
+      child: await startNodeServer(t.label, entry(t.file, t.fromSource), {
+        nodeArgs: t.nodeArgs,
+        env: { ...common, ...t.env },
+      }),
     })),
   );
 
@@ -1263,6 +1282,7 @@ async function main(): Promise<void> {
       BENCH_PROFILE_SECONDS: PROFILE_SECONDS,
       'every server':
         'NODE_ENV=production, built JavaScript (`tsc -p tsconfig.bench.json`, then `node dist-bench/…js`) except "gateway (tsx)"',
+      'gateway node flags': `${GATEWAY_NODE_FLAGS.join(' ') || '(none)'} (the Dockerfile's CMD and \`npm start\`); the other servers run with Node's defaults`,
       'gateway env': `LOG_LEVEL=warn, BATCH_IDLE_MS=${BATCH_IDLE_MS}, BATCH_WINDOW_MS=${BATCH_WINDOW_MS} (defaults), BRAZE_CONTRACT=legacy (75 events per request), no gateway keys (GATEWAY_ALLOW_ANONYMOUS=true)`,
       'rate limits (throughput scenarios)': `RATE_LIMIT_USERS_TRACK=${UNLIMITED}, RATE_LIMIT_USERS_EXPORT_IDS=${UNLIMITED}`,
       'simulator latency': '0 ms (loopback)',
