@@ -50,10 +50,17 @@ interface Entry<I, R> extends Packable<I> {
   trace: Context | undefined;
   attempts: number;
   lastError: Error | undefined;
-  resolve: (value: R) => void;
-  reject: (err: Error) => void;
+  /** Told the item's outcome once, with `slot`: one sink serves every item of a list. */
+  sink: Sink<R>;
+  slot: number;
   done: boolean;
 }
+
+/**
+ * Where queued items' outcomes go: the item's result, or its own error. `submitEach` takes one
+ * for a whole list (no promise per item); `submit` makes one per item around a promise.
+ */
+export type Sink<R> = (slot: number, outcome: R | Error) => void;
 
 /** Least a part-full request lingers while the budget binds. */
 const BINDING_LINGER_MS = 100;
@@ -94,25 +101,73 @@ export class Delivery<I, R> {
 
   /** Queue one item; resolves with its result once Braze accepted it, rejects with its own error. */
   submit(item: I, deadlineMs: number): Promise<R> {
-    const now = this.#now();
-    if (this.queued >= this.#settings.maxQueued) {
-      this.stats.refused += 1;
-      return Promise.reject(
-        new RateLimitedError(
-          this.#client.retryHintMs(this.spec.endpoint),
-          `The gateway already holds ${this.queued} items waiting for ${this.spec.name}: retry later.`,
-        ),
+    if (this.queued >= this.#settings.maxQueued) return Promise.reject(this.#full());
+    return new Promise<R>((resolve, reject) => {
+      const lane = this.#laneOf(item);
+      this.stats.items += 1;
+      lane.push(
+        item,
+        this.#until(deadlineMs),
+        this.#now(),
+        (_, outcome) => {
+          if (outcome instanceof Error) reject(outcome);
+          else resolve(outcome);
+        },
+        0,
       );
+      lane.kick();
+    });
+  }
+
+  /**
+   * Queue a list's items at once: `sink(i, outcome)` is told each item's result or error, once,
+   * with its index in `items` (`undefined` entries are skipped: items refused before queueing).
+   * Items over the queue's bound are refused through the sink, before this returns. One sink and
+   * one kick per lane for the whole list, rather than a promise and a kick per item.
+   */
+  submitEach(items: ReadonlyArray<I | undefined>, deadlineMs: number, sink: Sink<R>): void {
+    const now = this.#now();
+    const until = this.#until(deadlineMs);
+    let first: Lane<I, R> | undefined;
+    let others: Set<Lane<I, R>> | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item === undefined) continue;
+      if (this.queued >= this.#settings.maxQueued) {
+        sink(i, this.#full());
+        continue;
+      }
+      const lane = this.#laneOf(item);
+      this.stats.items += 1;
+      lane.push(item, until, now, sink, i);
+      if (first === undefined) first = lane;
+      else if (lane !== first) (others ??= new Set()).add(lane);
     }
+    first?.kick();
+    others?.forEach((lane) => lane.kick());
+  }
+
+  /** The queue's bound is reached: refused at once, with a retry hint. */
+  #full(): RateLimitedError {
+    this.stats.refused += 1;
+    return new RateLimitedError(
+      this.#client.retryHintMs(this.spec.endpoint),
+      `The gateway already holds ${this.queued} items waiting for ${this.spec.name}: retry later.`,
+    );
+  }
+
+  #laneOf(item: I): Lane<I, R> {
     const partition = this.spec.partition?.(item) ?? '';
     let lane = this.#lanes.get(partition);
     if (lane === undefined) {
       lane = new Lane(this, partition, this.#client, this.#settings);
       this.#lanes.set(partition, lane);
     }
-    const until = this.drainUntilMs === undefined ? deadlineMs : Math.min(deadlineMs, this.drainUntilMs);
-    this.stats.items += 1;
-    return lane.push(item, until, now);
+    return lane;
+  }
+
+  #until(deadlineMs: number): number {
+    return this.drainUntilMs === undefined ? deadlineMs : Math.min(deadlineMs, this.drainUntilMs);
   }
 
   /** Send what waits now; items that cannot leave by `untilMs` are refused. */
@@ -206,34 +261,37 @@ class Lane<I, R> {
     return this.#owner.spec;
   }
 
-  push(item: I, deadlineMs: number, now: number): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      const spec = this.#spec;
-      const entry: Entry<I, R> = {
-        item,
-        deadlineMs,
-        enqueuedMs: now,
-        trace: captureContext(),
-        cls: spec.classOf?.(item) ?? '',
-        bytes: spec.bytesOf?.(item) ?? 0,
-        cap: Infinity,
-        mergeKey: spec.mergeBy?.(item),
-        distinctKey: spec.distinctBy?.(item),
-        attempts: 0,
-        lastError: undefined,
-        resolve,
-        reject,
-        done: false,
-      };
-      this.#queue.push(entry);
-      this.#owner.queued += 1;
-      if (deadlineMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = deadlineMs;
-      if (deadlineMs > this.#latestDeadlineMs) this.#latestDeadlineMs = deadlineMs;
-      this.#lastArrivalMs = now;
-      this.#arrivedThisTurn = true;
-      this.#expiry.at(deadlineMs);
-      this.#kick();
-    });
+  /** Queue one item (its outcome goes to `sink` with `slot`); the caller kicks once it is done. */
+  push(item: I, deadlineMs: number, now: number, sink: Sink<R>, slot: number): void {
+    const spec = this.#spec;
+    const entry: Entry<I, R> = {
+      item,
+      deadlineMs,
+      enqueuedMs: now,
+      trace: captureContext(),
+      cls: spec.classOf?.(item) ?? '',
+      bytes: spec.bytesOf?.(item) ?? 0,
+      cap: Infinity,
+      mergeKey: spec.mergeBy?.(item),
+      distinctKey: spec.distinctBy?.(item),
+      attempts: 0,
+      lastError: undefined,
+      sink,
+      slot,
+      done: false,
+    };
+    this.#queue.push(entry);
+    this.#owner.queued += 1;
+    if (deadlineMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = deadlineMs;
+    if (deadlineMs > this.#latestDeadlineMs) this.#latestDeadlineMs = deadlineMs;
+    this.#lastArrivalMs = now;
+    this.#arrivedThisTurn = true;
+    this.#expiry.at(deadlineMs);
+  }
+
+  /** Items were pushed: decide whether to ask for a request now. */
+  kick(): void {
+    this.#kick();
   }
 
   drain(untilMs: number): void {
@@ -640,7 +698,6 @@ class Lane<I, R> {
   #settle(e: Entry<I, R>, outcome: R | Error): void {
     if (e.done) return;
     e.done = true;
-    if (outcome instanceof Error) e.reject(outcome);
-    else e.resolve(outcome);
+    e.sink(e.slot, outcome);
   }
 }

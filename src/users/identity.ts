@@ -2,6 +2,7 @@ import type { EndpointName } from '../braze/endpoints.js';
 import type { WireUserAlias } from '../braze/wire.js';
 import { indexedErrors, type DeliveryEngine } from '../delivery/engine.js';
 import { BadInputError } from '../errors.js';
+import type { LaneWrite } from './itemResults.js';
 import type {
   AliasUpdateInput,
   ExternalIdRenameInput,
@@ -43,8 +44,8 @@ interface RenameItem {
   new_external_id: string;
 }
 
-/** Queue one input (validated into its wire item) on a lane; resolves once Braze took it. */
-export type ItemWriter<I> = (input: I, path: string, deadlineMs: number) => Promise<void>;
+/** How an input becomes its wire item (validation throws), and the lane the items queue on. */
+export type ItemWriter<I> = LaneWrite<I, unknown>;
 
 /** One identity endpoint: how an input becomes a wire item, and how items make a request. */
 interface IdentityOperation<I, W> {
@@ -67,7 +68,7 @@ function writer<I, W>(engine: DeliveryEngine, op: IdentityOperation<I, W>): Item
     itemErrors: errors === undefined ? undefined : (answer) => indexedErrors(answer[errors]),
     result: () => undefined,
   });
-  return (input, path, deadlineMs) => lane.submit(op.item(input, path), deadlineMs);
+  return { item: op.item, lane };
 }
 
 /** The identity writers of one gateway, one delivery each (lanes created once, on the engine). */

@@ -1,3 +1,4 @@
+import type { Sink } from '../delivery/lane.js';
 import { BadInputError, toItemError, type ItemErrorShape } from '../errors.js';
 
 export interface ItemResultShape {
@@ -21,10 +22,7 @@ export async function itemResults<I>(
   label?: (input: I) => string | undefined,
 ): Promise<ItemResultShape[]> {
   checkListLength(inputs.length, argName, maxItems);
-  const failure = (err: unknown, at: string, input: I): ItemResultShape => {
-    const error = toItemError(err);
-    return { ok: false, error: { ...error, message: locate(error.message, at, labelOf(label, input)) } };
-  };
+  const failure = (err: unknown, at: string, input: I): ItemResultShape => failed(err, at, label, input);
   // One promise for the list rather than one async function per item (lists run to hundreds of
   // items): every `each` starts now, in order; each result lands in its slot as it settles.
   const results = new Array<ItemResultShape>(inputs.length);
@@ -53,6 +51,61 @@ export async function itemResults<I>(
   }
   if (waiting > 0) await new Promise<void>((resolve) => (allSettled = resolve));
   return results;
+}
+
+/**
+ * A write whose items queue on a lane: how an input becomes its wire item (validation throws),
+ * and the lane (a `Delivery`) that takes a list's items at once.
+ */
+export interface LaneWrite<I, W> {
+  item: (input: I, path: string) => W;
+  lane: { submitEach(items: ReadonlyArray<W | undefined>, deadlineMs: number, sink: Sink<unknown>): void };
+}
+
+/**
+ * `itemResults` for a lane-backed write: every input validated into its wire item first (a throw
+ * fails that item only), then the valid ones queued together, with one sink for the list rather
+ * than a promise per item (lists run to hundreds of items, and this is the hot path).
+ */
+export function laneItemResults<I, W>(
+  inputs: readonly I[],
+  argName: string,
+  maxItems: number,
+  write: LaneWrite<I, W>,
+  deadlineMs: number,
+  label?: (input: I) => string | undefined,
+): Promise<ItemResultShape[]> {
+  checkListLength(inputs.length, argName, maxItems);
+  const n = inputs.length;
+  const results = new Array<ItemResultShape>(n);
+  const items = new Array<W | undefined>(n);
+  let waiting = 0;
+  for (let i = 0; i < n; i++) {
+    try {
+      items[i] = write.item(inputs[i]!, `${argName}[${i}]`);
+      waiting += 1;
+    } catch (err) {
+      results[i] = failed(err, `${argName}[${i}]`, label, inputs[i]!); // refused before it was queued
+    }
+  }
+  if (waiting === 0) return Promise.resolve(results);
+  return new Promise((resolve) => {
+    write.lane.submitEach(items, deadlineMs, (i, outcome) => {
+      results[i] = outcome instanceof Error ? failed(outcome, `${argName}[${i}]`, label, inputs[i]!) : OK;
+      waiting -= 1;
+      if (waiting === 0) resolve(results);
+    });
+  });
+}
+
+function failed<I>(
+  err: unknown,
+  at: string,
+  label: ((input: I) => string | undefined) | undefined,
+  input: I,
+): ItemResultShape {
+  const error = toItemError(err);
+  return { ok: false, error: { ...error, message: locate(error.message, at, labelOf(label, input)) } };
 }
 
 /**

@@ -16,7 +16,7 @@ import type { ExportKey, ExportMatches } from './exportLoader.js';
 import type { BrazeUserModel } from './exportShape.js';
 import { readUserRef, refLabel, type UserId } from './identifiers.js';
 import type { IdentityWriters, ItemWriter } from './identity.js';
-import { checkListLength, itemResults, type ItemResultShape } from './itemResults.js';
+import { checkListLength, laneItemResults, type ItemResultShape } from './itemResults.js';
 import { attributesObject, eventObject, purchaseObject } from './track.js';
 import type { TrackItem } from './trackLane.js';
 
@@ -104,18 +104,12 @@ export class UsersService {
     write: ItemWriter<I>,
     label: (input: I) => string | undefined,
   ): Promise<ItemResultShape[]> {
-    return itemResults(
-      inputs,
-      argName,
-      this.maxItems,
-      (input, path) => write(input, path, this.deadlineMs),
-      label,
-    );
+    return laneItemResults(inputs, argName, this.maxItems, write, this.deadlineMs, label);
   }
 
   /** A writer for one /users/track array, from the input's wire-object builder (it serializes too). */
   #track<I>(toItem: (input: I, path: string) => TrackItem): ItemWriter<I> {
-    return (input, path, deadlineMs) => this.writers.track.submit(toItem(input, path), deadlineMs);
+    return { item: toItem, lane: this.writers.track };
   }
 
   /** One user (the first profile Braze lists for an email or phone); `fields` are the export fields the selection needs. */
