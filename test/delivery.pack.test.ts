@@ -13,7 +13,7 @@ interface E extends Packable<number> {
   id: number;
 }
 
-/** The plain pass over the whole line, as the lane did it before the line kept its own counts. */
+/** The plain pass over the line, as the lane did it before the line kept its own counts. */
 function referencePack(queue: readonly E[], cap: LaneCapacity, merging: boolean): { taken: E[]; rest: E[] } {
   const taken: E[] = [];
   const kept: E[] = [];
@@ -33,9 +33,12 @@ function referencePack(queue: readonly E[], cap: LaneCapacity, merging: boolean)
     }
     return true;
   };
+  // Riders of a full request are looked for among the next 4 requests' worth of the line only.
+  let fullAt: number | undefined;
   for (; i < queue.length; i++) {
     const full = slots >= limit || classesFull();
-    if (full && !merging) break;
+    if (full) fullAt ??= i;
+    if (full && (!merging || i >= fullAt! + 4 * cap.total)) break;
     const e = queue[i]!;
     leftByClass.set(e.cls, leftByClass.get(e.cls)! - 1);
     if (e.mergeKey !== undefined && merged.has(e.mergeKey)) {
@@ -191,5 +194,27 @@ describe('a lane line', () => {
       expect(contents(line)).toEqual(reference.map((e) => e.id));
     }
     expect(line.length).toBe(0);
+  });
+
+  it('looks for riders of a full request a few requests deep, not through the whole line', () => {
+    const line = new Line<E>();
+    const read = (id: number, user: string): E => ({
+      id,
+      item: id,
+      cls: 'list',
+      bytes: 1,
+      cap: Infinity,
+      mergeKey: user,
+      distinctKey: undefined,
+    });
+    const cap: LaneCapacity = { total: 2 };
+    // u1 and u2 fill the request; u1 again within 4 requests' worth (8 entries) rides along,
+    // u2 again further back waits for its own turn, in order.
+    const ids = ['u1', 'u2', 'x3', 'u1', 'x5', 'x6', 'x7', 'x8', 'x9', 'x10', 'u2', 'x12'];
+    ids.forEach((user, id) => line.push(read(id, user)));
+    expect(line.pack(cap, true).map((e) => e.id)).toEqual([0, 1, 3]);
+    expect(contents(line)).toEqual([2, 4, 5, 6, 7, 8, 9, 10, 11]);
+    // Without merging nothing past the full request is looked at.
+    expect(line.pack(cap, false).map((e) => e.id)).toEqual([2, 4]);
   });
 });

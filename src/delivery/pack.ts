@@ -16,6 +16,12 @@ export interface Packable<I> {
 
 /** Past this many spent slots at its front (and half its array), a line compacts its array. */
 const COMPACT_AFTER = 1_024;
+/**
+ * Once a request is full, riders (items merging into a slot already taken) are looked for among
+ * this many requests' worth of the entries after it, not the whole line: a rider further back
+ * gets its turn at the front (thousands may wait, and every request would otherwise read them all).
+ */
+const RIDER_SCAN_REQUESTS = 4;
 
 /**
  * A lane's line of waiting entries, oldest first. Thousands may wait while a request takes 75
@@ -95,7 +101,8 @@ export class Line<E extends Packable<unknown>> {
    * are taken while the request has room (total, per class, bytes, the item's own cap) and no
    * item with the same `distinctKey` is in it yet; an item that does not fit stays in line, in
    * order, and a younger one may still fit. Items with a `mergeKey` already taken ride in that
-   * slot, even once the request is full. What is taken leaves the line.
+   * slot, even once the request is full (looked for a few requests' worth further on). What is
+   * taken leaves the line.
    */
   pack(cap: LaneCapacity, merging: boolean): E[] {
     const entries = this.#entries;
@@ -112,10 +119,14 @@ export class Line<E extends Packable<unknown>> {
     let i = this.#head;
     // Once full, always full: nothing more is taken into a slot, and what waits only shrinks.
     let full = false;
+    let scanUntil = Infinity;
     for (; i < entries.length; i++) {
-      full ||= slots >= limit || classesFull(perClass, leftByClass, cap);
+      if (!full && (slots >= limit || classesFull(perClass, leftByClass, cap))) {
+        full = true;
+        scanUntil = i + RIDER_SCAN_REQUESTS * cap.total;
+      }
       // Full: only items riding in a slot already taken (reads of the same user) still join.
-      if (full && !merging) break;
+      if (full && (!merging || i >= scanUntil)) break;
       const e = entries[i]!;
       if (!full) leftByClass.set(e.cls, leftByClass.get(e.cls)! - 1);
       const mergeKey = e.mergeKey;

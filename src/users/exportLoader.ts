@@ -188,26 +188,38 @@ export function createExportLoader(
   deadlineMs: number,
   profiles?: ProfileCache,
 ): DataLoader<ExportKey, ExportMatches, string> {
-  const load = (k: ExportKey): Promise<WireMatches> =>
+  // Without a profile cache, a batch's keys queue on the lane at once, with one sink for them all;
+  // with one, each key goes through the cache (a hit never reaches the lane).
+  const batch =
     profiles === undefined
-      ? exports.submit(k, deadlineMs)
-      : profiles.cache.getOrLoad(
-          `profile:${createHash('sha256').update(cacheKeyOf(k)).digest('base64url')}`,
-          profiles.ttlMs,
-          () => exports.submit(k, deadlineMs),
-        );
-  return new DataLoader<ExportKey, ExportMatches, string>(
-    (keys) =>
-      Promise.all(
-        keys.map((k) =>
-          load(k).then(
-            (users) => users.map(toBrazeUser),
-            (err: unknown) => toError(err),
-          ),
-        ),
-      ),
-    { cacheKeyFn: cacheKeyOf, maxBatchSize: 10_000 },
-  );
+      ? (keys: readonly ExportKey[]) =>
+          new Promise<Array<ExportMatches | Error>>((resolve) => {
+            const out = new Array<ExportMatches | Error>(keys.length);
+            let waiting = keys.length;
+            exports.submitEach(keys, deadlineMs, (i, outcome) => {
+              out[i] = outcome instanceof Error ? outcome : outcome.map(toBrazeUser);
+              if (--waiting === 0) resolve(out);
+            });
+          })
+      : (keys: readonly ExportKey[]) =>
+          Promise.all(
+            keys.map((k) =>
+              profiles.cache
+                .getOrLoad(
+                  `profile:${createHash('sha256').update(cacheKeyOf(k)).digest('base64url')}`,
+                  profiles.ttlMs,
+                  () => exports.submit(k, deadlineMs),
+                )
+                .then(
+                  (users) => users.map(toBrazeUser),
+                  (err: unknown) => toError(err),
+                ),
+            ),
+          );
+  return new DataLoader<ExportKey, ExportMatches, string>(batch, {
+    cacheKeyFn: cacheKeyOf,
+    maxBatchSize: 10_000,
+  });
 }
 
 function toError(err: unknown): Error {
