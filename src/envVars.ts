@@ -280,7 +280,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   {
     name: 'SIMULATOR_MAX_HISTORY_PER_USER',
     default: '1000',
-    doc: 'Simulator only: raw events and purchases kept per user (each), and distinct event names and product ids counted per user; oldest first beyond it.',
+    doc: 'Simulator only: raw events and purchases kept per user (each; trimmed back to it an eighth at a time), and distinct event names and product ids counted per user; oldest first beyond it.',
   },
 ];
 

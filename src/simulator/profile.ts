@@ -127,7 +127,7 @@ export interface SimUser {
   customAttributes: Record<string, unknown>;
   events: Map<string, OccurrenceSummary>;
   purchases: Map<string, OccurrenceSummary>;
-  /** The most recent raw events and purchases, at most RAW_HISTORY_CAP of each. */
+  /** The most recent raw events and purchases, RAW_HISTORY_CAP of each (an eighth more between trims). */
   recentEvents: RawEvent[];
   recentPurchases: RawPurchase[];
   totalRevenue: number;
@@ -189,7 +189,9 @@ function onlyKeys(v: Record<string, unknown>, keys: readonly string[]): boolean 
 /** Appends `item`, dropping the oldest entries beyond `cap`. */
 export function pushCapped<T>(list: T[], item: T, cap = RAW_HISTORY_CAP): void {
   list.push(item);
-  if (list.length > cap) list.splice(0, list.length - cap);
+  // Trimmed back to `cap` an eighth of it at a time, not by one shift per push: a full history
+  // would otherwise move its whole array for every event (the bench fills a user's in seconds).
+  if (list.length > cap + Math.max(1, cap >> 3)) list.splice(0, list.length - cap);
 }
 
 /**

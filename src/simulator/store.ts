@@ -320,7 +320,8 @@ export class SimulatorStore {
     this.remember(this.eventNamesSeen, name);
     const raw: RawEvent = { name, time };
     if (typeof obj.app_id === 'string') raw.app_id = obj.app_id;
-    if (isPlainObject(obj.properties)) raw.properties = structuredClone(obj.properties);
+    // The body was parsed for this request alone and nothing changes it: no copy needed.
+    if (isPlainObject(obj.properties)) raw.properties = obj.properties;
     pushCapped(user.recentEvents, raw, this.limits.maxHistoryPerUser);
     user.updatedAt = this.now();
   }
@@ -342,7 +343,8 @@ export class SimulatorStore {
       time,
     };
     if (typeof obj.app_id === 'string') raw.app_id = obj.app_id;
-    if (isPlainObject(obj.properties)) raw.properties = structuredClone(obj.properties);
+    // The body was parsed for this request alone and nothing changes it: no copy needed.
+    if (isPlainObject(obj.properties)) raw.properties = obj.properties;
     pushCapped(user.recentPurchases, raw, this.limits.maxHistoryPerUser);
     user.updatedAt = this.now();
   }
