@@ -27,7 +27,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -55,6 +64,7 @@ import {
 import { startTestRedis } from '../test/redisServer.js';
 import { chartSvg, consoleTable, int, layerOf, markdown, metCell, num, signedMs } from './lib/report.js';
 import type {
+  BeforeRun,
   BenchReport,
   BudgetFigures,
   BudgetWindow,
@@ -101,6 +111,17 @@ const BATCH_WINDOW_MS = 20;
 const BATCH_IDLE_MS = 0;
 
 const API_KEY = randomBytes(16).toString('hex');
+
+/** The last full run before issue 15 (cost per request), shown beside this one. */
+const BEFORE_FILE = 'bench/baselines/before-issue-15.json';
+
+function beforeRun(): BeforeRun | undefined {
+  if (!existsSync(BEFORE_FILE)) return undefined;
+  return {
+    about: 'issue 15 (cost per request)',
+    ...(JSON.parse(readFileSync(BEFORE_FILE, 'utf8')) as Omit<BeforeRun, 'about'>),
+  };
+}
 
 /** Where `tsc -p tsconfig.bench.json` writes the built JavaScript every server runs from. */
 const BUILD_DIR = 'dist-bench';
@@ -1302,6 +1323,7 @@ async function main(): Promise<void> {
     checks,
     profiles,
     notes,
+    before: beforeRun(),
   };
   await writeOutputs(report);
 

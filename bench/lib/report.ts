@@ -167,6 +167,37 @@ function requestSizeLines(report: BenchReport, m: Measurement): string[] {
   });
 }
 
+/** The gateway before and after, per scenario both runs measured: share of bare Apollo, CPU, p99. */
+export function beforeAfterTable(report: BenchReport, before: NonNullable<BenchReport['before']>): string {
+  const rows: string[][] = [];
+  for (const b of before.rows) {
+    const gw = report.measurements.find((m) => m.scenario === b.scenario && m.target === 'gateway');
+    const bare = report.measurements.find((m) => m.scenario === b.scenario && m.target === 'bare');
+    if (gw === undefined || bare === undefined) continue;
+    const items = (m: Measurement) => m.eventsPerSec + m.idsPerSec;
+    const pct = (g: number, bareN: number) => (bareN > 0 ? `${((100 * g) / bareN).toFixed(1)}%` : DASH);
+    rows.push([
+      b.title,
+      `${int(b.gatewayItemsPerSec)} → ${int(items(gw))}`,
+      `${pct(b.gatewayItemsPerSec, b.bareItemsPerSec)} → ${pct(items(gw), items(bare))}`,
+      `${num(b.gatewayCpuMsPerRequest, 3)} → ${num(gw.cpuMsPerRequest, 3)}`,
+      `${num(b.gatewayCpuMsPerRequest / b.bareCpuMsPerRequest)} → ${num(gw.cpuMsPerRequest / bare.cpuMsPerRequest)}`,
+      `${num(b.gatewayP99Ms / b.bareP99Ms)} → ${num(gw.p99Ms / bare.p99Ms)}`,
+    ]);
+  }
+  return table(
+    [
+      'scenario',
+      'gateway items/s',
+      'share of bare Apollo',
+      'gateway CPU ms/request',
+      'CPU/request ÷ bare',
+      'p99 ÷ bare',
+    ],
+    rows,
+  );
+}
+
 export function checksTable(report: BenchReport): string {
   return table(
     ['target', 'scenario', 'measured', 'goal', 'met', 'note'],
@@ -339,6 +370,18 @@ export function markdown(report: BenchReport): string {
     p(`- ${note}`);
   }
   if (r.notes.length > 0) p();
+  if (r.before !== undefined) {
+    p(`## Before and after ${r.before.about}`);
+    p();
+    p(beforeAfterTable(r, r.before));
+    p();
+    p(
+      `Before: the full run of ${r.before.startedAt} at commit ${r.before.commit} (${r.before.source}; ${r.before.howRun}). ` +
+        'After: this run. Machines and days differ, so the comparable figures are the ratios to bare Apollo measured in the ' +
+        'same run, and the CPU per request (the gateway over bare Apollo, each from its own run).',
+    );
+    p();
+  }
   p('## Results per scenario');
   p();
   const retried = r.measurements.filter((m) => m.attempts === 2);

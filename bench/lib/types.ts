@@ -157,4 +157,27 @@ export interface BenchReport {
   checks: TargetCheck[];
   profiles: ProfileFinding[];
   notes: string[];
+  /** A run from before a piece of work, shown beside this one (bench/baselines/before-*.json). */
+  before?: BeforeRun;
+}
+
+/** The gateway's and bare Apollo's figures per scenario in an earlier full run. */
+export interface BeforeRun {
+  /** What the comparison is about, e.g. `issue 15`. */
+  about: string;
+  commit: string;
+  startedAt: string;
+  source: string;
+  howRun: string;
+  rows: Array<{
+    scenario: string;
+    title: string;
+    gatewayItemsPerSec: number;
+    bareItemsPerSec: number;
+    gatewayCpuMsPerRequest: number;
+    bareCpuMsPerRequest: number;
+    gatewayP50Ms: number;
+    gatewayP99Ms: number;
+    bareP99Ms: number;
+  }>;
 }
