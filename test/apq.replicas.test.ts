@@ -116,6 +116,15 @@ describe('APQ shared by two replicas through Redis', () => {
     });
     expect(get.status).toBe(200);
     expect(await get.json()).toEqual(registered.body);
+
+    // B's metrics: the first lookup came from Redis, the second from B's own memory.
+    const metrics = await (await fetch(new URL('/metrics', b.url))).text();
+    const lookups = (result: string) =>
+      Number(new RegExp(`^bgw_apq_lookups_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect(lookups('redis_hit')).toBe(1);
+    expect(lookups('local_hit')).toBe(1);
+    expect(lookups('miss')).toBe(0);
+    expect(metrics).toMatch(/^bgw_apq_redis_errors_total 0$/m);
   });
 
   it('answers PERSISTED_QUERY_NOT_FOUND on both replicas for a hash never registered, and refuses a wrong hash', async () => {

@@ -67,6 +67,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   metrics.readBudget(core.budget);
   metrics.readBreaker(core.client);
   metrics.readLanes(core);
+  if (core.persistedQueries !== undefined) metrics.readApq(core.persistedQueries);
   for (const warning of config.auth.warnings) log.warn(warning);
   const apollo = await startApollo(config, log, metrics, {
     persistedQueries: core.persistedQueries ?? false,

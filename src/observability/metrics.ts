@@ -43,6 +43,11 @@ export interface LaneReadings {
   lanes(): ReadonlyArray<{ readonly endpoint: string; readonly queued: number; readonly refused: number }>;
 }
 
+/** What the metrics read of the APQ store (src/app/persistedQueries.ts): its running counts. */
+export interface ApqReadings {
+  readonly stats: { localHits: number; redisHits: number; misses: number; redisErrors: number };
+}
+
 /** bgw_upstream_breaker_state's values: 0 closed, 1 half-open, 2 open. */
 export const BREAKER_STATE_VALUES: Readonly<Record<string, number>> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -73,6 +78,7 @@ export class PromMetrics implements Telemetry {
 
   #breaker: BreakerReadings | undefined;
   #lanes: LaneReadings | undefined;
+  #apq: ApqReadings | undefined;
 
   /** Read `budget` when scraped. */
   readBudget(budget: BudgetReadings): void {
@@ -86,11 +92,16 @@ export class PromMetrics implements Telemetry {
   readLanes(lanes: LaneReadings): void {
     this.#lanes = lanes;
   }
+  /** Read the persisted-query store's counts when scraped. */
+  readApq(apq: ApqReadings): void {
+    this.#apq = apq;
+  }
 
   constructor() {
     const budget = (): BudgetReadings | undefined => this.#budget;
     const breaker = (): BreakerReadings | undefined => this.#breaker;
     const lanes = (): LaneReadings | undefined => this.#lanes;
+    const apq = (): ApqReadings | undefined => this.#apq;
     const registers = [this.registry];
     // Node's process metrics under their standard names (process_*, nodejs_*), as stock
     // dashboards expect them; only the gateway's own metrics carry the bgw_ prefix.
@@ -217,6 +228,35 @@ export class PromMetrics implements Telemetry {
           this.inc({ endpoint }, Math.max(0, n - seen));
           refusedItemsSeen.set(endpoint, Math.max(seen, n));
         }
+      },
+    });
+    // Counts the APQ store keeps; each scrape adds what it counted since the last one.
+    const apqSeen = { local_hit: 0, redis_hit: 0, miss: 0 };
+    new Counter({
+      name: 'bgw_apq_lookups_total',
+      help: 'Automatic persisted query lookups by result: local_hit, redis_hit (registered on another replica) or miss.',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        const stats = apq()?.stats;
+        if (stats === undefined) return;
+        const now = { local_hit: stats.localHits, redis_hit: stats.redisHits, miss: stats.misses };
+        for (const result of ['local_hit', 'redis_hit', 'miss'] as const) {
+          this.inc({ result }, Math.max(0, now[result] - apqSeen[result]));
+          apqSeen[result] = Math.max(apqSeen[result], now[result]);
+        }
+      },
+    });
+    let apqErrorsSeen = 0;
+    new Counter({
+      name: 'bgw_apq_redis_errors_total',
+      help: 'Redis faults met by the APQ store (each lookup then counts as a miss; the client resends its query).',
+      registers,
+      collect() {
+        const errors = apq()?.stats.redisErrors;
+        if (errors === undefined) return;
+        this.inc(Math.max(0, errors - apqErrorsSeen));
+        apqErrorsSeen = Math.max(apqErrorsSeen, errors);
       },
     });
     this.#fillRatio = histogram(
