@@ -55,6 +55,20 @@ export class Line<E extends Packable<unknown>> {
     for (let i = this.#head; i < entries.length; i++) fn(entries[i]!);
   }
 
+  /**
+   * Moves the entries `pred` picks to the front of the line, both parts keeping their order: a
+   * fair grant's caller is packed first. A pass over the line, run only at such a grant.
+   */
+  prefer(pred: (e: E) => boolean): void {
+    const picked: E[] = [];
+    const rest: E[] = [];
+    const entries = this.#entries;
+    for (let i = this.#head; i < entries.length; i++) (pred(entries[i]!) ? picked : rest).push(entries[i]!);
+    if (picked.length === 0 || rest.length === 0) return;
+    this.#entries = picked.concat(rest);
+    this.#head = 0;
+  }
+
   /** Whether some class has at least its share of a request waiting. */
   someClassReaches(perClass: Readonly<Record<string, number>>): boolean {
     for (const [cls, n] of this.#perClass) if (n >= (perClass[cls] ?? Infinity)) return true;

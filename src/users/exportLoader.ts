@@ -1,3 +1,4 @@
+import { ANONYMOUS_CALLER } from '../budget/shares.js';
 import { createHash } from 'node:crypto';
 import DataLoader from 'dataloader';
 import { maxItemsOf } from '../braze/endpoints.js';
@@ -187,14 +188,15 @@ export function createExportLoader(
   exports: Delivery<ExportKey, WireMatches>,
   deadlineMs: number,
   profiles?: ProfileCache,
+  caller: string = ANONYMOUS_CALLER,
 ): DataLoader<ExportKey, ExportMatches, string> {
   const load = (k: ExportKey): Promise<WireMatches> =>
     profiles === undefined
-      ? exports.submit(k, deadlineMs)
+      ? exports.submit(k, deadlineMs, caller)
       : profiles.cache.getOrLoad(
           `profile:${createHash('sha256').update(cacheKeyOf(k)).digest('base64url')}`,
           profiles.ttlMs,
-          () => exports.submit(k, deadlineMs),
+          () => exports.submit(k, deadlineMs, caller),
         );
   return new DataLoader<ExportKey, ExportMatches, string>(
     (keys) =>

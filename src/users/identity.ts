@@ -44,7 +44,7 @@ interface RenameItem {
 }
 
 /** Queue one input (validated into its wire item) on a lane; resolves once Braze took it. */
-export type ItemWriter<I> = (input: I, path: string, deadlineMs: number) => Promise<void>;
+export type ItemWriter<I> = (input: I, path: string, deadlineMs: number, caller: string) => Promise<void>;
 
 /** One identity endpoint: how an input becomes a wire item, and how items make a request. */
 interface IdentityOperation<I, W> {
@@ -67,7 +67,7 @@ function writer<I, W>(engine: DeliveryEngine, op: IdentityOperation<I, W>): Item
     itemErrors: errors === undefined ? undefined : (answer) => indexedErrors(answer[errors]),
     result: () => undefined,
   });
-  return (input, path, deadlineMs) => lane.submit(op.item(input, path), deadlineMs);
+  return (input, path, deadlineMs, caller) => lane.submit(op.item(input, path), deadlineMs, caller);
 }
 
 /** The identity writers of one gateway, one delivery each (lanes created once, on the engine). */

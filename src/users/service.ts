@@ -1,3 +1,4 @@
+import { ANONYMOUS_CALLER } from '../budget/shares.js';
 import type DataLoader from 'dataloader';
 import { BadInputError } from '../errors.js';
 import type { Delivery } from '../delivery/lane.js';
@@ -37,6 +38,8 @@ export class UsersService {
     private readonly exportLoader: DataLoader<ExportKey, ExportMatches, string>,
     private readonly deadlineMs: number,
     private readonly maxItems: number,
+    /** Whose items these are (fair shares): a gateway key's name, or `anonymous`. */
+    private readonly caller: string = ANONYMOUS_CALLER,
   ) {}
 
   trackEvents(events: readonly TrackEventInput[]): Promise<ItemResultShape[]> {
@@ -108,14 +111,15 @@ export class UsersService {
       inputs,
       argName,
       this.maxItems,
-      (input, path) => write(input, path, this.deadlineMs),
+      (input, path) => write(input, path, this.deadlineMs, this.caller),
       label,
     );
   }
 
   /** A writer for one /users/track array, from the input's wire-object builder (it serializes too). */
   #track<I>(toItem: (input: I, path: string) => TrackItem): ItemWriter<I> {
-    return (input, path, deadlineMs) => this.writers.track.submit(toItem(input, path), deadlineMs);
+    return (input, path, deadlineMs, caller) =>
+      this.writers.track.submit(toItem(input, path), deadlineMs, caller);
   }
 
   /** One user (the first profile Braze lists for an email or phone); `fields` are the export fields the selection needs. */

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RATE_GROUP_NAMES } from '../src/budget/groups.js';
+import { RedisStore } from '../src/budget/redisStore.js';
+import { parseShares, Shares } from '../src/budget/shares.js';
+import { MemoryStore, type Bucket, type BudgetStore, type FairAsk } from '../src/budget/store.js';
+import { startTestRedis, type TestRedis } from './redisServer.js';
+
+/**
+ * Fair shares at the store level: the grant rule (store.ts `fairPick`), the same in memory and in
+ * the Redis Lua script, and the GATEWAY_SHARES parser's start-up errors.
+ */
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+/** A day's window: a test never crosses its end (both stores count in the same window). */
+const DAY_MS = 86_400_000;
+
+function bucket(limit: number): Bucket {
+  return { key: `bgw:{${randomUUID()}}:users.track`, limit, windowMs: DAY_MS };
+}
+
+function ask(candidates: Array<[string, number]>, extra: Partial<FairAsk> = {}): FairAsk {
+  return {
+    candidates: candidates.map(([caller, weight]) => ({ caller, weight })),
+    activeMs: 60_000,
+    ...extra,
+  };
+}
+
+/** Runs `steps` takes against `store`, returning who was charged at each (or '-' when refused). */
+async function run(store: BudgetStore, b: Bucket, steps: FairAsk[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const step of steps) {
+    const r = await store.take([b], 0, [], step);
+    out.push(r.granted ? (r.caller ?? '?') : '-');
+  }
+  return out;
+}
+
+describe('fair take (MemoryStore and RedisStore agree)', () => {
+  const stores: Array<[string, () => BudgetStore]> = [
+    ['memory', () => new MemoryStore()],
+    ['redis', () => new RedisStore({ url: redis.url })],
+  ];
+  const ready = async (store: BudgetStore) => {
+    if (store instanceof RedisStore) expect(await store.waitReady(2_000)).toBe(true);
+    return store;
+  };
+
+  /** Both callers always waiting, weights 70/30, limit 100: the window splits 70/30 exactly. */
+  const both = Array.from({ length: 110 }, () =>
+    ask([
+      ['frontend', 70],
+      ['bulk', 30],
+    ]),
+  );
+
+  /**
+   * Two lanes (or replicas), each naming its own caller: the bulk lane asks 4 times as often, yet
+   * once the light caller is known to wait, bulk is held to what the light caller leaves.
+   */
+  const apart = [
+    ask([['light', 1]]),
+    ...Array.from({ length: 40 }, (_, i) => (i % 5 === 0 ? ask([['light', 1]]) : ask([['bulk', 1]]))),
+  ];
+
+  const results = new Map<string, string[][]>();
+  for (const [name, make] of stores) {
+    it(`${name}: splits a binding window by weight, and holds the light caller's share`, async () => {
+      const store = await ready(make());
+      try {
+        const a = await run(store, bucket(100), both);
+        const count = (xs: string[], c: string) => xs.filter((x) => x === c).length;
+        expect(count(a, 'frontend')).toBe(70);
+        expect(count(a, 'bulk')).toBe(30);
+        expect(count(a, '-')).toBe(10);
+        const b = await run(store, bucket(20), apart);
+        // The light caller asked 9 times and was granted each time; bulk got the rest, no more.
+        expect(count(b, 'light')).toBe(9);
+        expect(count(b, 'bulk')).toBe(10);
+        expect(count(b, '-')).toBe(22);
+        // A caller alone gets the whole window.
+        const c = await run(
+          store,
+          bucket(10),
+          Array.from({ length: 12 }, () => ask([['solo', 1]])),
+        );
+        expect(count(c, 'solo')).toBe(10);
+        results.set(name, [a, b, c]);
+      } finally {
+        await store.close();
+      }
+    });
+  }
+
+  it('memory and Redis grant the same callers in the same order', () => {
+    expect(results.get('redis')).toEqual(results.get('memory'));
+  });
+
+  for (const [name, make] of stores) {
+    it(`${name}: corrections move charges between callers; readShares shows them`, async () => {
+      const store = await ready(make());
+      try {
+        const b = bucket(100);
+        const first = await store.take([b], 0, [], ask([['a', 1]]));
+        expect(first.caller).toBe('a');
+        // The request carried one item of a and three of b: a keeps 250 milli, b takes 750.
+        await store.take(
+          [b],
+          0,
+          [],
+          ask([['b', 1]], {
+            corrections: {
+              resetAtMs: first.resetAtMs,
+              milli: new Map([
+                ['a', -750],
+                ['b', 750],
+              ]),
+            },
+          }),
+        );
+        // A correction for another window is ignored.
+        await store.take(
+          [b],
+          0,
+          [],
+          ask([['a', 1]], {
+            corrections: { resetAtMs: first.resetAtMs - DAY_MS, milli: new Map([['a', 5000]]) },
+          }),
+        );
+        const { shares } = await store.readShares(b);
+        const used = Object.fromEntries(shares.map((s) => [s.caller, s.usedMilli]));
+        expect(used).toEqual({ a: 1250, b: 1750 });
+      } finally {
+        await store.close();
+      }
+    });
+  }
+
+  it('a refused fair take asks again soon, not at the window end', async () => {
+    const store = new MemoryStore();
+    const b = bucket(10);
+    for (let i = 0; i < 5; i++) await store.take([b], 0, [], ask([['x', 1]]));
+    // y waits: its 5 units are held for it, so x is refused, with a short retry.
+    await store.take([b], 0, [], ask([['y', 1]]));
+    const refused = await store.take([b], 0, [], ask([['x', 1]]));
+    expect(refused.granted).toBe(false);
+    expect(refused.resetAtMs - refused.nowMs).toBeLessThan(60_000);
+  });
+
+  it('without candidates a take is the plain one (no fair state)', async () => {
+    const store = await ready(new RedisStore({ url: redis.url }));
+    try {
+      const b = bucket(2);
+      expect((await store.take([b], 0)).granted).toBe(true);
+      expect((await store.take([b], 0)).caller).toBeUndefined();
+      expect((await store.take([b], 0)).granted).toBe(false);
+      expect(await store.redis.exists(`${b.key}:fair`)).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('GATEWAY_SHARES', () => {
+  const callers = ['frontend', 'backoffice-bulk'];
+
+  it('parses weights per caller and group, with * and the keys file', () => {
+    const { shares, problems } = parseShares(
+      'frontend:users.track=70,*=50; backoffice-bulk:users.track=30',
+      callers,
+      new Map([['backoffice-bulk', { 'users.identity': 5 }]]),
+    );
+    expect(problems).toEqual([]);
+    expect(shares!.weight('frontend', 'users.track')).toBe(70);
+    expect(shares!.weight('frontend', 'users.identity')).toBe(50);
+    expect(shares!.weight('backoffice-bulk', 'users.track')).toBe(30);
+    expect(shares!.weight('backoffice-bulk', 'users.identity')).toBe(5);
+    expect(shares!.weight('backoffice-bulk', 'default')).toBe(1);
+    expect(shares!.queueShare('frontend', 'users.track')).toBeCloseTo(0.7);
+  });
+
+  it('is off when nothing is configured', () => {
+    expect(parseShares(undefined, callers).shares).toBeUndefined();
+    expect(parseShares('  ', callers).shares).toBeUndefined();
+  });
+
+  it('names each problem: unknown caller, unknown group, bad weight, bad syntax', () => {
+    const { problems } = parseShares(
+      'nobody:users.track=1; frontend:users.trak=2; frontend:users.track=0; backoffice-bulk:users.track=abc; frontend; frontend:users.track',
+      callers,
+      new Map([['frontend', { default: -1 }]]),
+    );
+    expect(problems).toHaveLength(7);
+    expect(problems[0]).toMatch(/entry 1 names "nobody", which is no caller/);
+    expect(problems[1]).toMatch(/names no rate group "users.trak"/);
+    expect(problems[2]).toMatch(/gives users.track the weight "0": expected a positive number/);
+    expect(problems[3]).toMatch(/gives users.track the weight "abc"/);
+    expect(problems[4]).toMatch(/entry 5 is not valid: expected <caller>:<group>=<weight>/);
+    expect(problems[5]).toMatch(/expected <group>=<weight>/);
+    expect(problems[6]).toMatch(/GATEWAY_KEYS_FILE key "frontend" "shares" gives default the weight "-1"/);
+  });
+
+  it('every group has a total weight (queue shares sum to 1)', () => {
+    const shares = new Shares(callers, new Map([['frontend', new Map([['*', 3]])]]));
+    for (const g of RATE_GROUP_NAMES) {
+      expect(shares.queueShare('frontend', g) + shares.queueShare('backoffice-bulk', g)).toBeCloseTo(1);
+    }
+  });
+});
