@@ -49,7 +49,7 @@ describe('fair take (MemoryStore and RedisStore agree)', () => {
     ['memory', () => new MemoryStore()],
     ['redis', () => new RedisStore({ url: redis.url })],
   ];
-  const ready = async (store: BudgetStore) => {
+  const ready = async <S extends BudgetStore>(store: S): Promise<S> => {
     if (store instanceof RedisStore) expect(await store.waitReady(2_000)).toBe(true);
     return store;
   };

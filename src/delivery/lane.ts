@@ -71,7 +71,7 @@ const BINDING_LINGER_MS = 100;
 /** How long after a wait for budget the budget is still taken to bind. */
 const BINDING_MEMORY_MS = 5_000;
 /** Fair shares: a caller may always queue this many items of an endpoint (if maxQueued allows). */
-const MIN_CALLER_QUEUE = 100;
+const MIN_CALLER_QUEUE = 10;
 
 /** One endpoint's lanes, one per partition, created on demand and dropped when idle. */
 export class Delivery<I, R> {
