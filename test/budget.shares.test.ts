@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RATE_GROUP_NAMES } from '../src/budget/groups.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { hashGatewayKey } from '../src/security/keyStore.js';
 import { RedisStore } from '../src/budget/redisStore.js';
 import { parseShares, Shares } from '../src/budget/shares.js';
 import { MemoryStore, type Bucket, type BudgetStore, type FairAsk } from '../src/budget/store.js';
@@ -206,6 +211,40 @@ describe('GATEWAY_SHARES', () => {
     expect(problems[4]).toMatch(/entry 5 is not valid: expected <caller>:<group>=<weight>/);
     expect(problems[5]).toMatch(/expected <group>=<weight>/);
     expect(problems[6]).toMatch(/GATEWAY_KEYS_FILE key "frontend" "shares" gives default the weight "-1"/);
+  });
+
+  it('stops start-up with a clear message; reads the keys file\'s "shares"', () => {
+    const keys = `frontend:${hashGatewayKey('bgw_a-key-for-config-tests-000000001')}:*`;
+    let error: unknown;
+    try {
+      loadConfig({ GATEWAY_KEYS: keys, GATEWAY_SHARES: 'frontnd:users.track=70' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String((error as Error).message)).toMatch(
+      /GATEWAY_SHARES entry 1 names "frontnd", which is no caller: expected a gateway key's name \(frontend\)/,
+    );
+    // Open gateway: the caller is anonymous.
+    expect(loadConfig({ GATEWAY_SHARES: 'anonymous:*=10' }).shares!.weight('anonymous', 'default')).toBe(10);
+    expect(loadConfig({}).shares).toBeUndefined();
+    const dir = mkdtempSync(join(tmpdir(), 'bgw-shares-'));
+    const file = join(dir, 'keys.json');
+    writeFileSync(
+      file,
+      JSON.stringify([
+        {
+          name: 'bulk',
+          sha256: hashGatewayKey('bgw_b-key-for-config-tests-000000002'),
+          permissions: ['users.track'],
+          shares: { 'users.track': 30 },
+        },
+      ]),
+    );
+    const config = loadConfig({ GATEWAY_KEYS: keys, GATEWAY_KEYS_FILE: file });
+    expect(config.shares!.weight('bulk', 'users.track')).toBe(30);
+    expect(config.shares!.weight('frontend', 'users.track')).toBe(1);
+    expect(config.shares!.callers).toEqual(['frontend', 'bulk']);
   });
 
   it('every group has a total weight (queue shares sum to 1)', () => {
