@@ -31,9 +31,10 @@ function bucket(limit: number): Bucket {
   return { key: `bgw:{${randomUUID()}}:users.track`, limit, windowMs: DAY_MS };
 }
 
-function ask(candidates: Array<[string, number]>, extra: Partial<FairAsk> = {}): FairAsk {
+/** A fair ask: candidates as [caller, weight, items waiting (100 unless said)]. */
+function ask(candidates: Array<[string, number, number?]>, extra: Partial<FairAsk> = {}): FairAsk {
   return {
-    candidates: candidates.map(([caller, weight]) => ({ caller, weight })),
+    candidates: candidates.map(([caller, weight, need]) => ({ caller, weight, need: need ?? 100 })),
     activeMs: 60_000,
     ...extra,
   };
@@ -68,8 +69,10 @@ describe('fair take (MemoryStore and RedisStore agree)', () => {
   );
 
   /**
-   * Two lanes (or replicas), each naming its own caller: the bulk lane asks 4 times as often, yet
-   * once the light caller is known to wait, bulk is held to what the light caller leaves.
+   * Two lanes (or replicas), each naming its own caller, both with plenty waiting: the bulk lane
+   * asks 4 times as often, yet once the light caller is known to wait, bulk is held to what the
+   * light caller's share leaves. (With plenty waiting, what a caller is likely to ask for is its
+   * whole share, whatever the time: memory and Redis, each on its own clock, agree.)
    */
   const apart = [
     ask([['light', 1]]),
@@ -98,7 +101,23 @@ describe('fair take (MemoryStore and RedisStore agree)', () => {
           Array.from({ length: 12 }, () => ask([['solo', 1]])),
         );
         expect(count(c, 'solo')).toBe(10);
-        results.set(name, [a, b, c]);
+        // A waiting caller with 2 items and no pace (its one unit moved to bulk by a correction)
+        // holds 2 units, not its half: bulk gets its half (10) and then all but those 2.
+        const bk = bucket(20);
+        const first = await store.take([bk], 0, [], ask([['light', 1, 2]]));
+        const moved = {
+          resetAtMs: first.resetAtMs,
+          milli: new Map([
+            ['light', -1000],
+            ['bulk', 1000],
+          ]),
+        };
+        const d = await run(store, bk, [
+          ask([['bulk', 1, 500]], { corrections: moved }),
+          ...Array.from({ length: 29 }, () => ask([['bulk', 1, 500]])),
+        ]);
+        expect(count(d, 'bulk')).toBe(17);
+        results.set(name, [a, b, c, d]);
       } finally {
         await store.close();
       }
@@ -148,6 +167,36 @@ describe('fair take (MemoryStore and RedisStore agree)', () => {
       }
     });
   }
+
+  it('holds for a waiting caller what it is likely to use, not its whole share (memory, fake clock)', async () => {
+    let now = 1_800_000_000_000 - (1_800_000_000_000 % 60_000);
+    const store = new MemoryStore(() => now);
+    const b: Bucket = { key: 'k', limit: 100, windowMs: 60_000 };
+    const take = async (caller: string, need: number) =>
+      (await store.take([b], 0, [], ask([[caller, 1, need]]))).granted;
+    const grantsOf = async (caller: string, need: number, n: number) => {
+      let granted = 0;
+      for (let i = 0; i < n; i++) if (await take(caller, need)) granted += 1;
+      return granted;
+    };
+    // Light takes a unit at the window's start and one half a minute later (one item waiting each
+    // time): its pace holds 2 more units for it, so bulk, flooding now, gets its half and then all
+    // but those 2; light, under its share, takes them.
+    expect(await take('light', 1)).toBe(true);
+    now += 30_000;
+    expect(await take('light', 1)).toBe(true);
+    expect(await grantsOf('bulk', 500, 200)).toBe(96);
+    expect(await grantsOf('light', 1, 5)).toBe(2);
+    // Next window: light used 4 in the window before, so 4 units stay held for it before it asks
+    // again (its mark lasts); bulk gets the other 96.
+    now += 30_000;
+    expect(await grantsOf('bulk', 500, 200)).toBe(96);
+    expect(await grantsOf('light', 1, 5)).toBe(4);
+    // With plenty waiting, light holds its whole half.
+    now += 60_000;
+    expect(await take('light', 80)).toBe(true);
+    expect(await grantsOf('bulk', 500, 200)).toBe(50);
+  });
 
   it('a refused fair take asks again soon, not at the window end', async () => {
     const store = new MemoryStore();

@@ -21,6 +21,7 @@ import {
   type Bucket,
   type BudgetStore,
   type FairAsk,
+  type FairCandidate,
   type PendingRaise,
   type TakeResult,
 } from './store.js';
@@ -542,19 +543,19 @@ export class RateBudgetService implements RateBudget {
   ): FairAsk['candidates'] | undefined {
     const shares = this.#opts.shares;
     if (shares === undefined) return undefined;
-    const seen = new Set<string>();
-    const out: Array<{ caller: string; weight: number }> = [];
+    const byCaller = new Map<string, FairCandidate>();
     const add = (demand: CallerDemand | undefined) => {
       if (demand === undefined) return;
       for (const [caller, n] of demand) {
-        if (n <= 0 || seen.has(caller)) continue;
-        seen.add(caller);
-        out.push({ caller, weight: shares.weight(caller, group) });
+        if (n <= 0) continue;
+        const c = byCaller.get(caller);
+        if (c === undefined) byCaller.set(caller, { caller, weight: shares.weight(caller, group), need: n });
+        else c.need += n;
       }
     };
     add(one);
     if (queue !== undefined) for (const w of queue.waiters) if (!w.settled) add(w.callers);
-    return out;
+    return [...byCaller.values()];
   }
 
   /** Write reconciliations that no take has carried. */

@@ -27,9 +27,10 @@ function fairKey(bucket: Bucket): string {
 // guardMs, then per bucket limit, windowMs, raiseTo, raiseResetAt and raiseTolerance. raiseTo > 0
 // first raises that bucket's count (reconciliation riding along with the take) if its window ends
 // at raiseResetAt. A fair take goes on with activeMs, the corrections' window end, their count
-// and (caller, milli) pairs, then the candidates' count and (caller, weight) pairs: the same rule
-// as store.ts `fairPick` (its comment says why). The fair hash holds `start`, and per caller
-// `u:<caller>` (milli-units charged this window), `a:<caller>` (waiting until) and `w:<caller>`.
+// and (caller, milli) pairs, then the candidates' count and (caller, weight, need) triples: the
+// same rule as store.ts `fairPick` (its comment says why). The fair hash holds `start`, and per
+// caller `u:<caller>` (milli-units charged this window), `p:<caller>` (the window before),
+// `a:<caller>` (waiting until), `w:<caller>` (weight) and `n:<caller>` (items waiting).
 // Returns {granted, resetAtMs, nowMs, usedOfFirst, chargedCaller or ''}.
 const TAKE = `
 local t = redis.call('TIME')
@@ -67,16 +68,30 @@ if #KEYS > nb then
   local activeMs = tonumber(ARGV[f])
   local h = redis.call('HGETALL', fk)
   local fresh = tonumber(redis.call('HGET', fk, 'start')) ~= starts[1]
+  -- A new window: charges start from 0; the last window's become the pace if it was the one before.
+  local follows = tonumber(redis.call('HGET', fk, 'start')) == starts[1] - window1
   local mine = {}
+  local prev = {}
   local act = {}
   local weight = {}
+  local need = {}
   for i = 1, #h, 2 do
     local kind = string.sub(h[i], 1, 2)
     local c = string.sub(h[i], 3)
     if kind == 'u:' then
-      if fresh then redis.call('HDEL', fk, h[i]) else mine[c] = tonumber(h[i + 1]) end
+      if fresh then
+        redis.call('HDEL', fk, h[i])
+        if follows then
+          prev[c] = tonumber(h[i + 1])
+          redis.call('HSET', fk, 'p:' .. c, h[i + 1])
+        end
+      else mine[c] = tonumber(h[i + 1]) end
+    elseif kind == 'p:' then
+      if not fresh then prev[c] = tonumber(h[i + 1])
+      elseif prev[c] == nil and mine[c] == nil then redis.call('HDEL', fk, h[i]) end
     elseif kind == 'a:' then act[c] = tonumber(h[i + 1])
-    elseif kind == 'w:' then weight[c] = tonumber(h[i + 1]) end
+    elseif kind == 'w:' then weight[c] = tonumber(h[i + 1])
+    elseif kind == 'n:' then need[c] = tonumber(h[i + 1]) end
   end
   if fresh then redis.call('HSET', fk, 'start', starts[1]) end
   local p = f + 3
@@ -95,17 +110,20 @@ if #KEYS > nb then
   if refused ~= nil then mark = refused + activeMs end
   local cands = {}
   for i = 1, tonumber(ARGV[p]) do
-    local c = ARGV[p + 2 * i - 1]
-    local w = tonumber(ARGV[p + 2 * i])
+    local c = ARGV[p + 3 * i - 2]
+    local w = tonumber(ARGV[p + 3 * i - 1])
     cands[#cands + 1] = {c = c, w = w}
     act[c] = math.max(mark, act[c] or 0)
     weight[c] = w
-    redis.call('HSET', fk, 'a:' .. c, act[c], 'w:' .. c, w)
+    need[c] = tonumber(ARGV[p + 3 * i])
+    redis.call('HSET', fk, 'a:' .. c, act[c], 'w:' .. c, w, 'n:' .. c, need[c])
   end
   redis.call('PEXPIREAT', fk, math.max(resetAt, mark) + 60000)
   if refused == nil then
     local total = 0
     for c, u in pairs(act) do if u > now then total = total + (weight[c] or 1) end end
+    local elapsed = math.max(1, now - starts[1])
+    local left = resetAt - now
     table.sort(cands, function(x, y)
       local rx = (mine[x.c] or 0) / x.w
       local ry = (mine[y.c] or 0) / y.w
@@ -119,8 +137,12 @@ if #KEYS > nb then
         local reserved = 0
         for d, u in pairs(act) do
           if d ~= cand.c and u > now then
-            local left = limit1 * (weight[d] or 1) * 1000 / total - (mine[d] or 0)
-            if left > 0 then reserved = reserved + left end
+            local theirs = mine[d] or 0
+            local unclaimed = limit1 * (weight[d] or 1) * 1000 / total - theirs
+            if unclaimed > 0 then
+              local likely = math.max((need[d] or 1) * 1000, (prev[d] or 0) * left / window1, theirs * left / elapsed)
+              reserved = reserved + math.min(unclaimed, likely)
+            end
           end
         end
         ok = (limit1 - used[1] - 1) * 1000 >= reserved
@@ -311,7 +333,7 @@ export class RedisStore implements BudgetStore {
       args.push(fair.activeMs, corr?.resetAtMs ?? 0, corr?.milli.size ?? 0);
       for (const [c, milli] of corr?.milli ?? []) args.push(c, Math.round(milli));
       args.push(fair.candidates.length);
-      for (const { caller, weight } of fair.candidates) args.push(caller, weight);
+      for (const { caller, weight, need } of fair.candidates) args.push(caller, weight, need);
     }
     const [granted, resetAtMs, nowMs, used, caller] = await this.redis.budgetTake(...args);
     return {

@@ -33,8 +33,11 @@ export interface TakeResult {
  * the corrections of earlier grants' charges. The first bucket is the shared one.
  */
 export interface FairAsk {
-  /** The callers whose items wait for this unit, each once, with its weight in the group. */
-  candidates: ReadonlyArray<{ caller: string; weight: number }>;
+  /**
+   * The callers whose items wait for this unit, each once, with its weight in the group and how
+   * many of its items wait (on this replica: what it will at least ask for).
+   */
+  candidates: ReadonlyArray<FairCandidate>;
   /** A candidate counts as waiting (fleet-wide) this long after a take that names it. */
   activeMs: number;
   /**
@@ -42,6 +45,13 @@ export interface FairAsk {
    * window (ending at `resetAtMs`, the store's clock) is the current one.
    */
   corrections?: { resetAtMs: number; milli: ReadonlyMap<string, number> };
+}
+
+export interface FairCandidate {
+  caller: string;
+  weight: number;
+  /** Items of the caller waiting (≥ 1). */
+  need: number;
 }
 
 /** One caller's part of a group's current window, as the store counts it. */
@@ -58,16 +68,21 @@ export interface ShareReading {
 interface FairState {
   start: number;
   used: Map<string, number>;
-  active: Map<string, { untilMs: number; weight: number }>;
+  /** Charges of the window just before (milli-units): a caller's expected pace. */
+  prev: Map<string, number>;
+  active: Map<string, { untilMs: number; weight: number; need: number }>;
 }
 
 /**
  * The fair grant (Lua and MemoryStore alike, so they agree). Entitlement of a waiting caller =
  * limit × weight ÷ the weights of everyone waiting. Candidates are tried by lowest charge per
  * weight (ties by name): one is granted when it is under its entitlement, or when the room left
- * after this unit still covers what the other waiting callers below theirs may claim. So a caller
- * alone gets everything, unused share flows to whoever waits, and nobody waits while the group
- * has room for everyone.
+ * after this unit still covers what the other waiting callers may still claim this window: the
+ * rest of their entitlement, but no more than they are likely to ask for, the most of their items
+ * waiting, their pace in the window before over the time left, and their pace so far over the
+ * time left. So a caller alone gets everything, a steady light caller keeps what it uses and no
+ * more (unused share flows to whoever waits), a caller that saturates keeps its whole share, and
+ * nobody waits while the group has room for everyone.
  */
 function fairPick(
   state: FairState,
@@ -75,10 +90,13 @@ function fairPick(
   limit: number,
   used: number,
   nowMs: number,
+  windowMs: number,
 ): string | undefined {
   let total = 0;
   for (const a of state.active.values()) if (a.untilMs > nowMs) total += a.weight;
-  const ratio = (c: { caller: string; weight: number }) => (state.used.get(c.caller) ?? 0) / c.weight;
+  const elapsed = Math.max(1, nowMs - state.start);
+  const left = state.start + windowMs - nowMs;
+  const ratio = (c: FairCandidate) => (state.used.get(c.caller) ?? 0) / c.weight;
   const order = [...candidates].sort((x, y) => ratio(x) - ratio(y) || (x.caller < y.caller ? -1 : 1));
   for (const c of order) {
     const mine = state.used.get(c.caller) ?? 0;
@@ -86,8 +104,15 @@ function fairPick(
     let reserved = 0;
     for (const [d, a] of state.active) {
       if (d === c.caller || a.untilMs <= nowMs) continue;
-      const left = (limit * a.weight * 1000) / total - (state.used.get(d) ?? 0);
-      if (left > 0) reserved += left;
+      const theirs = state.used.get(d) ?? 0;
+      const unclaimed = (limit * a.weight * 1000) / total - theirs;
+      if (unclaimed <= 0) continue;
+      const likely = Math.max(
+        a.need * 1000,
+        ((state.prev.get(d) ?? 0) * left) / windowMs,
+        (theirs * left) / elapsed,
+      );
+      reserved += Math.min(unclaimed, likely);
     }
     if ((limit - used - 1) * 1000 >= reserved) return c.caller;
   }
@@ -191,19 +216,20 @@ export class MemoryStore implements BudgetStore {
     const resetAtMs = counters[0]!.start + buckets[0]!.windowMs;
     let caller: string | undefined;
     if (fair !== undefined && fair.candidates.length > 0) {
-      const state = this.#fairState(buckets[0]!.key, counters[0]!.start);
+      const state = this.#fairState(buckets[0]!, counters[0]!.start);
       const corr = fair.corrections;
       if (corr !== undefined && corr.resetAtMs === resetAtMs) {
         for (const [c, milli] of corr.milli) state.used.set(c, Math.max(0, (state.used.get(c) ?? 0) + milli));
       }
       // Refused for a full window: waiting still at the next window's start.
       const untilMs = refusedAt === undefined ? nowMs + fair.activeMs : refusedAt + fair.activeMs;
-      for (const { caller: c, weight } of fair.candidates) {
+      for (const { caller: c, weight, need } of fair.candidates) {
         const until = Math.max(untilMs, state.active.get(c)?.untilMs ?? 0);
-        state.active.set(c, { untilMs: until, weight });
+        state.active.set(c, { untilMs: until, weight, need });
       }
       if (refusedAt === undefined) {
-        caller = fairPick(state, fair.candidates, buckets[0]!.limit, counters[0]!.used, nowMs);
+        const b0 = buckets[0]!;
+        caller = fairPick(state, fair.candidates, b0.limit, counters[0]!.used, nowMs, b0.windowMs);
         if (caller === undefined) {
           return {
             granted: false,
@@ -229,7 +255,7 @@ export class MemoryStore implements BudgetStore {
 
   async readShares(bucket: Bucket): Promise<{ nowMs: number; shares: ShareReading[] }> {
     const nowMs = this.#now();
-    const state = this.#fairState(bucket.key, windowStart(nowMs, bucket.windowMs));
+    const state = this.#fairState(bucket, windowStart(nowMs, bucket.windowMs));
     return {
       nowMs,
       shares: [...state.active].map(([caller, a]) => ({
@@ -241,15 +267,19 @@ export class MemoryStore implements BudgetStore {
     };
   }
 
-  /** A group's fair state for the window starting at `start` (charges reset with the window). */
-  #fairState(key: string, start: number): FairState {
-    let state = this.#fair.get(key);
+  /**
+   * A group's fair state for the window starting at `start`: charges reset with the window, the
+   * last window's kept as the callers' pace if it was the one just before.
+   */
+  #fairState(bucket: Bucket, start: number): FairState {
+    let state = this.#fair.get(bucket.key);
     if (state === undefined) {
-      state = { start, used: new Map(), active: new Map() };
-      this.#fair.set(key, state);
+      state = { start, used: new Map(), prev: new Map(), active: new Map() };
+      this.#fair.set(bucket.key, state);
     } else if (state.start !== start) {
+      state.prev = state.start === start - bucket.windowMs ? state.used : new Map();
+      state.used = new Map();
       state.start = start;
-      state.used.clear();
     }
     return state;
   }
