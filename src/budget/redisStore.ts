@@ -67,9 +67,11 @@ if #KEYS > nb then
   local fk = KEYS[nb + 1]
   local activeMs = tonumber(ARGV[f])
   local h = redis.call('HGETALL', fk)
-  local fresh = tonumber(redis.call('HGET', fk, 'start')) ~= starts[1]
+  local was = nil
+  for i = 1, #h, 2 do if h[i] == 'start' then was = tonumber(h[i + 1]) end end
+  local fresh = was ~= starts[1]
   -- A new window: charges start from 0; the last window's become the pace if it was the one before.
-  local follows = tonumber(redis.call('HGET', fk, 'start')) == starts[1] - window1
+  local follows = was == starts[1] - window1
   local mine = {}
   local prev = {}
   local act = {}

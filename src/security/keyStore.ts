@@ -28,7 +28,8 @@ import { ENDPOINTS } from '../braze/endpoints.js';
  *   `ops:<hash>:users.track:10.0.0.0/8,::1,fd00::/8`.
  *
  * `GATEWAY_KEYS_FILE` names a JSON file holding an array of
- * `{ "name": string, "sha256": string, "permissions": string[], "allowIps"?: string[] }`.
+ * `{ "name": string, "sha256": string, "permissions": string[], "allowIps"?: string[], "shares"?:
+ * { [group]: weight } }` (fair shares of the budget, see budget/shares.ts).
  * Both may be set; their keys are merged. Names and hashes must be unique across both.
  *
  * With no key configured the gateway runs open (every caller is an anonymous principal with
