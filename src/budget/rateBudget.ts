@@ -325,9 +325,9 @@ export class RateBudgetService implements RateBudget {
   split(group: RateGroupName, charge: Charge, counts: CallerDemand): void {
     let items = 0;
     for (const n of counts.values()) items += n;
-    const units = this.#opts.telemetry?.budgetUnits;
+    const telemetry = this.#opts.telemetry;
     if (items === 0 || (counts.size === 1 && counts.has(charge.caller))) {
-      units?.call(this.#opts.telemetry, group, charge.caller, 1);
+      telemetry?.budgetUnits?.(group, charge.caller, 1);
       return;
     }
     // By items, in milli-units; the charged caller keeps what rounding leaves, so they sum to 0.
@@ -342,10 +342,10 @@ export class RateBudgetService implements RateBudget {
       const milli = Math.round((1000 * n) / items);
       others += milli;
       pending.milli.set(caller, (pending.milli.get(caller) ?? 0) + milli);
-      units?.call(this.#opts.telemetry, group, caller, milli / 1000);
+      telemetry?.budgetUnits?.(group, caller, milli / 1000);
     }
     pending.milli.set(charge.caller, (pending.milli.get(charge.caller) ?? 0) - others);
-    units?.call(this.#opts.telemetry, group, charge.caller, (1000 - others) / 1000);
+    telemetry?.budgetUnits?.(group, charge.caller, (1000 - others) / 1000);
   }
 
   /**
