@@ -3,6 +3,7 @@ import type { BodyAtGrant, BrazeAnswer, GrantCharge, SendOptions } from '../src/
 import type { CallerDemand } from '../src/budget/budget.js';
 import { Shares } from '../src/budget/shares.js';
 import { Delivery } from '../src/delivery/lane.js';
+import { Line, type Packable } from '../src/delivery/pack.js';
 import type { LaneClient, LaneSettings } from '../src/delivery/spec.js';
 import { RateLimitedError } from '../src/errors.js';
 import { memoryLogger } from './helpers.js';
@@ -81,6 +82,45 @@ const shares = new Shares(
     ['bulk', new Map([['users.identity', 1]])],
   ]),
 );
+
+describe('Line.prefer', () => {
+  interface E extends Packable<string> {
+    caller: string;
+  }
+  const entry = (caller: string, i: number): E => ({
+    item: `${caller}${i}`,
+    caller,
+    cls: '',
+    bytes: 0,
+    cap: Infinity,
+    mergeKey: undefined,
+    distinctKey: undefined,
+  });
+
+  it('moves the first `max` picked entries to the front, the others keeping their order', () => {
+    // Random lines of two callers, some packed from first: prefer, then pack everything, and
+    // compare with the plain rule (picked first, then the rest, each in line order).
+    for (let round = 0; round < 200; round++) {
+      const line = new Line<E>();
+      const all: E[] = [];
+      const n = 1 + Math.floor(Math.random() * 40);
+      for (let i = 0; i < n; i++) {
+        const e = entry(Math.random() < 0.3 ? 'a' : 'b', i);
+        all.push(e);
+        line.push(e);
+      }
+      const skip = Math.floor(Math.random() * Math.min(5, n));
+      const head = skip > 0 ? line.pack({ total: skip }, false) : [];
+      expect(head).toEqual(all.slice(0, skip));
+      const rest = all.slice(skip);
+      const max = 1 + Math.floor(Math.random() * 10);
+      line.prefer((e) => e.caller === 'a', max);
+      const picked = rest.filter((e) => e.caller === 'a').slice(0, max);
+      const expected = [...picked, ...rest.filter((e) => !picked.includes(e))];
+      expect(line.pack({ total: 1_000 }, false).map((e) => e.item)).toEqual(expected.map((e) => e.item));
+    }
+  });
+});
 
 describe('lanes with fair shares', () => {
   it("pack the charged caller's items first, then fill the request, and split the unit by items", async () => {

@@ -449,7 +449,10 @@ class Lane<I, R> {
     }
     if (charge !== undefined && this.#callers !== undefined && this.#callers.size > 1) {
       const caller = charge.caller;
-      if (this.#queue.first()?.caller !== caller) this.#queue.prefer((e) => e.caller === caller);
+      const theirs = this.#callers.get(caller) ?? 0;
+      if (theirs > 0 && this.#queue.first()?.caller !== caller) {
+        this.#queue.prefer((e) => e.caller === caller, Math.min(theirs, this.#owner.capacity.total));
+      }
     }
     const taken = this.#queue.pack(this.#owner.capacity, this.#spec.mergeBy !== undefined);
     this.#left(taken);
