@@ -12,14 +12,25 @@ import { Redis } from 'ioredis';
 import { DEFAULT_RATE_LIMITS } from '../src/budget/groups.js';
 import { RateBudgetService } from '../src/budget/rateBudget.js';
 import { RedisStore } from '../src/budget/redisStore.js';
+import { Shares } from '../src/budget/shares.js';
 import { silentLogger } from '../src/observability/log.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const N = Number(process.env.BENCH_ACQUIRES ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 
-function budget(redis?: RedisStore): RateBudgetService {
+/** Fair shares on (GATEWAY_SHARES): two callers, 70/30 of users.track. */
+const SHARES = new Shares(
+  ['frontend', 'bulk'],
+  new Map([
+    ['frontend', new Map([['users.track', 70]])],
+    ['bulk', new Map([['users.track', 30]])],
+  ] as const),
+);
+
+function budget(redis?: RedisStore, shares?: Shares): RateBudgetService {
   return new RateBudgetService({
+    shares,
     workspaceId: `bench-${randomUUID()}`,
     limits: { ...DEFAULT_RATE_LIMITS, 'users.track': { limit: 1_000_000_000, windowSec: 3_600 } },
     perAudienceLimit: { limit: 10, windowSec: 60 },
@@ -35,7 +46,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function run(name: string, b: RateBudgetService): Promise<void> {
+/** With shares: each acquire names one caller (alternating), as a lane holding its items would. */
+async function run(name: string, b: RateBudgetService, fair = false): Promise<void> {
+  const callers = [new Map([['frontend', 1]]), new Map([['bulk', 1]])];
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -44,7 +57,11 @@ async function run(name: string, b: RateBudgetService): Promise<void> {
       while (next < N) {
         next += 1;
         const t = performance.now();
-        const r = await b.acquire('users.track', Date.now() + 10_000);
+        const r = await b.acquire(
+          'users.track',
+          Date.now() + 10_000,
+          fair ? { callers: callers[next % 2] } : {},
+        );
         latencies.push(performance.now() - t);
         if (!r.ok) throw new Error('refused');
         b.observe('users.track', { limit: 1_000_000_000, remaining: 1_000_000_000 - next }, 201);
@@ -89,5 +106,17 @@ const calls = (await scriptCalls(probe)) - before;
 console.log(
   `redis    round trips per upstream request (acquire + reconcile): ${(calls / N).toFixed(3)} (target 1; ${calls} script calls for ${N} requests; other clients of this Redis add to it)`,
 );
-probe.disconnect();
 await shared.close();
+
+const fairStore = new RedisStore({ url: REDIS_URL });
+await fairStore.waitReady(2_000);
+const fair = budget(fairStore, SHARES);
+await fair.ready(2_000);
+const fairBefore = await scriptCalls(probe);
+await run('fair', fair, true);
+const fairCalls = (await scriptCalls(probe)) - fairBefore;
+console.log(
+  `fair     round trips per upstream request, fair shares on (acquire + reconcile + charge): ${(fairCalls / N).toFixed(3)} (target 1)`,
+);
+probe.disconnect();
+await fair.close();

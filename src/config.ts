@@ -1,6 +1,7 @@
 import { parseRedisUrl } from './budget/redisConnection.js';
 import { createHash } from 'node:crypto';
 import { RATE_GROUP_NAMES, rateLimitEnvName, type RateGroupName, type RateLimit } from './budget/groups.js';
+import { ANONYMOUS_CALLER, parseShares, type Shares } from './budget/shares.js';
 import { CONTRACT_NAMES, effectiveRateLimits, isContractName, type ContractName } from './braze/contracts.js';
 import { BRAZE_INSTANCES, normaliseInstanceName } from './braze/instances.js';
 import type { BlockList } from 'node:net';
@@ -117,6 +118,8 @@ export interface Config {
   breaker: { threshold: number; cooldownMs: number };
   /** Gateway keys (hashed) and whether the gateway runs open. */
   auth: GatewayAuthConfig;
+  /** Fair shares of the budget per caller and group (GATEWAY_SHARES, keys' `shares`); undefined: off. */
+  shares: Shares | undefined;
   /** Proxies whose X-Forwarded-For is believed for IP allowlists. */
   trustedProxies: BlockList | undefined;
   /** Origins (`scheme://host[:port]`) whose browser pages may call /graphql; none by default. */
@@ -304,6 +307,12 @@ export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const auth = loadGatewayAuth(env);
   problems.push(...auth.problems);
+  const shares = parseShares(
+    str('GATEWAY_SHARES'),
+    auth.open ? [ANONYMOUS_CALLER] : auth.keys.map((k) => k.name),
+    new Map(auth.keys.flatMap((k) => (k.shares === undefined ? [] : [[k.name, k.shares] as const]))),
+  );
+  problems.push(...shares.problems);
   const proxies = parseTrustedProxies(env);
   problems.push(...proxies.problems);
   const cors = parseCorsOrigins(str('CORS_ORIGINS'));
@@ -373,6 +382,7 @@ export function loadConfig(env: Env = process.env): Config {
       cooldownMs: int('UPSTREAM_BREAKER_COOLDOWN_MS', 5_000, 100, 600_000),
     },
     auth,
+    shares: shares.shares,
     trustedProxies: proxies.trusted,
     corsOrigins: cors.origins,
     limits: limits.limits,

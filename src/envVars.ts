@@ -199,7 +199,12 @@ export const ENV_VARS: readonly EnvVar[] = [
   {
     name: 'GATEWAY_KEYS_FILE',
     default: '(none)',
-    doc: 'A JSON file of gateway keys (`name`, `sha256`, `permissions`, `allowIps`).',
+    doc: 'A JSON file of gateway keys (`name`, `sha256`, `permissions`, `allowIps`, `shares`).',
+  },
+  {
+    name: 'GATEWAY_SHARES',
+    default: '(none)',
+    doc: 'Fair shares of the rate budget per caller (key name, or `anonymous` when open) and group, e.g. `frontend:users.track=70,*=50; backoffice-bulk:users.track=30`; unlisted callers weigh 1. Off when none is set (see Fair shares).',
   },
   {
     name: 'GATEWAY_ALLOW_ANONYMOUS',

@@ -209,7 +209,7 @@ describe('parseGatewayKeys', () => {
       ),
     );
     expect(problems).toEqual([
-      'GATEWAY_KEYS_FILE entry 0 ("a") has unknown field "allowIP": expected name, sha256, permissions, allowIps.',
+      'GATEWAY_KEYS_FILE entry 0 ("a") has unknown field "allowIP": expected name, sha256, permissions, allowIps, shares.',
       'GATEWAY_KEYS_FILE entry 1 ("b"): "permissions" must be an array of permission names, e.g. ["users.track"].',
       'GATEWAY_KEYS_FILE entry 2 ("c") holds a raw gateway key where its SHA-256 belongs: configure the hash (npx tsx src/cli/createKey.ts prints it), and treat that key as leaked.',
     ]);

@@ -2,6 +2,7 @@ import { AnalyticsService } from '../analytics/service.js';
 import { BrazeClient } from '../braze/client.js';
 import { CONTRACTS } from '../braze/contracts.js';
 import { createBudget, type RateBudgetService } from '../budget/index.js';
+import { ANONYMOUS_CALLER } from '../budget/shares.js';
 import { SharedCache } from '../catalog/cache.js';
 import { CatalogService } from '../catalog/service.js';
 import type { Config } from '../config.js';
@@ -97,6 +98,7 @@ export class GatewayCore {
         maxAttempts: 3,
         log,
         telemetry,
+        shares: config.shares,
       },
       unbatched ? { maxItems: 1 } : {},
     );
@@ -157,20 +159,21 @@ export class GatewayCore {
     return new GatewayCore(opts, budget);
   }
 
-  /** The services of one GraphQL request, bound to its deadline. */
-  services(deadlineMs: number, maxItems = this.#maxListItems): RequestServices {
+  /** The services of one GraphQL request, bound to its deadline and caller (a key's name). */
+  services(deadlineMs: number, maxItems = this.#maxListItems, caller = ANONYMOUS_CALLER): RequestServices {
     return {
       users: new UsersService(
         { track: this.track, identity: this.identity },
-        createExportLoader(this.exports, deadlineMs, this.#profiles),
+        createExportLoader(this.exports, deadlineMs, this.#profiles, caller),
         deadlineMs,
         maxItems,
+        caller,
       ),
-      messaging: new MessagingService(this.client, this.messaging, deadlineMs, maxItems),
+      messaging: new MessagingService(this.client, this.messaging, deadlineMs, maxItems, caller),
       schedules: new ScheduleService(this.client, deadlineMs),
       catalog: new CatalogService(this.client, this.#catalogCache, this.#catalogTtlMs, deadlineMs),
       budget: this.budget,
-      hygiene: new HygieneService(this.client, this.hygiene, deadlineMs, maxItems),
+      hygiene: new HygieneService(this.client, this.hygiene, deadlineMs, maxItems, caller),
       analytics: new AnalyticsService(this.client, this.#catalogCache, this.#analyticsTtlMs, deadlineMs),
       segmentExports: new SegmentExportService(this.client, this.segmentExports, this.#publicUrl, deadlineMs),
     };

@@ -1,5 +1,5 @@
 import { Pool, errors as undiciErrors } from 'undici';
-import type { RateBudget, RateHeaders } from '../budget/budget.js';
+import type { CallerDemand, RateBudget, RateHeaders } from '../budget/budget.js';
 import type { RateGroupName } from '../budget/groups.js';
 import type { UpstreamConfig } from '../config.js';
 import { RateLimitedError, UpstreamError, scrub } from '../errors.js';
@@ -44,6 +44,8 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Told when the request starts waiting for budget, with the earliest time a unit may free up. */
   onBudgetWait?: (untilMs: number) => void;
+  /** Fair shares on: the callers whose items the request may carry (see AcquireOptions.callers). */
+  callers?: CallerDemand;
   /** Query-string parameters for GET endpoints; arrays repeat the key. */
   query?: Record<string, string | number | boolean | readonly string[] | undefined>;
 }
@@ -80,7 +82,16 @@ export class JsonText {
  * A body decided when the budget unit is granted (DESIGN "packed at the grant"): the lane takes
  * as many waiting items as fit at that moment. `undefined` means nothing is left to send.
  */
-export type BodyAtGrant = () => unknown;
+export type BodyAtGrant = (charge?: GrantCharge) => unknown;
+
+/**
+ * A fair grant, as packing sees it: the caller the unit was charged to (its items go first), and
+ * how to spread the unit over the callers whose items the request carries.
+ */
+export interface GrantCharge {
+  caller: string;
+  split(counts: CallerDemand): void;
+}
 
 /** What `request` returns before classification. */
 interface RawAnswer {
@@ -185,6 +196,7 @@ export class BrazeClient {
           audience,
           signal: opts.signal,
           onWait: opts.onBudgetWait,
+          callers: opts.callers,
         });
         if (!grant.ok) throw new RateLimitedError(grant.retryAfterMs);
         call ??= startBrazeCall({ method: spec.method, path: spec.path, group });
@@ -192,7 +204,12 @@ export class BrazeClient {
         // 3. pack: what goes in the request is decided now, at the grant (a lane's packing records
         // its items' waits under the call).
         if (!packed) {
-          body = retry ? sample : call === undefined ? pack() : call.run(pack);
+          const charge = grant.charge;
+          const at: GrantCharge | undefined =
+            charge === undefined
+              ? undefined
+              : { caller: charge.caller, split: (counts) => this.#budget.split?.(group, charge, counts) };
+          body = retry ? sample : call === undefined ? pack(at) : call.run(() => pack(at));
           packed = true;
           if (body === undefined && !retry) {
             call?.end({ outcome: 'nothing_to_send' });

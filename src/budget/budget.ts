@@ -13,6 +13,8 @@ export type AcquireResult =
        * sent by then would land in the next window at Braze: the caller asks again instead.
        */
       windowEndsAtMs?: number;
+      /** Fair shares on: the caller charged with the unit (see `RateBudget.split`). */
+      charge?: Charge;
     }
   | { ok: false; retryAfterMs: number };
 
@@ -36,7 +38,21 @@ export interface AcquireOptions {
    * a lane refuses at once the items whose deadlines end before then.
    */
   onWait?: (untilMs: number) => void;
+  /**
+   * Fair shares on: the callers whose items this unit may carry. The budget grants units to
+   * callers in proportion to their shares, and says which one it charged (`charge`).
+   */
+  callers?: CallerDemand;
 }
+
+/** The caller a fair grant charged, and the window (store clock) the charge belongs to. */
+export interface Charge {
+  caller: string;
+  resetAtMs: number;
+}
+
+/** Items waiting per caller: a live view, read by the budget at each take (fair shares). */
+export type CallerDemand = ReadonlyMap<string, number>;
 
 export interface ObserveOptions {
   /** The broadcast audience the answered request was for (as given to `acquire`). */
@@ -58,5 +74,10 @@ export interface RateBudget {
    * as soon as the answer arrives (the arrival time dates the reset, to infer Braze's window).
    */
   observe(group: RateGroupName, headers: RateHeaders, status: number, opts?: ObserveOptions): void;
+  /**
+   * A fair grant's request carried items of several callers: spread its one unit over them by
+   * items (`counts`), instead of charging it all to `charge.caller`.
+   */
+  split?(group: RateGroupName, charge: Charge, counts: CallerDemand): void;
   close(): Promise<void>;
 }

@@ -11,7 +11,8 @@ import { RedisStore } from './redisStore.js';
  * mode and moves to the shared count when Redis answers.
  */
 export function createBudget(
-  config: Pick<Config, 'workspaceId' | 'rateLimits' | 'perAudienceLimit' | 'budget' | 'redisUrl'>,
+  config: Pick<Config, 'workspaceId' | 'rateLimits' | 'perAudienceLimit' | 'budget' | 'redisUrl'> &
+    Partial<Pick<Config, 'shares'>>,
   log: Logger,
   now?: () => number,
   telemetry?: Telemetry,
@@ -44,8 +45,14 @@ export function createBudget(
     log,
     now,
     telemetry,
+    shares: config.shares,
   });
   return budget;
 }
 
-export { RateBudgetService, type BudgetGroupView, type BudgetMode } from './rateBudget.js';
+export {
+  RateBudgetService,
+  type BudgetGroupView,
+  type BudgetMode,
+  type BudgetShareView,
+} from './rateBudget.js';

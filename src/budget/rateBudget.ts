@@ -3,10 +3,28 @@ import type { Logger } from '../observability/log.js';
 import type { Telemetry } from '../observability/metrics.js';
 import { traceBudgetWait, tracingOn } from '../observability/spans.js';
 import { bindsTighter, inferWindowSec } from './brazeLimit.js';
-import type { AcquireOptions, AcquireResult, ObserveOptions, RateBudget, RateHeaders } from './budget.js';
+import type {
+  AcquireOptions,
+  AcquireResult,
+  CallerDemand,
+  Charge,
+  ObserveOptions,
+  RateBudget,
+  RateHeaders,
+} from './budget.js';
 import { RATE_GROUP_NAMES, type RateGroupName, type RateLimit } from './groups.js';
 import type { RedisStore } from './redisStore.js';
-import { MemoryStore, windowStart, type Bucket, type PendingRaise, type TakeResult } from './store.js';
+import type { Shares } from './shares.js';
+import {
+  MemoryStore,
+  windowStart,
+  type Bucket,
+  type BudgetStore,
+  type FairAsk,
+  type FairCandidate,
+  type PendingRaise,
+  type TakeResult,
+} from './store.js';
 
 /**
  * The rate budget every Braze request draws from (DESIGN "Rate budget").
@@ -24,6 +42,12 @@ import { MemoryStore, windowStart, type Bucket, type PendingRaise, type TakeResu
  * - Shared mode: a RedisStore counts for every replica. When Redis fails, a local MemoryStore
  *   takes over with limit ÷ replicas; when Redis is back, the local count is added to the shared
  *   one and the shared store takes over again.
+ * - Fair shares (when configured): a lane's acquire names the callers whose items it holds; the
+ *   store grants each unit to a caller in proportion to the callers' weights (see store.ts
+ *   `fairPick`), fleet-wide in the same round trip, and says whom it charged. The queue then
+ *   serves the oldest waiter holding that caller's items, and the lane packs them first; a
+ *   request carrying several callers' items is charged to them by items (`split`), the
+ *   correction riding along with the next take like a reconciliation.
  */
 
 export type BudgetMode = 'memory' | 'shared' | 'fallback';
@@ -44,6 +68,22 @@ export interface RateBudgetOptions {
   log: Logger;
   now?: () => number;
   telemetry?: Telemetry;
+  /** Fair shares per caller; without them units go first come, first served. */
+  shares?: Shares;
+}
+
+/** One caller's part of a group's current window (fair shares on). */
+export interface BudgetShareView {
+  caller: string;
+  weight: number;
+  /** Units charged to the caller this window, fleet-wide (fractions: requests shared by callers). */
+  used: number;
+  /** Its share of the limit among the callers waiting now (itself included). */
+  entitlement: number;
+  /** Whether it has items waiting for this group somewhere in the fleet. */
+  active: boolean;
+  /** Its items waiting for this group's budget on this replica. */
+  waiting: number;
 }
 
 export interface BudgetGroupView {
@@ -54,6 +94,8 @@ export interface BudgetGroupView {
   resetsAt: Date;
   waiting: number;
   mode: BudgetMode;
+  /** Per caller, when fair shares are on (empty otherwise). */
+  shares: BudgetShareView[];
 }
 
 interface Waiter {
@@ -64,6 +106,8 @@ interface Waiter {
   queue: Queue;
   /** Removes the abort listener, when the caller passed a signal. */
   unlisten: (() => void) | undefined;
+  /** Fair shares on: the callers whose items the unit may carry (a live view). */
+  callers: CallerDemand | undefined;
 }
 
 /**
@@ -99,6 +143,11 @@ const RESET_TOLERANCE_MS = 2_000;
 const RECOVERY_CHECK_MS = 1_000;
 /** A reconciliation not carried by a take within this time is written on its own. */
 const RAISE_FLUSH_MS = 250;
+/**
+ * A caller named by a take counts as waiting, fleet-wide, this long (at most half a window): its
+ * share is held for it meanwhile, and flows to the others once it stops asking.
+ */
+const ACTIVE_MS = 1_500;
 
 export class RateBudgetService implements RateBudget {
   readonly #opts: RateBudgetOptions;
@@ -112,6 +161,8 @@ export class RateBudgetService implements RateBudget {
    * (keyed by group) or one broadcast audience's (keyed like its queue).
    */
   readonly #pendingRaises = new Map<string, PendingBucketRaise>();
+  /** Fair shares: charge corrections per group (milli-units per caller), riding along with a take. */
+  readonly #pendingSplits = new Map<RateGroupName, { resetAtMs: number; milli: Map<string, number> }>();
   #raiseTimer: NodeJS.Timeout | undefined;
   #mode: BudgetMode;
   #closed = false;
@@ -228,9 +279,10 @@ export class RateBudgetService implements RateBudget {
     const key = queueKey(group, audience);
     const queued = this.#queues.get(key);
     // Whoever waits is served first: a newcomer never skips the queue.
-    if (queued !== undefined && queued.live > 0) return this.#enqueue(queued, deadlineMs, opts.signal, 0);
+    if (queued !== undefined && queued.live > 0)
+      return this.#enqueue(queued, deadlineMs, opts.signal, 0, opts.callers);
     // Nobody is waiting ahead: try at once.
-    const r = await this.#take(group, audience);
+    const r = await this.#take(group, audience, this.#candidates(group, opts.callers, undefined));
     if (r.granted) {
       this.stats.granted += 1;
       return this.#granted(r);
@@ -243,7 +295,7 @@ export class RateBudgetService implements RateBudget {
       this.#queues.set(key, queue);
     }
     opts.onWait?.(this.#now() + waitMs);
-    return this.#enqueue(queue, deadlineMs, opts.signal, waitMs);
+    return this.#enqueue(queue, deadlineMs, opts.signal, waitMs, opts.callers);
   }
 
   retryHintMs(group: RateGroupName): number {
@@ -268,6 +320,32 @@ export class RateBudgetService implements RateBudget {
     const used = (headers.limit ?? this.#limitOf(group).limit) - remaining;
     const resetAtMs = headers.resetAtMs ?? this.#windowEnd(this.#limitOf(group).windowSec);
     this.#queueRaise(group, undefined, used, resetAtMs);
+  }
+
+  split(group: RateGroupName, charge: Charge, counts: CallerDemand): void {
+    let items = 0;
+    for (const n of counts.values()) items += n;
+    const telemetry = this.#opts.telemetry;
+    if (items === 0 || (counts.size === 1 && counts.has(charge.caller))) {
+      telemetry?.budgetUnits?.(group, charge.caller, 1);
+      return;
+    }
+    // By items, in milli-units; the charged caller keeps what rounding leaves, so they sum to 0.
+    let pending = this.#pendingSplits.get(group);
+    if (pending === undefined || pending.resetAtMs !== charge.resetAtMs) {
+      pending = { resetAtMs: charge.resetAtMs, milli: new Map() };
+      this.#pendingSplits.set(group, pending);
+    }
+    let others = 0;
+    for (const [caller, n] of counts) {
+      if (caller === charge.caller) continue;
+      const milli = Math.round((1000 * n) / items);
+      others += milli;
+      pending.milli.set(caller, (pending.milli.get(caller) ?? 0) + milli);
+      telemetry?.budgetUnits?.(group, caller, milli / 1000);
+    }
+    pending.milli.set(charge.caller, (pending.milli.get(charge.caller) ?? 0) - others);
+    telemetry?.budgetUnits?.(group, charge.caller, (1000 - others) / 1000);
   }
 
   /**
@@ -346,6 +424,7 @@ export class RateBudgetService implements RateBudget {
       result = await read('fallback');
     }
     const { buckets, readings } = result;
+    const shares = await this.#readShares(buckets);
     return RATE_GROUP_NAMES.map((group, i) => {
       const b = buckets[i]!;
       const r = readings[i]!;
@@ -361,8 +440,49 @@ export class RateBudgetService implements RateBudget {
         resetsAt: new Date(r.resetAtMs),
         waiting,
         mode: this.#mode,
+        shares: shares[i] ?? [],
       };
     });
+  }
+
+  /** Each caller's part of each group's window (fair shares on), from the store in use. */
+  async #readShares(buckets: Bucket[]): Promise<BudgetShareView[][]> {
+    const shares = this.#opts.shares;
+    if (shares === undefined) return [];
+    const read = (store: BudgetStore, bucket: Bucket) => store.readShares(bucket);
+    return Promise.all(
+      RATE_GROUP_NAMES.map(async (group, i) => {
+        const bucket = buckets[i]!;
+        let reading;
+        try {
+          reading = await read(this.#mode === 'shared' ? this.#opts.redis! : this.#local, bucket);
+        } catch (err) {
+          this.redisFailed(err);
+          reading = await read(this.#local, this.#bucket(group, 'fallback'));
+        }
+        const byCaller = new Map(reading.shares.map((r) => [r.caller, r]));
+        const activeOf = (c: string) => (byCaller.get(c)?.activeUntilMs ?? 0) > reading.nowMs;
+        let activeWeight = 0;
+        for (const c of shares.callers) if (activeOf(c)) activeWeight += shares.weight(c, group);
+        return shares.callers.map((caller) => {
+          const weight = shares.weight(caller, group);
+          const active = activeOf(caller);
+          let waiting = 0;
+          for (const q of this.#queues.values()) {
+            if (q.group !== group) continue;
+            for (const w of q.waiters) if (!w.settled) waiting += w.callers?.get(caller) ?? 0;
+          }
+          return {
+            caller,
+            weight,
+            used: (byCaller.get(caller)?.usedMilli ?? 0) / 1000,
+            entitlement: (bucket.limit * weight) / (activeWeight + (active ? 0 : weight)),
+            active,
+            waiting,
+          };
+        });
+      }),
+    );
   }
 
   async close(): Promise<void> {
@@ -379,23 +499,63 @@ export class RateBudgetService implements RateBudget {
 
   // --- internals ---
 
-  /** One take from the current store, carrying its buckets' pending reconciliations. */
-  async #take(group: RateGroupName, audience: string | undefined): Promise<TakeResult> {
+  /**
+   * One take from the current store, carrying its buckets' pending reconciliations; with
+   * `candidates` (fair shares on), a fair take carrying the group's charge corrections too.
+   */
+  async #take(
+    group: RateGroupName,
+    audience: string | undefined,
+    candidates?: FairAsk['candidates'],
+  ): Promise<TakeResult> {
     const raises = [group, ...(audience === undefined ? [] : [queueKey(group, audience)])].map((key) => {
       const pending = this.#pendingRaises.get(key);
       this.#pendingRaises.delete(key);
       return pending?.raise;
     });
+    let fair: FairAsk | undefined;
+    if (candidates !== undefined && candidates.length > 0) {
+      const corrections = this.#pendingSplits.get(group);
+      this.#pendingSplits.delete(group);
+      const windowMs = this.#limitOf(group).windowSec * 1000;
+      fair = { candidates, activeMs: Math.min(ACTIVE_MS, windowMs / 2), corrections };
+    }
     if (this.#mode === 'shared') {
       const buckets = this.#buckets(group, audience, 'shared');
       try {
-        return await this.#opts.redis!.take(buckets, this.#guardMs(buckets), raises);
+        return await this.#opts.redis!.take(buckets, this.#guardMs(buckets), raises, fair);
       } catch (err) {
         this.redisFailed(err);
       }
     }
     const buckets = this.#buckets(group, audience, this.#mode === 'memory' ? 'shared' : 'fallback');
-    return this.#local.take(buckets, this.#guardMs(buckets), raises);
+    return this.#local.take(buckets, this.#guardMs(buckets), raises, fair);
+  }
+
+  /**
+   * The callers a take is asked for, with their weights: those with items waiting in `one` (a
+   * lone acquire) or in any live waiter of `queue`. Undefined when fair shares are off.
+   */
+  #candidates(
+    group: RateGroupName,
+    one: CallerDemand | undefined,
+    queue: Queue | undefined,
+  ): FairAsk['candidates'] | undefined {
+    const shares = this.#opts.shares;
+    if (shares === undefined) return undefined;
+    const byCaller = new Map<string, FairCandidate>();
+    const add = (demand: CallerDemand | undefined) => {
+      if (demand === undefined) return;
+      for (const [caller, n] of demand) {
+        if (n <= 0) continue;
+        const c = byCaller.get(caller);
+        if (c === undefined) byCaller.set(caller, { caller, weight: shares.weight(caller, group), need: n });
+        else c.need += n;
+      }
+    };
+    add(one);
+    if (queue !== undefined) for (const w of queue.waiters) if (!w.settled) add(w.callers);
+    return [...byCaller.values()];
   }
 
   /** Write reconciliations that no take has carried. */
@@ -469,7 +629,10 @@ export class RateBudgetService implements RateBudget {
 
   /** A grant, with the end of its window on this process's clock (the store's may be Redis's). */
   #granted(r: TakeResult): AcquireResult {
-    return { ok: true, windowEndsAtMs: this.#now() + (r.resetAtMs - r.nowMs) };
+    const windowEndsAtMs = this.#now() + (r.resetAtMs - r.nowMs);
+    return r.caller === undefined
+      ? { ok: true, windowEndsAtMs }
+      : { ok: true, windowEndsAtMs, charge: { caller: r.caller, resetAtMs: r.resetAtMs } };
   }
 
   #refuse(retryAfterMs: number): AcquireResult {
@@ -486,6 +649,7 @@ export class RateBudgetService implements RateBudget {
     deadlineMs: number,
     signal: AbortSignal | undefined,
     firstWaitMs: number,
+    callers: CallerDemand | undefined,
   ): Promise<AcquireResult> {
     // Aborted while the first take was on its way: not wanted any more.
     if (signal?.aborted === true) return Promise.resolve({ ok: false, retryAfterMs: 0 });
@@ -498,6 +662,7 @@ export class RateBudgetService implements RateBudget {
         timer: undefined,
         queue,
         unlisten: undefined,
+        callers,
         resolve: (r) => {
           if (r.ok) {
             const waitedMs = this.#now() - startedMs;
@@ -571,13 +736,19 @@ export class RateBudgetService implements RateBudget {
       for (;;) {
         while (queue.waiters.length > 0 && queue.waiters[0]!.settled) queue.waiters.shift();
         if (queue.live === 0) return;
-        const r = await this.#take(queue.group, queue.audience);
+        const r = await this.#take(
+          queue.group,
+          queue.audience,
+          this.#candidates(queue.group, undefined, queue),
+        );
         if (r.granted) {
           this.stats.granted += 1;
           // The head may have left (deadline, abort) during the take: the unit goes to the next.
           while (queue.waiters.length > 0 && queue.waiters[0]!.settled) queue.waiters.shift();
-          const head = queue.waiters.shift();
-          if (head !== undefined) this.#settle(head, this.#granted(r));
+          // A fair grant goes to the oldest waiter holding the charged caller's items.
+          const at = r.caller === undefined ? 0 : queue.waiters.findIndex((w) => holds(w, r.caller!));
+          const [next] = queue.waiters.splice(Math.max(0, at), 1);
+          if (next !== undefined) this.#settle(next, this.#granted(r));
           continue;
         }
         const waitMs = Math.max(0, r.resetAtMs - r.nowMs);
@@ -595,4 +766,9 @@ export class RateBudgetService implements RateBudget {
       if (queue.live === 0) this.#retire(queue);
     }
   }
+}
+
+/** Whether a live waiter's unit may carry `caller`'s items. */
+function holds(w: Waiter, caller: string): boolean {
+  return !w.settled && (w.callers?.get(caller) ?? 0) > 0;
 }

@@ -1,4 +1,6 @@
-import { connectBackoffMs, type BrazeAnswer } from '../braze/client.js';
+import { connectBackoffMs, type BrazeAnswer, type GrantCharge } from '../braze/client.js';
+import { ENDPOINTS } from '../braze/endpoints.js';
+import { ANONYMOUS_CALLER } from '../budget/shares.js';
 import type { Context } from '@opentelemetry/api';
 import { BadInputError, RateLimitedError, UpstreamError } from '../errors.js';
 import { captureContext, recordLaneWait, runIn, tracingOn } from '../observability/spans.js';
@@ -41,9 +43,18 @@ import { EarliestTimer } from './timer.js';
  *    confirming request;
  *  - what Braze provably did not process (a 429, a refused connection) goes back to the head of
  *    the line and is tried again while its deadline allows.
+ *
+ * Fair shares (LaneSettings.shares): each item carries its caller. A lane counts its waiting
+ * items per caller and tells the budget (a live view), which charges each unit to one caller; at
+ * that grant the lane packs the charged caller's items first, fills the rest of the request with
+ * the others', and has the unit spread over the callers by items. A caller holds at most its
+ * share of an endpoint's queue (`maxQueued`), so a flood never locks a light caller out. Without
+ * shares none of this runs: no per-caller counting, no per-item cost.
  */
 
 interface Entry<I, R> extends Packable<I> {
+  /** Whose item it is: a gateway key's name, or `anonymous`. */
+  caller: string;
   deadlineMs: number;
   enqueuedMs: number;
   /** Tracing on: the context (the GraphQL operation's span) the item was queued in. */
@@ -66,6 +77,8 @@ export type Sink<R> = (slot: number, outcome: R | Error) => void;
 const BINDING_LINGER_MS = 100;
 /** How long after a wait for budget the budget is still taken to bind. */
 const BINDING_MEMORY_MS = 5_000;
+/** Fair shares: a caller may always queue this many items of an endpoint (if maxQueued allows). */
+const MIN_CALLER_QUEUE = 10;
 
 /** One endpoint's lanes, one per partition, created on demand and dropped when idle. */
 export class Delivery<I, R> {
@@ -90,6 +103,9 @@ export class Delivery<I, R> {
     refused: 0,
   };
   readonly #idleWaiters: Array<() => void> = [];
+  /** Fair shares on: items waiting per caller across this endpoint's lanes, and each one's bound. */
+  readonly held: Map<string, number> | undefined;
+  readonly #bounds = new Map<string, number>();
 
   constructor(client: LaneClient, spec: LaneSpec<I, R>, settings: LaneSettings) {
     this.#client = client;
@@ -97,11 +113,13 @@ export class Delivery<I, R> {
     this.#settings = settings;
     this.#now = settings.now ?? Date.now;
     this.capacity = spec.capacity;
+    this.held = settings.shares === undefined ? undefined : new Map();
   }
 
   /** Queue one item; resolves with its result once Braze accepted it, rejects with its own error. */
-  submit(item: I, deadlineMs: number): Promise<R> {
-    if (this.queued >= this.#settings.maxQueued) return Promise.reject(this.#full());
+  submit(item: I, deadlineMs: number, caller: string = ANONYMOUS_CALLER): Promise<R> {
+    const refused = this.#refusal(caller);
+    if (refused !== undefined) return Promise.reject(refused);
     return new Promise<R>((resolve, reject) => {
       const lane = this.#laneOf(item);
       this.stats.items += 1;
@@ -109,6 +127,7 @@ export class Delivery<I, R> {
         item,
         this.#until(deadlineMs),
         this.#now(),
+        caller,
         (_, outcome) => {
           if (outcome instanceof Error) reject(outcome);
           else resolve(outcome);
@@ -122,10 +141,16 @@ export class Delivery<I, R> {
   /**
    * Queue a list's items at once: `sink(i, outcome)` is told each item's result or error, once,
    * with its index in `items` (`undefined` entries are skipped: items refused before queueing).
-   * Items over the queue's bound are refused through the sink, before this returns. One sink and
-   * one kick per lane for the whole list, rather than a promise and a kick per item.
+   * Items over the queue's bound (or the caller's share of it) are refused through the sink,
+   * before this returns. One sink and one kick per lane for the whole list, rather than a promise
+   * and a kick per item.
    */
-  submitEach(items: ReadonlyArray<I | undefined>, deadlineMs: number, sink: Sink<R>): void {
+  submitEach(
+    items: ReadonlyArray<I | undefined>,
+    deadlineMs: number,
+    sink: Sink<R>,
+    caller: string = ANONYMOUS_CALLER,
+  ): void {
     const now = this.#now();
     const until = this.#until(deadlineMs);
     let first: Lane<I, R> | undefined;
@@ -133,13 +158,14 @@ export class Delivery<I, R> {
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       if (item === undefined) continue;
-      if (this.queued >= this.#settings.maxQueued) {
-        sink(i, this.#full());
+      const refused = this.#refusal(caller);
+      if (refused !== undefined) {
+        sink(i, refused);
         continue;
       }
       const lane = this.#laneOf(item);
       this.stats.items += 1;
-      lane.push(item, until, now, sink, i);
+      lane.push(item, until, now, caller, sink, i);
       if (first === undefined) first = lane;
       else if (lane !== first) (others ??= new Set()).add(lane);
     }
@@ -147,13 +173,17 @@ export class Delivery<I, R> {
     others?.forEach((lane) => lane.kick());
   }
 
-  /** The queue's bound is reached: refused at once, with a retry hint. */
-  #full(): RateLimitedError {
+  /** Refused at once, with a retry hint: the queue's bound is reached, or the caller's share of it. */
+  #refusal(caller: string): RateLimitedError | undefined {
+    let message: string | undefined;
+    if (this.queued >= this.#settings.maxQueued) {
+      message = `The gateway already holds ${this.queued} items waiting for ${this.spec.name}: retry later.`;
+    } else if (this.held !== undefined && (this.held.get(caller) ?? 0) >= this.#boundOf(caller)) {
+      message = `This caller already has ${this.held.get(caller)} items waiting for ${this.spec.name}, its share of the queue: retry later.`;
+    }
+    if (message === undefined) return undefined;
     this.stats.refused += 1;
-    return new RateLimitedError(
-      this.#client.retryHintMs(this.spec.endpoint),
-      `The gateway already holds ${this.queued} items waiting for ${this.spec.name}: retry later.`,
-    );
+    return new RateLimitedError(this.#client.retryHintMs(this.spec.endpoint), message);
   }
 
   #laneOf(item: I): Lane<I, R> {
@@ -168,6 +198,18 @@ export class Delivery<I, R> {
 
   #until(deadlineMs: number): number {
     return this.drainUntilMs === undefined ? deadlineMs : Math.min(deadlineMs, this.drainUntilMs);
+  }
+
+  /** Most items `caller` may have waiting: its weight's share of `maxQueued`, at least a minimum. */
+  #boundOf(caller: string): number {
+    let bound = this.#bounds.get(caller);
+    if (bound === undefined) {
+      const { maxQueued, shares } = this.#settings;
+      const share = shares?.queueShare(caller, ENDPOINTS[this.spec.endpoint].group) ?? 1;
+      bound = Math.min(maxQueued, Math.max(MIN_CALLER_QUEUE, Math.floor(maxQueued * share)));
+      this.#bounds.set(caller, bound);
+    }
+    return bound;
   }
 
   /** Send what waits now; items that cannot leave by `untilMs` are refused. */
@@ -243,6 +285,8 @@ class Lane<I, R> {
   #probing = false;
   /** Until then the budget is taken to bind for this lane (see `#readyAtMs`). */
   #bindingUntilMs = 0;
+  /** Fair shares on: waiting items per caller (callers with none are dropped); the budget reads it. */
+  readonly #callers: Map<string, number> | undefined;
 
   constructor(owner: Delivery<I, R>, partition: string, client: LaneClient, settings: LaneSettings) {
     this.#owner = owner;
@@ -250,6 +294,7 @@ class Lane<I, R> {
     this.#client = client;
     this.#settings = settings;
     this.#now = settings.now ?? Date.now;
+    this.#callers = owner.held === undefined ? undefined : new Map();
     this.#flush = new EarliestTimer(this.#now, () => this.#kick());
     this.#expiry = new EarliestTimer(this.#now, () => {
       this.#expire(this.#now());
@@ -262,10 +307,11 @@ class Lane<I, R> {
   }
 
   /** Queue one item (its outcome goes to `sink` with `slot`); the caller kicks once it is done. */
-  push(item: I, deadlineMs: number, now: number, sink: Sink<R>, slot: number): void {
+  push(item: I, deadlineMs: number, now: number, caller: string, sink: Sink<R>, slot: number): void {
     const spec = this.#spec;
     const entry: Entry<I, R> = {
       item,
+      caller,
       deadlineMs,
       enqueuedMs: now,
       trace: captureContext(),
@@ -282,6 +328,7 @@ class Lane<I, R> {
     };
     this.#queue.push(entry);
     this.#owner.queued += 1;
+    if (this.#callers !== undefined) this.#countCaller(caller, 1);
     if (deadlineMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = deadlineMs;
     if (deadlineMs > this.#latestDeadlineMs) this.#latestDeadlineMs = deadlineMs;
     this.#lastArrivalMs = now;
@@ -400,11 +447,11 @@ class Lane<I, R> {
     runIn(this.#queue.first()!.trace, () =>
       this.#client.sendAtGrant(
         spec.endpoint,
-        () => {
+        (charge) => {
           // Granted: from now on another request may wait for budget.
           if (this.#acquiring === acquiring) this.#acquiring = undefined;
           this.#lastGrantMs = this.#now();
-          taken = this.#pack();
+          taken = this.#pack(charge);
           queueMicrotask(() => this.#kick());
           if (taken.length === 0) return undefined;
           this.#owner.stats.requests += 1;
@@ -420,6 +467,7 @@ class Lane<I, R> {
           signal: controller.signal,
           // The budget says no unit before `untilMs`: whoever cannot wait that long is told now.
           onBudgetWait: (untilMs) => this.#refuseBefore(untilMs),
+          callers: this.#callers,
         },
       ),
     )
@@ -445,8 +493,11 @@ class Lane<I, R> {
       });
   }
 
-  /** At the grant: drop what expired, then take as many waiting items as one request holds. */
-  #pack(): Array<Entry<I, R>> {
+  /**
+   * At the grant: drop what expired, then take as many waiting items as one request holds (a fair
+   * grant's caller first, the unit then spread over the callers by items).
+   */
+  #pack(charge?: GrantCharge): Array<Entry<I, R>> {
     this.#expire(this.#now());
     if (this.#probe !== undefined) {
       const { entry } = this.#probe;
@@ -458,9 +509,21 @@ class Lane<I, R> {
       }
       if (!this.#probing) this.#probe = undefined; // the probe expired meanwhile: pack as usual
     }
+    if (charge !== undefined && this.#callers !== undefined && this.#callers.size > 1) {
+      const caller = charge.caller;
+      const theirs = this.#callers.get(caller) ?? 0;
+      if (theirs > 0 && this.#queue.first()?.caller !== caller) {
+        this.#queue.prefer((e) => e.caller === caller, Math.min(theirs, this.#owner.capacity.total));
+      }
+    }
     const taken = this.#queue.pack(this.#owner.capacity, this.#spec.mergeBy !== undefined);
     this.#left(taken);
     this.#owner.queued -= taken.length;
+    if (charge !== undefined) {
+      const counts = new Map<string, number>();
+      for (const e of taken) counts.set(e.caller, (counts.get(e.caller) ?? 0) + 1);
+      charge.split(counts);
+    }
     return taken;
   }
 
@@ -622,6 +685,7 @@ class Lane<I, R> {
     this.#queue.unshift(live);
     this.#owner.queued += live.length;
     for (const e of live) {
+      if (this.#callers !== undefined) this.#countCaller(e.caller, 1);
       this.#expiry.at(e.deadlineMs);
       if (e.deadlineMs < this.#earliestDeadlineMs) this.#earliestDeadlineMs = e.deadlineMs;
       if (e.deadlineMs > this.#latestDeadlineMs) this.#latestDeadlineMs = e.deadlineMs;
@@ -668,6 +732,7 @@ class Lane<I, R> {
 
   /** Items left the line: if one of them held the latest deadline, it is worked out again. */
   #left(entries: ReadonlyArray<Entry<I, R>>): void {
+    if (this.#callers !== undefined) for (const e of entries) this.#countCaller(e.caller, -1);
     if (this.#latestStale) return;
     for (const e of entries) {
       if (e.deadlineMs >= this.#latestDeadlineMs) {
@@ -675,6 +740,18 @@ class Lane<I, R> {
         return;
       }
     }
+  }
+
+  /** Fair shares: one caller's waiting items in this lane and across the endpoint, by `by`. */
+  #countCaller(caller: string, by: number): void {
+    const callers = this.#callers!;
+    const held = this.#owner.held!;
+    const n = (callers.get(caller) ?? 0) + by;
+    if (n > 0) callers.set(caller, n);
+    else callers.delete(caller);
+    const h = (held.get(caller) ?? 0) + by;
+    if (h > 0) held.set(caller, h);
+    else held.delete(caller);
   }
 
   /**

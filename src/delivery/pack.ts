@@ -61,6 +61,32 @@ export class Line<E extends Packable<unknown>> {
     for (let i = this.#head; i < entries.length; i++) fn(entries[i]!);
   }
 
+  /**
+   * Moves the first `max` entries `pred` picks (a fair grant's caller: packed first) to the front
+   * of the line, in place; the entries they pass keep their order behind them. Work and writes
+   * reach no further than the last entry moved; run only at such a grant.
+   */
+  prefer(pred: (e: E) => boolean, max: number): void {
+    const entries = this.#entries;
+    const picked: E[] = [];
+    let last = -1;
+    for (let i = this.#head; i < entries.length && picked.length < max; i++) {
+      if (pred(entries[i]!)) {
+        picked.push(entries[i]!);
+        last = i;
+      }
+    }
+    if (picked.length === 0) return;
+    // Between the head and the last one picked, every entry `pred` picks was picked: the others
+    // move back, from the end, by as many as were picked before them.
+    let write = last;
+    for (let i = last; i >= this.#head; i--) {
+      const e = entries[i]!;
+      if (!pred(e)) entries[write--] = e;
+    }
+    for (let k = 0; k < picked.length; k++) entries[this.#head + k] = picked[k]!;
+  }
+
   /** Whether some class has at least its share of a request waiting. */
   someClassReaches(perClass: Readonly<Record<string, number>>): boolean {
     for (const [cls, n] of this.#perClass) if (n >= (perClass[cls] ?? Infinity)) return true;

@@ -1,6 +1,7 @@
 import type { BrazeAnswer, BrazeClient } from '../braze/client.js';
 import type { EndpointName } from '../braze/endpoints.js';
 import type { UpstreamError } from '../errors.js';
+import type { Shares } from '../budget/shares.js';
 import type { Logger } from '../observability/log.js';
 import type { Telemetry } from '../observability/metrics.js';
 
@@ -65,6 +66,8 @@ export interface LaneSettings {
   maxAttempts: number;
   log: Logger;
   telemetry?: Telemetry;
+  /** Fair shares of the budget per caller; undefined: items are not told apart by caller. */
+  shares?: Shares;
   now?: () => number;
   /** Runs a callback at the end of this turn of the event loop; setImmediate unless a test says. */
   atTurnEnd?: (callback: () => void) => void;

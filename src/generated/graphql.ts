@@ -1195,6 +1195,8 @@ export type RateBudgetGroup = {
   mode: RateBudgetMode;
   remaining: Scalars['Int']['output'];
   resetsAt: Scalars['DateTime']['output'];
+  /** Each caller's part of this window when fair shares are configured (GATEWAY_SHARES); empty otherwise. */
+  shares: Array<RateBudgetShare>;
   /** Callers of this replica waiting for the next window. */
   waiting: Scalars['Int']['output'];
   windowSeconds: Scalars['Int']['output'];
@@ -1208,6 +1210,23 @@ export type RateBudgetMode =
   | 'MEMORY'
   /** In Redis, shared by every replica. */
   | 'SHARED';
+
+/** One caller's fair share of a rate group: a gateway key by name (never its secret), or anonymous. */
+export type RateBudgetShare = {
+  __typename?: 'RateBudgetShare';
+  /** Whether it has items waiting for this group's budget somewhere in the fleet. */
+  active: Scalars['Boolean']['output'];
+  /** The gateway key's name, or anonymous when the gateway runs open. */
+  caller: Scalars['String']['output'];
+  /** Units it is entitled to while the budget binds: limit × weight ÷ the weights of the callers waiting now (itself included). */
+  entitlement: Scalars['Float']['output'];
+  /** Units charged to it in this window, fleet-wide (a request carrying several callers' items is split by items). */
+  used: Scalars['Float']['output'];
+  /** Its items waiting for this group's budget on this replica. */
+  waiting: Scalars['Int']['output'];
+  /** Its configured weight in this group (1 when none is configured). */
+  weight: Scalars['Float']['output'];
+};
 
 /**
  * Who receives a triggered campaign or canvas: exactly one of `user` (externalId, alias or
@@ -1823,6 +1842,7 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<{}>;
   RateBudgetGroup: ResolverTypeWrapper<RateBudgetGroup>;
   RateBudgetMode: RateBudgetMode;
+  RateBudgetShare: ResolverTypeWrapper<RateBudgetShare>;
   RecipientInput: RecipientInput;
   RecipientResult: ResolverTypeWrapper<RecipientResult>;
   ScheduleCampaignInput: ScheduleCampaignInput;
@@ -1921,6 +1941,7 @@ export type ResolversParentTypes = ResolversObject<{
   PushToken: PushToken;
   Query: {};
   RateBudgetGroup: RateBudgetGroup;
+  RateBudgetShare: RateBudgetShare;
   RecipientInput: RecipientInput;
   RecipientResult: RecipientResult;
   ScheduleCampaignInput: ScheduleCampaignInput;
@@ -2408,8 +2429,19 @@ export type RateBudgetGroupResolvers<ContextType = GatewayContext, ParentType ex
   mode?: Resolver<ResolversTypes['RateBudgetMode'], ParentType, ContextType>;
   remaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   resetsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  shares?: Resolver<Array<ResolversTypes['RateBudgetShare']>, ParentType, ContextType>;
   waiting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   windowSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type RateBudgetShareResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RateBudgetShare'] = ResolversParentTypes['RateBudgetShare']> = ResolversObject<{
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  caller?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entitlement?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  used?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  waiting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -2577,6 +2609,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   PushToken?: PushTokenResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RateBudgetGroup?: RateBudgetGroupResolvers<ContextType>;
+  RateBudgetShare?: RateBudgetShareResolvers<ContextType>;
   RecipientResult?: RecipientResultResolvers<ContextType>;
   ScheduleChange?: ScheduleChangeResolvers<ContextType>;
   ScheduledBroadcast?: ScheduledBroadcastResolvers<ContextType>;

@@ -97,7 +97,7 @@ function graphqlHandler(opts: {
       httpGraphQLRequest,
       context: async () => {
         const deadlineMs = Date.now() + deadlineFor(headers.get('x-request-deadline-ms'), config);
-        return { requestId, principal, deadlineMs, ...core.services(deadlineMs, maxItems) };
+        return { requestId, principal, deadlineMs, ...core.services(deadlineMs, maxItems, principal.name) };
       },
     });
     // Answers are per caller and may hold personal data: never stored by a shared cache.

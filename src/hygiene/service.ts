@@ -1,3 +1,4 @@
+import { ANONYMOUS_CALLER } from '../budget/shares.js';
 import type { BrazeClient, SendOptions } from '../braze/client.js';
 import { objects, str, toDate, type Obj } from '../braze/coerce.js';
 import { ENDPOINTS, maxItemsOf, type EndpointName } from '../braze/endpoints.js';
@@ -108,6 +109,8 @@ export class HygieneService {
     private readonly deadlineMs: number,
     /** Most items one operation's list may hold (GRAPHQL_MAX_LIST_ITEMS). */
     private readonly maxItems: number,
+    /** Whose items these are (fair shares): a gateway key's name, or `anonymous`. */
+    private readonly caller: string = ANONYMOUS_CALLER,
   ) {}
 
   /** GET /email/hard_bounces: one page, newest first. */
@@ -165,25 +168,31 @@ export class HygieneService {
     state: EmailSubscriptionState,
   ): Promise<ItemResultShape[]> {
     return this.#each(EMAILS, emails, (email) =>
-      this.lanes.emailStatus.submit({ email, state: STATES[state] }, this.deadlineMs),
+      this.lanes.emailStatus.submit({ email, state: STATES[state] }, this.deadlineMs, this.caller),
     );
   }
 
   removeEmailBounces(emails: readonly string[]): Promise<ItemResultShape[]> {
-    return this.#each(EMAILS, emails, (email) => this.lanes.bounceRemove.submit(email, this.deadlineMs));
+    return this.#each(EMAILS, emails, (email) =>
+      this.lanes.bounceRemove.submit(email, this.deadlineMs, this.caller),
+    );
   }
 
   removeEmailSpam(emails: readonly string[]): Promise<ItemResultShape[]> {
-    return this.#each(EMAILS, emails, (email) => this.lanes.spamRemove.submit(email, this.deadlineMs));
+    return this.#each(EMAILS, emails, (email) =>
+      this.lanes.spamRemove.submit(email, this.deadlineMs, this.caller),
+    );
   }
 
   blocklistEmails(emails: readonly string[]): Promise<ItemResultShape[]> {
-    return this.#each(EMAILS, emails, (email) => this.lanes.blocklist.submit(email, this.deadlineMs));
+    return this.#each(EMAILS, emails, (email) =>
+      this.lanes.blocklist.submit(email, this.deadlineMs, this.caller),
+    );
   }
 
   removeInvalidPhoneNumbers(phones: readonly string[]): Promise<ItemResultShape[]> {
     return this.#each(PHONES, phones, (phone) =>
-      this.lanes.invalidPhoneRemove.submit(phone, this.deadlineMs),
+      this.lanes.invalidPhoneRemove.submit(phone, this.deadlineMs, this.caller),
     );
   }
 

@@ -1,3 +1,4 @@
+import { ANONYMOUS_CALLER } from '../budget/shares.js';
 import type { BrazeClient } from '../braze/client.js';
 import { objects, str } from '../braze/coerce.js';
 import { canonicalJson, maxItemsOf } from '../braze/endpoints.js';
@@ -115,6 +116,8 @@ export class MessagingService {
     private readonly lanes: MessagingLanes,
     private readonly deadlineMs: number,
     private readonly maxItems: number,
+    /** Whose items these are (fair shares): a gateway key's name, or `anonymous`. */
+    private readonly caller: string = ANONYMOUS_CALLER,
   ) {}
 
   triggerCampaign(input: TriggerCampaignInput) {
@@ -148,7 +151,11 @@ export class MessagingService {
     const recipients = await Promise.all(
       everyone.map(async (item): Promise<RecipientResultShape> => {
         try {
-          return { ok: true, error: null, dispatchId: await this.lanes.send.submit(item, this.deadlineMs) };
+          return {
+            ok: true,
+            error: null,
+            dispatchId: await this.lanes.send.submit(item, this.deadlineMs, this.caller),
+          };
         } catch (err) {
           return { ok: false, error: toItemError(err), dispatchId: null };
         }
@@ -186,7 +193,7 @@ export class MessagingService {
     }
     return itemResults(items, 'ids', this.maxItems, (item, path) => {
       if (item.id === '') throw new BadInputError('ids must not be empty.', path);
-      return this.lanes.subscription.submit(item, this.deadlineMs);
+      return this.lanes.subscription.submit(item, this.deadlineMs, this.caller);
     });
   }
 
@@ -242,7 +249,7 @@ export class MessagingService {
       recipients.map(async (r, i): Promise<RecipientResultShape> => {
         try {
           const item = recipientItem(r, `input.recipients[${i}]`, shared, propertiesField);
-          return { ok: true, error: null, dispatchId: await lane.submit(item, this.deadlineMs) };
+          return { ok: true, error: null, dispatchId: await lane.submit(item, this.deadlineMs, this.caller) };
         } catch (err) {
           return { ok: false, error: toItemError(err), dispatchId: null };
         }

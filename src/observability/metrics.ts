@@ -16,6 +16,11 @@ export interface Telemetry {
   batchWait(batcher: string, seconds: number): void;
   /** A caller that waited for rate budget, and how long. */
   budgetWait(group: string, seconds: number): void;
+  /**
+   * Fair shares on: budget units a caller used (fractions when a request carried several
+   * callers' items). `caller` is a gateway key's name or `anonymous`, never a key or its hash.
+   */
+  budgetUnits?(group: string, caller: string, units: number): void;
   cache(result: 'hit' | 'miss'): void;
   graphql(operation: string, outcome: 'ok' | 'error', seconds: number): void;
 }
@@ -68,6 +73,7 @@ export class PromMetrics implements Telemetry {
   readonly #batchItems: Histogram<'batcher'>;
   readonly #batchWait: Histogram<'batcher'>;
   readonly #budgetWait: Histogram<'group'>;
+  readonly #budgetUnits: Counter<'group' | 'caller'>;
   readonly #cache: Counter<'result'>;
   readonly #graphqlTotal: Counter<'operation' | 'outcome'>;
   readonly #graphqlSeconds: Histogram<'operation'>;
@@ -141,6 +147,13 @@ export class PromMetrics implements Telemetry {
       'group',
       [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
     );
+    // Labelled by key name: configured keys and `anonymous` only, so the label set is bounded.
+    this.#budgetUnits = new Counter({
+      name: 'bgw_budget_units_total',
+      help: 'Rate budget units used per group and caller (gateway key name), with fair shares on.',
+      labelNames: ['group', 'caller'],
+      registers,
+    });
     this.#cache = new Counter({
       name: 'bgw_cache_requests_total',
       help: 'Catalog cache lookups by result.',
@@ -281,6 +294,9 @@ export class PromMetrics implements Telemetry {
   }
   budgetWait(group: string, seconds: number): void {
     this.#budgetWait.observe({ group }, seconds);
+  }
+  budgetUnits(group: string, caller: string, units: number): void {
+    this.#budgetUnits.inc({ group, caller }, units);
   }
   cache(result: 'hit' | 'miss'): void {
     this.#cache.inc({ result });

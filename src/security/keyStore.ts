@@ -28,7 +28,8 @@ import { ENDPOINTS } from '../braze/endpoints.js';
  *   `ops:<hash>:users.track:10.0.0.0/8,::1,fd00::/8`.
  *
  * `GATEWAY_KEYS_FILE` names a JSON file holding an array of
- * `{ "name": string, "sha256": string, "permissions": string[], "allowIps"?: string[] }`.
+ * `{ "name": string, "sha256": string, "permissions": string[], "allowIps"?: string[], "shares"?:
+ * { [group]: weight } }` (fair shares of the budget, see budget/shares.ts).
  * Both may be set; their keys are merged. Names and hashes must be unique across both.
  *
  * With no key configured the gateway runs open (every caller is an anonymous principal with
@@ -72,6 +73,8 @@ export interface GatewayKey {
   allowIps: readonly string[] | undefined;
   /** The allowlist, compiled; undefined when any address may use the key. */
   allowList: BlockList | undefined;
+  /** GATEWAY_KEYS_FILE's `shares` (weight per rate group), checked with GATEWAY_SHARES (budget/shares.ts). */
+  shares?: Readonly<Record<string, unknown>>;
 }
 
 /** Who is calling, once authenticated. */
@@ -119,6 +122,7 @@ interface RawEntry {
   sha256: unknown;
   permissions: unknown;
   allowIps: unknown;
+  shares?: Readonly<Record<string, unknown>>;
 }
 
 const NAME_RE = /^[\w.-]{1,64}$/;
@@ -138,7 +142,7 @@ function showableName(name: string): boolean {
 export function isKnownPermission(permission: string): boolean {
   return permission === ALL_PERMISSIONS || KNOWN_PERMISSIONS.has(permission);
 }
-const FILE_FIELDS = ['name', 'sha256', 'permissions', 'allowIps'];
+const FILE_FIELDS = ['name', 'sha256', 'permissions', 'allowIps', 'shares'];
 
 /**
  * Reads GATEWAY_KEYS and GATEWAY_KEYS_FILE. Returns the keys that are valid and one message per
@@ -271,7 +275,15 @@ function readKeysFile(path: string, readFile: (path: string) => string, problems
       problems.push(`${where}: "allowIps" must be an array of addresses or CIDRs, e.g. ["10.0.0.0/8"].`);
       return;
     }
+    const shares = rec.shares;
+    if (shares !== undefined && (typeof shares !== 'object' || shares === null || Array.isArray(shares))) {
+      problems.push(
+        `${where}: "shares" must be an object of weights per rate group, e.g. {"users.track": 70}.`,
+      );
+      return;
+    }
     entries.push({
+      shares: shares as Readonly<Record<string, unknown>> | undefined,
       where,
       name: name === '' ? undefined : name,
       sha256: rec.sha256,
@@ -355,6 +367,7 @@ function validateEntry(entry: RawEntry, problems: string[]): GatewayKey | undefi
     permissions,
     allowIps,
     allowList,
+    ...(entry.shares === undefined ? {} : { shares: entry.shares }),
   };
 }
 

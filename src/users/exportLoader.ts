@@ -1,3 +1,4 @@
+import { ANONYMOUS_CALLER } from '../budget/shares.js';
 import { createHash } from 'node:crypto';
 import DataLoader from 'dataloader';
 import { maxItemsOf } from '../braze/endpoints.js';
@@ -187,6 +188,7 @@ export function createExportLoader(
   exports: Delivery<ExportKey, WireMatches>,
   deadlineMs: number,
   profiles?: ProfileCache,
+  caller: string = ANONYMOUS_CALLER,
 ): DataLoader<ExportKey, ExportMatches, string> {
   // Without a profile cache, a batch's keys queue on the lane at once, with one sink for them all;
   // with one, each key goes through the cache (a hit never reaches the lane).
@@ -196,10 +198,15 @@ export function createExportLoader(
           new Promise<Array<ExportMatches | Error>>((resolve) => {
             const out = new Array<ExportMatches | Error>(keys.length);
             let waiting = keys.length;
-            exports.submitEach(keys, deadlineMs, (i, outcome) => {
-              out[i] = outcome instanceof Error ? outcome : outcome.map(toBrazeUser);
-              if (--waiting === 0) resolve(out);
-            });
+            exports.submitEach(
+              keys,
+              deadlineMs,
+              (i, outcome) => {
+                out[i] = outcome instanceof Error ? outcome : outcome.map(toBrazeUser);
+                if (--waiting === 0) resolve(out);
+              },
+              caller,
+            );
           })
       : (keys: readonly ExportKey[]) =>
           Promise.all(
@@ -208,7 +215,7 @@ export function createExportLoader(
                 .getOrLoad(
                   `profile:${createHash('sha256').update(cacheKeyOf(k)).digest('base64url')}`,
                   profiles.ttlMs,
-                  () => exports.submit(k, deadlineMs),
+                  () => exports.submit(k, deadlineMs, caller),
                 )
                 .then(
                   (users) => users.map(toBrazeUser),

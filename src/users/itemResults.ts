@@ -59,7 +59,14 @@ export async function itemResults<I>(
  */
 export interface LaneWrite<I, W> {
   item: (input: I, path: string) => W;
-  lane: { submitEach(items: ReadonlyArray<W | undefined>, deadlineMs: number, sink: Sink<unknown>): void };
+  lane: {
+    submitEach(
+      items: ReadonlyArray<W | undefined>,
+      deadlineMs: number,
+      sink: Sink<unknown>,
+      caller: string,
+    ): void;
+  };
 }
 
 /**
@@ -73,6 +80,7 @@ export function laneItemResults<I, W>(
   maxItems: number,
   write: LaneWrite<I, W>,
   deadlineMs: number,
+  caller: string,
   label?: (input: I) => string | undefined,
 ): Promise<ItemResultShape[]> {
   checkListLength(inputs.length, argName, maxItems);
@@ -90,11 +98,16 @@ export function laneItemResults<I, W>(
   }
   if (waiting === 0) return Promise.resolve(results);
   return new Promise((resolve) => {
-    write.lane.submitEach(items, deadlineMs, (i, outcome) => {
-      results[i] = outcome instanceof Error ? failed(outcome, `${argName}[${i}]`, label, inputs[i]!) : OK;
-      waiting -= 1;
-      if (waiting === 0) resolve(results);
-    });
+    write.lane.submitEach(
+      items,
+      deadlineMs,
+      (i, outcome) => {
+        results[i] = outcome instanceof Error ? failed(outcome, `${argName}[${i}]`, label, inputs[i]!) : OK;
+        waiting -= 1;
+        if (waiting === 0) resolve(results);
+      },
+      caller,
+    );
   });
 }
 

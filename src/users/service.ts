@@ -1,3 +1,4 @@
+import { ANONYMOUS_CALLER } from '../budget/shares.js';
 import type DataLoader from 'dataloader';
 import { BadInputError } from '../errors.js';
 import type { Delivery } from '../delivery/lane.js';
@@ -37,6 +38,8 @@ export class UsersService {
     private readonly exportLoader: DataLoader<ExportKey, ExportMatches, string>,
     private readonly deadlineMs: number,
     private readonly maxItems: number,
+    /** Whose items these are (fair shares): a gateway key's name, or `anonymous`. */
+    private readonly caller: string = ANONYMOUS_CALLER,
   ) {}
 
   trackEvents(events: readonly TrackEventInput[]): Promise<ItemResultShape[]> {
@@ -104,7 +107,7 @@ export class UsersService {
     write: ItemWriter<I>,
     label: (input: I) => string | undefined,
   ): Promise<ItemResultShape[]> {
-    return laneItemResults(inputs, argName, this.maxItems, write, this.deadlineMs, label);
+    return laneItemResults(inputs, argName, this.maxItems, write, this.deadlineMs, this.caller, label);
   }
 
   /** A writer for one /users/track array, from the input's wire-object builder (it serializes too). */
