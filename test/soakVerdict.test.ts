@@ -1,17 +1,42 @@
 import { describe, expect, it } from 'vitest';
-import { judgeSoak, malformedProblem, type ItemAnswer, type SoakRecord } from '../bench/lib/soakVerdict.js';
+import {
+  judgeSoak,
+  malformedProblem,
+  WRITE_KINDS,
+  type ItemAnswer,
+  type SoakRecord,
+  type WriteKind,
+  type WriteRecord,
+} from '../bench/lib/soakVerdict.js';
 
-/** A clean run: three events acknowledged and stored once, one refused and never stored. */
-function record(over: Partial<SoakRecord> = {}): SoakRecord {
+/** Per kind: three items acknowledged and applied once, one refused and never applied. */
+function cleanWrites(kind: WriteKind): WriteRecord {
+  const p = kind[0]!;
   return {
     answers: new Map<string, ItemAnswer>([
-      ['e0', 'ok'],
-      ['e1', 'ok'],
-      ['e2', 'ok'],
-      ['e3', 'RATE_LIMITED'],
+      [`${p}0`, 'ok'],
+      [`${p}1`, 'ok'],
+      [`${p}2`, 'ok'],
+      [`${p}3`, 'RATE_LIMITED'],
     ]),
-    stored: { e0: 1, e1: 1, e2: 1 },
-    storedTruncated: false,
+    applied: { [`${p}0`]: 1, [`${p}1`]: 1, [`${p}2`]: 1 },
+    truncated: false,
+  };
+}
+
+/** A clean run, with `kind`'s writes replaced by `over` when given. */
+function record(
+  over: Partial<SoakRecord> = {},
+  kind?: WriteKind,
+  writes: Partial<WriteRecord> = {},
+): SoakRecord {
+  const all = Object.fromEntries(WRITE_KINDS.map((k) => [k, cleanWrites(k)])) as Record<
+    WriteKind,
+    WriteRecord
+  >;
+  if (kind !== undefined) all[kind] = { ...all[kind], ...writes };
+  return {
+    writes: all,
     rejected429: { 'users.track': 0, 'users.export.ids': 0 },
     probes: [
       {
@@ -33,62 +58,91 @@ function record(over: Partial<SoakRecord> = {}): SoakRecord {
   };
 }
 
+const NOUN: Record<WriteKind, string> = {
+  events: 'events',
+  aliases: 'alias creations',
+  identifications: 'identifications',
+  triggers: 'trigger recipients',
+};
+
 describe('the soak verdict (bench/lib/soakVerdict.ts)', () => {
-  it('passes a clean run and counts what it saw', () => {
+  it('passes a clean run and counts what it saw, per kind of write', () => {
     const v = judgeSoak(record());
     expect(v.violations).toEqual([]);
-    expect(v.figures).toMatchObject({
-      sent: 4,
-      acknowledged: 3,
-      notAcknowledged: { RATE_LIMITED: 1 },
-      storedIds: 3,
-      storedTotal: 3,
-      lost: 0,
-      duplicates: 0,
-      braze429: 0,
-      stalls: 0,
-      slowestProbeMs: 900,
-    });
+    expect(Object.keys(v.figures.writes)).toEqual(['events', 'aliases', 'identifications', 'triggers']);
+    for (const kind of WRITE_KINDS)
+      expect(v.figures.writes[kind]).toEqual({
+        sent: 4,
+        acknowledged: 3,
+        notAcknowledged: { RATE_LIMITED: 1 },
+        appliedIds: 3,
+        appliedTotal: 3,
+        lost: 0,
+        duplicates: 0,
+        unknownApplied: 0,
+        appliedWithoutAck: 0,
+      });
+    expect(v.figures).toMatchObject({ braze429: 0, stalls: 0, slowestProbeMs: 900 });
     expect(v.figures.heap[0]!.growth).toBeCloseTo(0.05);
   });
 
-  it('calls an acknowledged event that was never stored lost', () => {
-    const v = judgeSoak(record({ stored: { e0: 1, e2: 1 } }));
-    expect(v.figures.lost).toBe(1);
-    expect(v.violations).toEqual([
-      expect.stringMatching(/^1 acknowledged events were never stored \(lost\): e1$/),
-    ]);
-  });
+  describe.each(WRITE_KINDS)('exactly once for %s', (kind) => {
+    const p = kind[0]!;
+    const noun = NOUN[kind];
+    const judge = (writes: Partial<WriteRecord>): ReturnType<typeof judgeSoak> =>
+      judgeSoak(record({}, kind, writes));
 
-  it('calls an event stored twice a duplicate, acknowledged or not', () => {
-    const v = judgeSoak(record({ stored: { e0: 2, e1: 1, e2: 1, e3: 2 } }));
-    expect(v.figures.duplicates).toBe(2);
-    expect(v.violations).toEqual([expect.stringContaining('2 events were stored more than once: e0, e3')]);
-  });
+    it('calls an acknowledged item that was never applied lost', () => {
+      const v = judge({ applied: { [`${p}0`]: 1, [`${p}2`]: 1 } });
+      expect(v.figures.writes[kind].lost).toBe(1);
+      expect(v.violations).toEqual([`1 acknowledged ${noun} were never applied (lost): ${p}1`]);
+      // The other kinds are judged on their own.
+      for (const other of WRITE_KINDS.filter((k) => k !== kind)) expect(v.figures.writes[other].lost).toBe(0);
+    });
 
-  it('lets an event that was not acknowledged be stored once (Braze may have processed it)', () => {
-    const v = judgeSoak(
-      record({
+    it('calls an item applied twice a duplicate, acknowledged or not', () => {
+      const v = judge({ applied: { [`${p}0`]: 2, [`${p}1`]: 1, [`${p}2`]: 1, [`${p}3`]: 2 } });
+      expect(v.figures.writes[kind].duplicates).toBe(2);
+      expect(v.figures.writes[kind].appliedTotal).toBe(6);
+      expect(v.violations).toEqual([`2 ${noun} were applied more than once: ${p}0, ${p}3`]);
+    });
+
+    it('lets an item that was not acknowledged be applied once (Braze may have processed it)', () => {
+      const v = judge({
         answers: new Map<string, ItemAnswer>([
-          ['e0', 'ok'],
-          ['e1', 'UPSTREAM_ERROR'],
-          ['e2', 'NO_ANSWER'],
+          [`${p}0`, 'ok'],
+          [`${p}1`, 'UPSTREAM_ERROR'],
+          [`${p}2`, 'NO_ANSWER'],
+          [`${p}3`, 'RATE_LIMITED'],
         ]),
-        stored: { e0: 1, e1: 1 },
-      }),
-    );
-    expect(v.violations).toEqual([]);
-    expect(v.figures.storedWithoutAck).toBe(1);
-    expect(v.figures.notAcknowledged).toEqual({ UPSTREAM_ERROR: 1, NO_ANSWER: 1 });
-  });
+        applied: { [`${p}0`]: 1, [`${p}1`]: 1 },
+      });
+      expect(v.violations).toEqual([]);
+      expect(v.figures.writes[kind].appliedWithoutAck).toBe(1);
+      expect(v.figures.writes[kind].notAcknowledged).toEqual({
+        UPSTREAM_ERROR: 1,
+        NO_ANSWER: 1,
+        RATE_LIMITED: 1,
+      });
+    });
 
-  it('refuses counts it cannot trust and events it never sent', () => {
-    expect(judgeSoak(record({ storedTruncated: true })).violations).toEqual([
-      expect.stringContaining('history was full'),
-    ]);
-    expect(judgeSoak(record({ stored: { e0: 1, e1: 1, e2: 1, x9: 1 } })).violations).toEqual([
-      expect.stringContaining('1 stored events were never sent by the soak: x9'),
-    ]);
+    it('refuses counts it cannot trust and items it never sent', () => {
+      expect(judge({ truncated: true }).violations).toEqual([
+        `the simulator forgot some ${noun} (a full history): counts cannot be trusted`,
+      ]);
+      expect(judge({ applied: { [`${p}0`]: 1, [`${p}1`]: 1, [`${p}2`]: 1, x9: 1 } }).violations).toEqual([
+        `1 applied ${noun} were never sent by the soak: x9`,
+      ]);
+    });
+
+    it('fails when it sent or acknowledged none', () => {
+      expect(judge({ answers: new Map(), applied: {} }).violations).toEqual([
+        `no ${noun} were sent: the soak measured nothing`,
+      ]);
+      expect(judge({ answers: new Map([[`${p}0`, 'UPSTREAM_ERROR']]), applied: {} }).violations).toEqual([
+        `no ${noun} were acknowledged: the gateway served nothing`,
+      ]);
+    });
   });
 
   it("fails on any 429 of Braze's own limiter, naming the group", () => {
@@ -133,13 +187,7 @@ describe('the soak verdict (bench/lib/soakVerdict.ts)', () => {
     ]);
   });
 
-  it('fails a run that sent or acknowledged nothing, and on fault problems, crashes and bad refusals', () => {
-    expect(judgeSoak(record({ answers: new Map(), stored: {} })).violations).toEqual([
-      'no event was sent: the soak measured nothing',
-    ]);
-    expect(
-      judgeSoak(record({ answers: new Map([['e0', 'UPSTREAM_ERROR']]), stored: {} })).violations,
-    ).toEqual(['no event was acknowledged: the gateway served nothing']);
+  it('fails on fault problems, crashes and bad refusals', () => {
     const v = judgeSoak(
       record({
         faults: [

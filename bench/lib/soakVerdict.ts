@@ -1,13 +1,61 @@
 /**
  * The soak test's verdict (bench/soak.ts), apart from the processes and the traffic so that a
  * wrong verdict is caught by a unit test (test/soakVerdict.test.ts): from what the soak recorded
- * (how the gateway answered each tracked event, how many times the simulator stored each, the
- * simulator's own 429 count, the probes after each fault, the heap samples) to its figures and
+ * (how the gateway answered each write of each kind, how many times the simulator applied each,
+ * the simulator's own 429 count, the probes after each fault, the heap samples) to its figures and
  * the list of violated criteria. An empty list is a pass.
  */
 
-/** How the gateway answered one event: `ok`, an error code, or `NO_ANSWER` (transport error). */
+/** How the gateway answered one item: `ok`, an error code, or `NO_ANSWER` (transport error). */
 export type ItemAnswer = 'ok' | 'NO_ANSWER' | (string & {});
+
+/**
+ * The writes checked for exactly-once: tracked events (stored at the simulator), alias creations,
+ * identifications and campaign trigger recipients (counted by `GET /_simulator/writes`).
+ */
+export const WRITE_KINDS = ['events', 'aliases', 'identifications', 'triggers'] as const;
+export type WriteKind = (typeof WRITE_KINDS)[number];
+
+/** How the violations name the items of each kind. */
+const NOUNS: Record<WriteKind, string> = {
+  events: 'events',
+  aliases: 'alias creations',
+  identifications: 'identifications',
+  triggers: 'trigger recipients',
+};
+
+/** What the soak recorded for one kind of write. */
+export interface WriteRecord {
+  /** Every item sent, by its unique id. */
+  answers: ReadonlyMap<string, ItemAnswer>;
+  /** How many times the simulator applied each id (ids applied never are absent). */
+  applied: Readonly<Record<string, number>>;
+  /** The simulator forgot some (a full history or ledger): counts may be short. */
+  truncated: boolean;
+}
+
+/**
+ * One kind's exactly-once figures. An item not answered ok (RATE_LIMITED, UPSTREAM_ERROR, no
+ * answer) may or may not have reached Braze: applied once is allowed. Applied twice is a
+ * duplicate whatever the answer: the gateway sends an item in at most one request Braze
+ * processes (it retries only what Braze provably did not process, never past the deadline) and
+ * the soak never sends an item twice.
+ */
+export interface WriteFigures {
+  sent: number;
+  acknowledged: number;
+  /** Answers other than ok, by code. */
+  notAcknowledged: Record<string, number>;
+  appliedIds: number;
+  /** Applications, counting repeats. */
+  appliedTotal: number;
+  lost: number;
+  duplicates: number;
+  /** Applied ids the soak never sent. */
+  unknownApplied: number;
+  /** Not acknowledged yet applied once (allowed: e.g. Braze processed it but the answer was lost). */
+  appliedWithoutAck: number;
+}
 
 /** The first request served after a fault cleared, on one replica and one budget group. */
 export interface Probe {
@@ -48,12 +96,8 @@ export interface FaultRecord {
 }
 
 export interface SoakRecord {
-  /** Every event sent, by its unique id. */
-  answers: ReadonlyMap<string, ItemAnswer>;
-  /** How many times the simulator stored each id (ids stored never are absent). */
-  stored: Readonly<Record<string, number>>;
-  /** The simulator's raw history was full for some user: counts may be short. */
-  storedTruncated: boolean;
+  /** Every kind of write checked for exactly-once. */
+  writes: Readonly<Record<WriteKind, WriteRecord>>;
   /**
    * 429s the simulator's own rate limiter answered, per group. Injected 429s (the storm) come from
    * the fault list before the limiter and never count here.
@@ -69,19 +113,7 @@ export interface SoakRecord {
 }
 
 export interface SoakFigures {
-  sent: number;
-  acknowledged: number;
-  /** Answers other than ok, by code. */
-  notAcknowledged: Record<string, number>;
-  storedIds: number;
-  /** Stored events, counting repeats. */
-  storedTotal: number;
-  lost: number;
-  duplicates: number;
-  /** Stored ids the soak never sent. */
-  unknownStored: number;
-  /** Not acknowledged yet stored once (allowed: e.g. Braze processed it but the answer was lost). */
-  storedWithoutAck: number;
+  writes: Record<WriteKind, WriteFigures>;
   braze429: number;
   stalls: number;
   slowestProbeMs: number | undefined;
@@ -99,40 +131,59 @@ function sample(ids: string[]): string {
   return ids.length <= SAMPLE ? ids.join(', ') : `${ids.slice(0, SAMPLE).join(', ')}, …`;
 }
 
-export function judgeSoak(r: SoakRecord): SoakVerdict {
-  const violations: string[] = [];
+/** One kind's figures, and its violations appended to `violations`. */
+function judgeWrites(kind: WriteKind, r: WriteRecord, violations: string[]): WriteFigures {
+  const noun = NOUNS[kind];
   const notAcknowledged: Record<string, number> = {};
   const lost: string[] = [];
   const duplicates: string[] = [];
   let acknowledged = 0;
-  let storedWithoutAck = 0;
+  let appliedWithoutAck = 0;
   for (const [id, answer] of r.answers) {
-    const times = r.stored[id] ?? 0;
+    const times = r.applied[id] ?? 0;
     if (times > 1) duplicates.push(id);
     if (answer === 'ok') {
       acknowledged += 1;
       if (times === 0) lost.push(id);
     } else {
       notAcknowledged[answer] = (notAcknowledged[answer] ?? 0) + 1;
-      if (times === 1) storedWithoutAck += 1;
+      if (times === 1) appliedWithoutAck += 1;
     }
   }
-  let storedTotal = 0;
+  let appliedTotal = 0;
   const unknown: string[] = [];
-  for (const [id, times] of Object.entries(r.stored)) {
-    storedTotal += times;
+  for (const [id, times] of Object.entries(r.applied)) {
+    appliedTotal += times;
     if (!r.answers.has(id)) unknown.push(id);
   }
-  if (r.answers.size === 0) violations.push('no event was sent: the soak measured nothing');
-  else if (acknowledged === 0) violations.push('no event was acknowledged: the gateway served nothing');
-  if (r.storedTruncated)
-    violations.push("the simulator's raw event history was full for some user: counts cannot be trusted");
+  if (r.answers.size === 0) violations.push(`no ${noun} were sent: the soak measured nothing`);
+  else if (acknowledged === 0) violations.push(`no ${noun} were acknowledged: the gateway served nothing`);
+  if (r.truncated)
+    violations.push(`the simulator forgot some ${noun} (a full history): counts cannot be trusted`);
   if (lost.length > 0)
-    violations.push(`${lost.length} acknowledged events were never stored (lost): ${sample(lost)}`);
+    violations.push(`${lost.length} acknowledged ${noun} were never applied (lost): ${sample(lost)}`);
   if (duplicates.length > 0)
-    violations.push(`${duplicates.length} events were stored more than once: ${sample(duplicates)}`);
+    violations.push(`${duplicates.length} ${noun} were applied more than once: ${sample(duplicates)}`);
   if (unknown.length > 0)
-    violations.push(`${unknown.length} stored events were never sent by the soak: ${sample(unknown)}`);
+    violations.push(`${unknown.length} applied ${noun} were never sent by the soak: ${sample(unknown)}`);
+  return {
+    sent: r.answers.size,
+    acknowledged,
+    notAcknowledged,
+    appliedIds: Object.keys(r.applied).length,
+    appliedTotal,
+    lost: lost.length,
+    duplicates: duplicates.length,
+    unknownApplied: unknown.length,
+    appliedWithoutAck,
+  };
+}
+
+export function judgeSoak(r: SoakRecord): SoakVerdict {
+  const violations: string[] = [];
+  const writes = Object.fromEntries(
+    WRITE_KINDS.map((kind) => [kind, judgeWrites(kind, r.writes[kind], violations)]),
+  ) as Record<WriteKind, WriteFigures>;
 
   const braze429 = Object.values(r.rejected429).reduce((a, b) => a + b, 0);
   if (braze429 > 0) {
@@ -178,15 +229,7 @@ export function judgeSoak(r: SoakRecord): SoakVerdict {
 
   return {
     figures: {
-      sent: r.answers.size,
-      acknowledged,
-      notAcknowledged,
-      storedIds: Object.keys(r.stored).length,
-      storedTotal,
-      lost: lost.length,
-      duplicates: duplicates.length,
-      unknownStored: unknown.length,
-      storedWithoutAck,
+      writes,
       braze429,
       stalls: stalled.length,
       slowestProbeMs: served.length === 0 ? undefined : Math.max(...served),

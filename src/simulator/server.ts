@@ -31,6 +31,7 @@ import { SimulatorSegmentExports } from './segmentExports.js';
 import { SimulatorStore } from './store.js';
 import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 import { isPlainObject } from './validate.js';
+import { WRITE_KINDS, WriteLedger, type WriteKind } from './writeLedger.js';
 
 /** Prefix of the simulator's own routes: no auth, no rate limit, not recorded. */
 export const ADMIN_PREFIX = '/_simulator/';
@@ -97,6 +98,8 @@ class BrazeSimulator implements Simulator {
   private readonly limiter: RateLimiter;
   private readonly audiences: AudienceLimiter;
   private readonly faults = new FaultList();
+  /** Identity and trigger writes accepted, per item (`GET /_simulator/writes`). */
+  private readonly ledger: WriteLedger;
   private readonly now: () => number;
   private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
   private readonly maxRecorded: number;
@@ -123,6 +126,7 @@ class BrazeSimulator implements Simulator {
     this.latencyMs = 0;
     this.setLatency(opts.latencyMs ?? 0);
     this.store = new SimulatorStore(this.now, opts.storeLimits);
+    this.ledger = new WriteLedger(opts.writeLedgerMaxKeys);
     this.store.lists.seed({ ...defaultLists(this.now()), ...opts.lists });
     this.catalog = new SimulatorCatalog(opts.catalog, this.now);
     this.segmentExports = new SimulatorSegmentExports({
@@ -210,6 +214,7 @@ class BrazeSimulator implements Simulator {
     this.limiter.reset();
     this.audiences.reset();
     this.store.clear();
+    this.ledger.clear();
     this.catalog.reset();
     this.segmentExports.reset();
   }
@@ -376,6 +381,7 @@ class BrazeSimulator implements Simulator {
       track: this.contract.track,
       now: this.now,
     });
+    if (result.status >= 200 && result.status < 300) this.ledger.observe(name, parsed);
     return answer(result.status, result.body, headers);
   }
 
@@ -455,6 +461,17 @@ class BrazeSimulator implements Simulator {
           if (property === null || property === '')
             return reply(400, { message: "the query parameter 'property' is required" });
           return reply(200, this.store.countEventsByProperty(property));
+        }
+        case 'GET writes': {
+          // How many times each identity or trigger write was accepted (the soak's exactly-once check).
+          const kind = url.searchParams.get('kind');
+          if (!WRITE_KINDS.includes(kind as WriteKind))
+            return reply(400, { message: `'kind' must be one of ${WRITE_KINDS.join(', ')}` });
+          const param = kind === 'triggers' ? 'property' : 'label';
+          const value = url.searchParams.get(param);
+          if (value === null || value === '')
+            return reply(400, { message: `the query parameter '${param}' is required with kind=${kind}` });
+          return reply(200, this.ledger.report(kind as WriteKind, value));
         }
         case 'POST reset':
           this.reset();

@@ -29,6 +29,11 @@ export interface SimulatorOptions {
    * counters behind `count()` and `/_simulator/stats` are exact whatever this is.
    */
   maxRecordedRequests?: number;
+  /**
+   * Distinct writes `GET /_simulator/writes` counts per kind (aliases, identifications, trigger
+   * property values); beyond, the oldest are forgotten and the kind reports `truncated`. Default 100,000.
+   */
+  writeLedgerMaxKeys?: number;
   /** How many users and how much history per user the store keeps (oldest first beyond). */
   storeLimits?: Partial<StoreLimits>;
   /**
