@@ -55,6 +55,82 @@ export interface RequestServices {
   segmentExports: SegmentExportService;
 }
 
+/** How each per-request service is made (the gateway's lanes, client and caches bound in). */
+interface ServiceFactory {
+  users(deadlineMs: number, maxItems: number, caller: string): UsersService;
+  messaging(deadlineMs: number, maxItems: number, caller: string): MessagingService;
+  schedules(deadlineMs: number): ScheduleService;
+  catalog(deadlineMs: number): CatalogService;
+  hygiene(deadlineMs: number, maxItems: number, caller: string): HygieneService;
+  analytics(deadlineMs: number): AnalyticsService;
+  segmentExports(deadlineMs: number): SegmentExportService;
+}
+
+/** What a request's services are made from, and those made so far. */
+interface ServiceState {
+  readonly make: ServiceFactory;
+  readonly deadlineMs: number;
+  readonly maxItems: number;
+  readonly caller: string;
+  users?: UsersService;
+  messaging?: MessagingService;
+  schedules?: ScheduleService;
+  catalog?: CatalogService;
+  hygiene?: HygieneService;
+  analytics?: AnalyticsService;
+  segmentExports?: SegmentExportService;
+}
+
+/**
+ * One request's services, each made on first use. Its state is one plain own property (no private
+ * fields): Apollo copies the context's own properties onto an object with the same prototype, and
+ * the copy must share what the original made.
+ */
+class LazyServices implements RequestServices {
+  readonly budget: RateBudgetService;
+  readonly serviceState: ServiceState;
+
+  constructor(
+    make: ServiceFactory,
+    budget: RateBudgetService,
+    deadlineMs: number,
+    maxItems: number,
+    caller: string,
+  ) {
+    this.budget = budget;
+    this.serviceState = { make, deadlineMs, maxItems, caller };
+  }
+
+  get users(): UsersService {
+    const s = this.serviceState;
+    return (s.users ??= s.make.users(s.deadlineMs, s.maxItems, s.caller));
+  }
+  get messaging(): MessagingService {
+    const s = this.serviceState;
+    return (s.messaging ??= s.make.messaging(s.deadlineMs, s.maxItems, s.caller));
+  }
+  get schedules(): ScheduleService {
+    const s = this.serviceState;
+    return (s.schedules ??= s.make.schedules(s.deadlineMs));
+  }
+  get catalog(): CatalogService {
+    const s = this.serviceState;
+    return (s.catalog ??= s.make.catalog(s.deadlineMs));
+  }
+  get hygiene(): HygieneService {
+    const s = this.serviceState;
+    return (s.hygiene ??= s.make.hygiene(s.deadlineMs, s.maxItems, s.caller));
+  }
+  get analytics(): AnalyticsService {
+    const s = this.serviceState;
+    return (s.analytics ??= s.make.analytics(s.deadlineMs));
+  }
+  get segmentExports(): SegmentExportService {
+    const s = this.serviceState;
+    return (s.segmentExports ??= s.make.segmentExports(s.deadlineMs));
+  }
+}
+
 export class GatewayCore {
   readonly budget: RateBudgetService;
   readonly client: BrazeClient;
@@ -74,6 +150,27 @@ export class GatewayCore {
   readonly #catalogTtlMs: number;
   readonly #profiles: ProfileCache | undefined;
   readonly #maxListItems: number;
+  readonly #factory: ServiceFactory = {
+    users: (deadlineMs, maxItems, caller) =>
+      new UsersService(
+        { track: this.track, identity: this.identity },
+        createExportLoader(this.exports, deadlineMs, this.#profiles, caller),
+        deadlineMs,
+        maxItems,
+        caller,
+      ),
+    messaging: (deadlineMs, maxItems, caller) =>
+      new MessagingService(this.client, this.messaging, deadlineMs, maxItems, caller),
+    schedules: (deadlineMs) => new ScheduleService(this.client, deadlineMs),
+    catalog: (deadlineMs) =>
+      new CatalogService(this.client, this.#catalogCache, this.#catalogTtlMs, deadlineMs),
+    hygiene: (deadlineMs, maxItems, caller) =>
+      new HygieneService(this.client, this.hygiene, deadlineMs, maxItems, caller),
+    analytics: (deadlineMs) =>
+      new AnalyticsService(this.client, this.#catalogCache, this.#analyticsTtlMs, deadlineMs),
+    segmentExports: (deadlineMs) =>
+      new SegmentExportService(this.client, this.segmentExports, this.#publicUrl, deadlineMs),
+  };
 
   private constructor(opts: CoreOptions, budget: RateBudgetService) {
     const { config, log, telemetry } = opts;
@@ -159,24 +256,12 @@ export class GatewayCore {
     return new GatewayCore(opts, budget);
   }
 
-  /** The services of one GraphQL request, bound to its deadline and caller (a key's name). */
+  /**
+   * The services of one GraphQL request, bound to its deadline and caller (a key's name). Each is
+   * made when a resolver first asks for it: an operation touches one or two of them.
+   */
   services(deadlineMs: number, maxItems = this.#maxListItems, caller = ANONYMOUS_CALLER): RequestServices {
-    return {
-      users: new UsersService(
-        { track: this.track, identity: this.identity },
-        createExportLoader(this.exports, deadlineMs, this.#profiles, caller),
-        deadlineMs,
-        maxItems,
-        caller,
-      ),
-      messaging: new MessagingService(this.client, this.messaging, deadlineMs, maxItems, caller),
-      schedules: new ScheduleService(this.client, deadlineMs),
-      catalog: new CatalogService(this.client, this.#catalogCache, this.#catalogTtlMs, deadlineMs),
-      budget: this.budget,
-      hygiene: new HygieneService(this.client, this.hygiene, deadlineMs, maxItems, caller),
-      analytics: new AnalyticsService(this.client, this.#catalogCache, this.#analyticsTtlMs, deadlineMs),
-      segmentExports: new SegmentExportService(this.client, this.segmentExports, this.#publicUrl, deadlineMs),
-    };
+    return new LazyServices(this.#factory, this.budget, deadlineMs, maxItems, caller);
   }
 
   /** Every lane's state, for /readyz. */

@@ -97,7 +97,12 @@ function graphqlHandler(opts: {
       httpGraphQLRequest,
       context: async () => {
         const deadlineMs = Date.now() + deadlineFor(headers.get('x-request-deadline-ms'), config);
-        return { requestId, principal, deadlineMs, ...core.services(deadlineMs, maxItems, principal.name) };
+        // The services object itself (its services are made on first use): never spread it.
+        return Object.assign(core.services(deadlineMs, maxItems, principal.name), {
+          requestId,
+          principal,
+          deadlineMs,
+        });
       },
     });
     // Answers are per caller and may hold personal data: never stored by a shared cache.

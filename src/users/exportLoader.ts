@@ -76,6 +76,9 @@ function digitsOf(phone: string): string {
   return phone.replace(/[^0-9]/g, '');
 }
 
+/** A key Braze returned no profile for (shared: answers are only read). */
+const NO_MATCH: WireMatches = Object.freeze([]);
+
 /**
  * The request classes of /users/export/ids (docs/braze-facts.md §3.10): up to 50 external ids
  * and aliases together, one `braze_id`, and one of `email_address` / `phone` (Braze takes only
@@ -141,33 +144,43 @@ export function createExportDelivery(engine: DeliveryEngine): Delivery<ExportKey
     results: (answer, keys) => {
       const users = (answer.body as WireExportIdsResponse).users ?? [];
       const found = new Map<string, WireExportedUser>();
-      const claimed = new Set<WireExportedUser>();
       for (const user of users) {
         if (user.external_id !== undefined)
           found.set(keyOf({ kind: 'external_id', id: user.external_id }), user);
         if (user.braze_id !== undefined) found.set(keyOf({ kind: 'braze_id', id: user.braze_id }), user);
         for (const a of user.user_aliases ?? []) found.set(keyOf({ kind: 'alias', alias: a }), user);
       }
-      // The profiles the list ids and braze_id asked for; whatever else Braze sent answers the
-      // request's one email or phone (Braze may normalise either, so a profile is matched by
-      // its value or by being no other key's).
-      for (const k of keys) {
-        if (classOf(k) !== 'contact') {
-          const model = found.get(keyOf(k));
-          if (model !== undefined) claimed.add(model);
+      // The profiles the list ids and braze_id asked for, each key looked up once; whatever else
+      // Braze sent answers the request's one email or phone (Braze may normalise either, so a
+      // profile is matched by its value or by being no other key's).
+      const out = new Array<WireMatches>(keys.length);
+      const claimed = new Set<WireExportedUser>();
+      let contacts = false;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (classOf(k) === 'contact') {
+          contacts = true;
+          continue;
+        }
+        const model = found.get(keyOf(k));
+        if (model === undefined) out[i] = NO_MATCH;
+        else {
+          claimed.add(model);
+          out[i] = [model];
         }
       }
+      if (!contacts) return out;
       const matchesContact = (k: UserKey, user: WireExportedUser): boolean => {
         const value = k.kind === 'email' ? user.email : user.phone;
         if (typeof value === 'string' && keyOf({ kind: k.kind as 'email', id: value }) === keyOf(k))
           return true;
         return !claimed.has(user);
       };
-      return keys.map((k): WireMatches => {
-        if (classOf(k) === 'contact') return users.filter((user) => matchesContact(k, user));
-        const model = found.get(keyOf(k));
-        return model === undefined ? [] : [model];
-      });
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (classOf(k) === 'contact') out[i] = users.filter((user) => matchesContact(k, user));
+      }
+      return out;
     },
   });
 }
