@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { Simulator } from '../src/simulator/index.js';
 import { hashGatewayKey } from '../src/security/keyStore.js';
 import { TRACK_EVENTS, event, type ItemResult } from './helpers.js';
@@ -121,4 +122,18 @@ export function unitsByCaller(
     console.log([...per].map(([w, row]) => `${w}: ${JSON.stringify(row)}`).join('\n'));
   }
   return { units, windows: Math.max(0, last - first - 1) };
+}
+
+/**
+ * What fair shares promise a light caller against a flood (every light item accepted, none
+ * refused; the flood partly served, partly refused) and that Braze never answered 429.
+ */
+export function expectLightServed(light: Outcome, flood: Outcome, braze429s: readonly unknown[]): void {
+  expect(light.other).toEqual([]);
+  expect(flood.other).toEqual([]);
+  expect(light.ok).toBeGreaterThanOrEqual(19);
+  expect(light.rateLimited).toBe(0);
+  expect(flood.rateLimited).toBeGreaterThan(0);
+  expect(flood.ok).toBeGreaterThan(0);
+  expect(braze429s).toEqual([]);
 }
