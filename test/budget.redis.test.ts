@@ -161,6 +161,27 @@ describe('RateBudgetService on Redis', () => {
     await b.close();
   });
 
+  it("at the hand-over, holds a minute window's rest for the local shares of replicas that may still count locally", async () => {
+    // The whole test must fall in one clock minute (the window): start early in one.
+    const into = Date.now() % 60_000;
+    if (into > 40_000) await new Promise((r) => setTimeout(r, 60_500 - into));
+    const ws = randomUUID();
+    const { b } = await sharedBudget(ws, { 'users.identity': { limit: 30, windowSec: 60 } }, 3);
+    await redis.stop();
+    for (let i = 0; i < 4; i++) expect((await b.acquire('users.identity', Date.now())).ok).toBe(true);
+    expect(b.mode).toBe('fallback');
+    await redis.start();
+    for (let i = 0; i < 100 && b.mode !== 'shared'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(b.mode).toBe('shared');
+    // Its own 4, and 10 for each of the two other replicas (30 ÷ 3, which they may have spent
+    // locally meanwhile): 30 − 4 − 20 = 6 left in this window, so the fleet cannot exceed 30.
+    expect((await b.snapshot()).find((g) => g.group === 'users.identity')).toMatchObject({
+      mode: 'shared',
+      remaining: 6,
+    });
+    await b.close();
+  });
+
   it('regression: one slow Redis reply (command timeout, connection up) falls back, then shares again', async () => {
     const { b, lines } = await sharedBudget(randomUUID(), {
       'users.identity': { limit: 100, windowSec: 60 },

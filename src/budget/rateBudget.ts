@@ -141,6 +141,8 @@ function queueKey(group: RateGroupName, audience: string | undefined): string {
 const RESET_TOLERANCE_MS = 2_000;
 /** How often a budget in fallback checks whether its Redis connection is usable again. */
 const RECOVERY_CHECK_MS = 1_000;
+/** Windows up to this long are held back for the other replicas' local use at a hand-over. */
+const SHORT_WINDOW_MS = 60_000;
 /** A reconciliation not carried by a take within this time is written on its own. */
 const RAISE_FLUSH_MS = 250;
 /**
@@ -218,9 +220,15 @@ export class RateBudgetService implements RateBudget {
       // A connection that is up does not prove this workspace's keys answer: in a Redis Cluster
       // the master of their slot may be the one that is down. Read a bucket first.
       await redis.read([this.#bucket(RATE_GROUP_NAMES[0], 'shared')]);
-      // Requests sent while Redis was away count against this window at Braze too.
+      // Requests sent while Redis was away count against this window at Braze too: this
+      // replica's, and those of the replicas still counting locally, which the shared count cannot
+      // show yet. For windows of a minute or less each of them is assumed to have used its whole
+      // local share (the rest of that window goes unused rather than risk Braze's 429s); a longer
+      // window (an hour, a day) is not held back that long on a guess: only this replica's count.
       for (const group of RATE_GROUP_NAMES) {
-        const used = this.#local.usedNow(this.#bucket(group, 'fallback'));
+        const local = this.#bucket(group, 'fallback');
+        let used = this.#local.usedNow(local);
+        if (local.windowMs <= SHORT_WINDOW_MS) used += (this.#opts.replicas - 1) * local.limit;
         if (used > 0) await redis.add(this.#bucket(group, 'shared'), used);
       }
     } catch (err) {
