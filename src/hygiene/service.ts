@@ -16,7 +16,7 @@ import type {
   QueryInvalidPhoneNumbersArgs,
 } from '../generated/graphql.js';
 import { isEmailAddress } from '../users/identifiers.js';
-import { itemResults, type ItemResultShape } from '../users/itemResults.js';
+import { laneItemResults, type ItemResultShape, type LaneWrite } from '../users/itemResults.js';
 
 /**
  * Email and SMS list hygiene (docs/braze-facts.md §3.19): the hard bounce, unsubscribe and
@@ -167,49 +167,46 @@ export class HygieneService {
     emails: readonly string[],
     state: EmailSubscriptionState,
   ): Promise<ItemResultShape[]> {
-    return this.#each(EMAILS, emails, (email) =>
-      this.lanes.emailStatus.submit({ email, state: STATES[state] }, this.deadlineMs, this.caller),
-    );
+    return this.#each(EMAILS, emails, this.lanes.emailStatus, (email) => ({ email, state: STATES[state] }));
   }
 
   removeEmailBounces(emails: readonly string[]): Promise<ItemResultShape[]> {
-    return this.#each(EMAILS, emails, (email) =>
-      this.lanes.bounceRemove.submit(email, this.deadlineMs, this.caller),
-    );
+    return this.#each(EMAILS, emails, this.lanes.bounceRemove, (email) => email);
   }
 
   removeEmailSpam(emails: readonly string[]): Promise<ItemResultShape[]> {
-    return this.#each(EMAILS, emails, (email) =>
-      this.lanes.spamRemove.submit(email, this.deadlineMs, this.caller),
-    );
+    return this.#each(EMAILS, emails, this.lanes.spamRemove, (email) => email);
   }
 
   blocklistEmails(emails: readonly string[]): Promise<ItemResultShape[]> {
-    return this.#each(EMAILS, emails, (email) =>
-      this.lanes.blocklist.submit(email, this.deadlineMs, this.caller),
-    );
+    return this.#each(EMAILS, emails, this.lanes.blocklist, (email) => email);
   }
 
   removeInvalidPhoneNumbers(phones: readonly string[]): Promise<ItemResultShape[]> {
-    return this.#each(PHONES, phones, (phone) =>
-      this.lanes.invalidPhoneRemove.submit(phone, this.deadlineMs, this.caller),
-    );
+    return this.#each(PHONES, phones, this.lanes.invalidPhoneRemove, (phone) => phone);
   }
 
-  /** One result per address or number: checked here, then queued on `send`'s lane. */
-  #each(
+  /** One result per address or number: each checked, then the valid ones queued on `lane` at once. */
+  #each<W>(
     kind: ListArgument,
     values: readonly string[],
-    send: (value: string) => Promise<void>,
+    lane: LaneWrite<string, W>['lane'],
+    item: (value: string) => W,
   ): Promise<ItemResultShape[]> {
-    return itemResults(
+    const write: LaneWrite<string, W> = {
+      item: (value, path) => {
+        kind.check(value, path);
+        return item(value);
+      },
+      lane,
+    };
+    return laneItemResults(
       values,
       kind.argName,
       this.maxItems,
-      (value, path) => {
-        kind.check(value, path);
-        return send(value);
-      },
+      write,
+      this.deadlineMs,
+      this.caller,
       (value) => `${kind.label} ${value}`,
     );
   }
